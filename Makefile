@@ -1,0 +1,60 @@
+# The set-up behind the README's two commands. Every target is idempotent:
+# the stamps make a second run skip what is already installed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lint typecheck test-js test-py browser compose-tool bench fuzz load clean
+
+setup: $(VENV)/.installed frontend/node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup
+	$(BIN)/gradtrace serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+# Debian's Chromium for the browser tests, and Debian's docker-compose (v1)
+# to validate docker-compose.yml; both only when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+compose-tool:
+	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+
+lint: setup
+	$(BIN)/ruff check backend tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+test-js: setup
+	node --test tests/frontend/
+
+test-py: setup browser compose-tool
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck test-js test-py
+
+bench: setup browser
+	$(BIN)/python -m bench.run_all
+
+fuzz: setup
+	GRADTRACE_FUZZ=large $(BIN)/pytest tests/fuzz -q
+
+load: setup
+	$(BIN)/python -m bench.load
+
+clean:
+	rm -rf $(VENV) frontend/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

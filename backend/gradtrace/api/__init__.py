@@ -1,0 +1,1 @@
+"""The HTTP service around the engine: app factory, settings, routes, schemas."""

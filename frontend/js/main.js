@@ -1,0 +1,1 @@
+// Wiring only: events to state to render.
