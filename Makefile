@@ -34,7 +34,7 @@ compose-tool:
 	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
 
 lint: setup
-	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff check
 
 typecheck: setup
 	$(BIN)/mypy
