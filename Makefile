@@ -47,7 +47,9 @@ test-py: setup browser compose-tool
 
 test: lint typecheck test-js test-py
 
+# wrk (Debian) drives the service benchmark; installed only when missing.
 bench: setup browser
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.run_all
 
 fuzz: setup

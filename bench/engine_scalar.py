@@ -1,0 +1,137 @@
+"""Benchmark 1: gradtrace on scalar programs, against micrograd and a minimal float tape.
+
+Programs of N ops mixing + * tanh relu max, with fan-out (bench/programs.py). For each N,
+in one process and one loop, repeat: micrograd builds and back-propagates the graph, the
+float tape runs forward and backward, gradtrace runs phase by phase (parse, forward,
+backward, recording, JSON), and gradtrace runs whole, text to JSON, as the API does.
+
+Targets, at every N:
+  forward + backward + recording  <= 0.5 x micrograd's forward + backward
+  the whole trace, text to JSON   <= 5 x micrograd's forward + backward
+  backward                        <= 2 x forward
+and time per op at N = 100,000 within 1.5x of time per op at N = 1,000.
+
+    python -m bench.engine_scalar [--sizes 100,1000,10000,100000] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bench import gt_phases
+from bench.baselines import (
+    compile_tape,
+    micrograd_backward,
+    micrograd_forward,
+    run_deep,
+    tape_backward,
+    tape_forward,
+)
+from bench.programs import Program, generate
+from bench.timing import command_line, summarize, target, timed, write_result
+
+SIZES = (100, 1_000, 10_000, 100_000)
+
+
+def default_repeats(n: int) -> int:
+    """Fewer repeats for larger programs keeps `make bench` within its ten minutes."""
+    return {100: 25, 1_000: 11, 10_000: 5}.get(n, 3)
+
+
+def one_repeat(program: Program, tape: list[tuple[int, int, int]]) -> dict[str, float]:
+    """Every contestant once, back to back, on the same program."""
+    out: dict[str, float] = {}
+    out["micrograd_forward"], built = timed(lambda: micrograd_forward(program))
+    output = built[1]
+    out["micrograd_backward"], _ = timed(lambda: micrograd_backward(output))
+    built = output = None  # free micrograd's graph before the next contestant
+    out["tape_forward"], vals = timed(lambda: tape_forward(program, tape))
+    out["tape_backward"], _ = timed(lambda: tape_backward(tape, vals))
+    vals = None
+    out.update(gt_phases.time_phases(program.text, program.values))
+    out["gradtrace_whole"], _ = timed(lambda: gt_phases.whole(program.text, program.values))
+    return out
+
+
+def bench_size(n: int, repeats: int, seed: int = 0) -> dict[str, Any]:
+    program = generate(n, seed=seed)
+    tape = compile_tape(program)
+    gt_phases.validate(program)  # untimed: the same value and gradients as the tape
+    samples: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        for key, seconds in run_deep(lambda: one_repeat(program, tape)).items():
+            samples.setdefault(key, []).append(seconds)
+    times = {k: summarize(v) for k, v in samples.items()}
+    med = {k: v["median"] for k, v in times.items()}
+    micrograd = med["micrograd_forward"] + med["micrograd_backward"]
+    engine = sum(med[f"gradtrace_{p}"] for p in ("forward", "backward", "record"))
+    return {
+        "n": n,
+        "nodes": n + len(program.inputs),
+        "fan_out_nodes": program.fan_out,
+        "characters": len(program.text),
+        "times": times,
+        "derived": {
+            "micrograd_forward_backward": micrograd,
+            "tape_forward_backward": med["tape_forward"] + med["tape_backward"],
+            "gradtrace_forward_backward_record": engine,
+            "gradtrace_whole": med["gradtrace_whole"],
+            "engine_per_op_us": engine / n * 1e6,
+            "whole_per_op_us": med["gradtrace_whole"] / n * 1e6,
+        },
+        "ratios": {
+            "engine_vs_micrograd": engine / micrograd,
+            "whole_vs_micrograd": med["gradtrace_whole"] / micrograd,
+            "backward_vs_forward": med["gradtrace_backward"] / med["gradtrace_forward"],
+            "tape_vs_micrograd": (med["tape_forward"] + med["tape_backward"]) / micrograd,
+        },
+    }
+
+
+def run(sizes: list[int], repeats: int | None) -> dict[str, Any]:
+    results = []
+    for n in sizes:
+        r = bench_size(n, repeats or default_repeats(n))
+        d, q = r["derived"], r["ratios"]
+        print(
+            f"  scalar N={n:6d}  micrograd f+b {d['micrograd_forward_backward'] * 1e3:9.2f} ms"
+            f"  tape f+b {d['tape_forward_backward'] * 1e3:8.2f} ms"
+            f"  gradtrace f+b+rec {d['gradtrace_forward_backward_record'] * 1e3:9.2f} ms"
+            f" ({q['engine_vs_micrograd']:.2f}x)  whole {d['gradtrace_whole'] * 1e3:9.2f} ms"
+            f" ({q['whole_vs_micrograd']:.2f}x)  bwd/fwd {q['backward_vs_forward']:.2f}",
+            flush=True,
+        )
+        results.append(r)
+    targets = []
+    for r in results:
+        n, q = r["n"], r["ratios"]
+        targets.append(target(f"N = {n}: forward + backward + recording / micrograd", q["engine_vs_micrograd"], 0.5))
+        targets.append(target(f"N = {n}: whole trace, text to JSON / micrograd", q["whole_vs_micrograd"], 5.0))
+        targets.append(target(f"N = {n}: backward / forward", q["backward_vs_forward"], 2.0))
+    per_op = {r["n"]: r["derived"]["engine_per_op_us"] for r in results}
+    if 1_000 in per_op and 100_000 in per_op:
+        targets.append(
+            target(
+                "time per op (forward + backward + recording) at N = 100,000 / at N = 1,000",
+                per_op[100_000] / per_op[1_000],
+                1.5,
+            )
+        )
+    return {"phases": gt_phases.DESCRIPTION, "sizes": results, "targets": targets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
+    parser.add_argument("--repeats", type=int, default=None, help="default: fewer as N grows")
+    args = parser.parse_args(argv)
+    body = run([int(s) for s in args.sizes.split(",")], args.repeats)
+    path = write_result("engine_scalar", command_line("bench.engine_scalar", argv), body)
+    print(f"  wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Benchmark 3: the service under load, POST /api/v1/trace beside GET /api/v1/health.
+
+Starts its own server (`gradtrace serve --workers 2` on a free port of 127.0.0.1), waits
+for health, then drives 64 connections with wrk in alternating rounds, trace then health
+then health then trace (so drift in the machine's load hits both alike), and stops the
+server. Targets: trace throughput at least 0.3x health's, trace p99 at most 3x health's.
+
+    python -m bench.load [--seconds 8] [--connections 64] [--workers 2]
+
+wrk comes from Debian (`make bench` installs it when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.machine import REPO
+from bench.timing import command_line, target, write_result
+
+HOST = "127.0.0.1"
+# The lecture's example: f(x, y, z) = (x + y) max(y, z) at x = 1, y = 2, z = 0.
+LECTURE = {"expression": "(x + y) * max(y, z)", "values": {"x": 1, "y": 2, "z": 0}}
+
+# wrk calls done() once at the end; it prints one JSON line this module reads back.
+_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, '
+    .. '"mean_us": %f, "max_us": %d, "errors": {"connect": %d, "read": %d, "write": %d, '
+    .. '"status": %d, "timeout": %d}}\\n',
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def wrk_script(method: str, body: str | None) -> str:
+    lines = [f"wrk.method = {_lua_string(method)}"]
+    if body is not None:
+        lines.append(f"wrk.body = {_lua_string(body)}")
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+    return "\n".join(lines) + "\n" + _DONE
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def gradtrace_command() -> list[str]:
+    exe = Path(sys.executable).with_name("gradtrace")
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-m", "gradtrace.cli"]
+
+
+class Server:
+    """`gradtrace serve` as a child process in its own session, stopped by its own group id."""
+
+    def __init__(self, workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="gradtrace-bench-", suffix=".log", delete=False)
+        cmd = [*gradtrace_command(), "serve", "--host", HOST, "--port", str(self.port), "--workers", str(workers)]
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited: see {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the server did not become healthy in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self.log.close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def check_trace(url: str) -> dict[str, Any]:
+    """One POST before the load: the endpoint must answer 200 with the lecture's value."""
+    req = urllib.request.Request(
+        url + "/api/v1/trace",
+        data=json.dumps(LECTURE).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body: dict[str, Any] = json.loads(r.read())
+    if body.get("value") != 6.0:
+        raise AssertionError(f"unexpected trace of the lecture's example: {body.get('value')}")
+    return body
+
+
+def run_wrk(url: str, script: Path, seconds: float, connections: int, threads: int) -> dict[str, Any]:
+    cmd = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+        "--timeout", "10s", "-s", str(script), url,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    line = next(ln for ln in reversed(out.stdout.splitlines()) if ln.startswith("{"))
+    stats: dict[str, Any] = json.loads(line)
+    stats["rps"] = stats["requests"] / (stats["duration_us"] / 1e6)
+    return stats
+
+
+def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """An endpoint's figures over its rounds: mean throughput, median of the percentiles."""
+    return {
+        "rps": statistics.fmean(r["rps"] for r in rounds),
+        "p50_ms": statistics.median(r["p50_us"] for r in rounds) / 1e3,
+        "p90_ms": statistics.median(r["p90_us"] for r in rounds) / 1e3,
+        "p99_ms": statistics.median(r["p99_us"] for r in rounds) / 1e3,
+        "requests": sum(r["requests"] for r in rounds),
+        "errors": sum(sum(r["errors"].values()) for r in rounds),
+        "rounds": rounds,
+    }
+
+
+def run(seconds: float, connections: int, workers: int, threads: int) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    with tempfile.TemporaryDirectory(prefix="gradtrace-bench-") as tmp:
+        scripts = {
+            "trace": Path(tmp) / "trace.lua",
+            "health": Path(tmp) / "health.lua",
+        }
+        scripts["trace"].write_text(wrk_script("POST", json.dumps(LECTURE)))
+        scripts["health"].write_text(wrk_script("GET", None))
+        paths = {"trace": "/api/v1/trace", "health": "/api/v1/health"}
+        with Server(workers) as server:
+            server.wait_healthy()
+            check_trace(server.url)
+            # Warm both endpoints (imports, caches) before anything is recorded.
+            for name in ("trace", "health"):
+                run_wrk(server.url + paths[name], scripts[name], 2, connections, threads)
+            rounds: dict[str, list[dict[str, Any]]] = {"trace": [], "health": []}
+            for name in ("trace", "health", "health", "trace"):
+                r = run_wrk(server.url + paths[name], scripts[name], seconds, connections, threads)
+                print(
+                    f"  load {name:6s} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1e3:7.2f} ms"
+                    f"  p99 {r['p99_us'] / 1e3:7.2f} ms  errors {sum(r['errors'].values())}",
+                    flush=True,
+                )
+                rounds[name].append(r)
+    endpoints = {name: combine(rs) for name, rs in rounds.items()}
+    trace, health = endpoints["trace"], endpoints["health"]
+    throughput = trace["rps"] / health["rps"]
+    p99 = trace["p99_ms"] / health["p99_ms"]
+    return {
+        "setup": {
+            "server": f"gradtrace serve --host {HOST} --workers {workers}",
+            "client": f"wrk -t{threads} -c{connections}, {seconds:g} s per round, rounds trace/health/health/trace",
+            "trace_body": LECTURE,
+        },
+        "endpoints": endpoints,
+        "ratios": {"trace_vs_health_throughput": throughput, "trace_vs_health_p99": p99},
+        "targets": [
+            target("trace throughput / health throughput", throughput, 0.3, at_most=False),
+            target("trace p99 / health p99", p99, 3.0),
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per round; 4 rounds")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the cores)")
+    args = parser.parse_args(argv)
+    body = run(args.seconds, args.connections, args.workers, args.threads)
+    path = write_result("load", command_line("bench.load", argv), body)
+    print(f"  wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

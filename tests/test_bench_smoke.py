@@ -1,0 +1,167 @@
+"""The benchmarks' code runs at a tiny size and the programs it generates are valid.
+
+No timing is asserted here (the machines are shared); `make bench` records the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from bench import engine_tensor, programs, render
+from bench.baselines import (
+    compile_tape,
+    micrograd_backward,
+    micrograd_forward,
+    run_deep,
+    tape_backward,
+    tape_forward,
+    tape_gradients,
+)
+
+STATEMENT = re.compile(r"^(v\d+) = (?:(tanh|relu)\((\w+)\)|max\((\w+), (\w+)\)|(\w+) ([+*]) (\w+))$", re.ASCII)
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Benchmarks write their JSON here, never over the recorded figures."""
+    import bench.machine
+    import bench.timing
+
+    monkeypatch.setattr(bench.machine, "RESULTS", tmp_path)
+    monkeypatch.setattr(bench.timing, "RESULTS", tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("n", [1, 7, 60, 500])
+def test_generated_programs_are_well_formed(n: int) -> None:
+    p = programs.generate(n, seed=n)
+    lines = p.text.split("\n")
+    assert len(lines) == len(p.ops) == n
+    defined = set(p.inputs)
+    consumers = dict.fromkeys(defined, 0)
+    used_ops = set()
+    for j, line in enumerate(lines):
+        m = STATEMENT.match(line)
+        assert m, line
+        assert m.group(1) == f"v{j}"
+        operands = [x for x in m.groups()[2:] if x is not None and x not in "+*"]
+        for name in operands:
+            assert name in defined, f"{name} used before it is defined in {line!r}"
+            consumers[name] += 1
+        used_ops.add(m.group(2) or ("max" if m.group(4) else m.group(7)))
+        defined.add(m.group(1))
+        consumers[m.group(1)] = 0
+    output = f"v{n - 1}"
+    # Every node but the output feeds something, so the whole program reaches the output.
+    assert [k for k, c in consumers.items() if c == 0] == [output]
+    if n >= 60:
+        assert used_ops == {"tanh", "relu", "max", "+", "*"}
+        assert p.fan_out > 0
+        assert sum(1 for c in consumers.values() if c > 1) == p.fan_out
+
+
+def test_generation_is_deterministic_and_bounded() -> None:
+    a, b = programs.generate(2000, seed=3), programs.generate(2000, seed=3)
+    assert a.text == b.text and a.values == b.values
+    assert a.text != programs.generate(2000, seed=4).text
+    vals = tape_forward(a, compile_tape(a))
+    assert max(abs(v) for v in vals) <= programs.BOUND
+    assert vals[-1] == a.value
+
+
+def _numeric_gradient(p: programs.Program, name: str, h: float = 1e-6) -> float:
+    def f(delta: float) -> float:
+        shifted = programs.Program(
+            text=p.text, values={**p.values, name: p.values[name] + delta}, inputs=p.inputs,
+            ops=p.ops, value=p.value,
+        )
+        return tape_forward(shifted, compile_tape(shifted))[-1]
+
+    return (f(h) - f(-h)) / (2 * h)
+
+
+def test_float_tape_gradients_match_central_differences() -> None:
+    p = programs.generate(40, seed=11)
+    _, grads = tape_gradients(p)
+    for name in p.inputs:
+        assert math.isclose(grads[name], _numeric_gradient(p, name), rel_tol=1e-5, abs_tol=1e-7)
+
+
+def test_micrograd_baseline_agrees_with_the_tape() -> None:
+    p = programs.generate(300, seed=5)
+    value, grads = tape_gradients(p)
+    inputs, output = micrograd_forward(p)
+    micrograd_backward(output)
+    assert output.data == value
+    for name, node in zip(p.inputs, inputs, strict=True):
+        assert math.isclose(node.grad, grads[name], rel_tol=1e-12, abs_tol=1e-300)
+
+
+def test_micrograd_runs_deep_graphs_in_a_large_stack() -> None:
+    # A long chain is deeper than Python's default recursion limit for micrograd's sort.
+    p = programs.generate(3000, seed=1, n_inputs=1)
+
+    def build_and_backward() -> float:
+        _, output = micrograd_forward(p)
+        micrograd_backward(output)
+        return float(output.data)
+
+    assert run_deep(build_and_backward) == p.value
+    tape = compile_tape(p)
+    assert len(tape_backward(tape, tape_forward(p, tape))) == 3001
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_numpy_baseline_matches_central_differences(batched: bool) -> None:
+    values = engine_tensor.make_values(5, batched)
+    by_hand = engine_tensor.numpy_batched if batched else engine_tensor.numpy_single
+    _, grads = by_hand(values)
+    h = 1e-6
+    for name, value in values.items():
+        numeric = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            plus = {k: v.copy() for k, v in values.items()}
+            minus = {k: v.copy() for k, v in values.items()}
+            plus[name][idx] += h
+            minus[name][idx] -= h
+            numeric[idx] = (by_hand(plus)[0] - by_hand(minus)[0]) / (2 * h)
+        assert grads[name].shape == value.shape
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_render_builds_the_page_from_results(results_dir: Path) -> None:
+    fake_target = {"name": "x / y", "value": 0.25, "limit": 0.5, "relation": "<=", "holds": True}
+    machine = {
+        "nproc": 2, "cpu": "Some CPU", "python": "3.11.2", "numpy": "2.0", "openblas_coretype": None,
+        "load_average": [1.0, 1.0, 1.0], "date": "2026-01-01 00:00 UTC", "commit": "abc1234",
+    }
+    (results_dir / "engine_tensor.json").write_text(
+        json.dumps(
+            {
+                "benchmark": "engine_tensor", "command": "python -m bench.engine_tensor",
+                "machine": machine,
+                "cases": [{"n": 64, "form": "single", "ratio": 1.1,
+                           "times": {"numpy": {"median": 0.001}, "gradtrace": {"median": 0.0011}}}],
+                "targets": [fake_target],
+            }
+        )
+    )
+    text = render.render(render.load_results(results_dir))
+    assert "| Engine on tensors | x / y | 0.25 | <= 0.5 | holds |" in text
+    assert "Reproduce: `python -m bench.engine_tensor`" in text
+    assert "2 x Some CPU" in text and "OPENBLAS_CORETYPE unset" in text
+    assert "Not recorded yet: run `.venv/bin/python -m bench.load`" in text
+
+
+def test_wrk_script_posts_the_lecture_example() -> None:
+    from bench import load
+
+    script = load.wrk_script("POST", json.dumps(load.LECTURE))
+    assert "wrk.method = 'POST'" in script
+    assert "(x + y) * max(y, z)" in script
+    assert "latency:percentile(99)" in script
