@@ -1,8 +1,121 @@
 """gradtrace: trace an expression's forward and backward pass, edge by edge.
 
-The public Python API lives here; the engine modules beside it do the work.
+    import gradtrace
+    t = gradtrace.trace("(x + y) * max(y, z)", {"x": 1, "y": 2, "z": 0})
+    t.value, t.gradients["y"]        # 6.0, 5.0
+    t.to_dict()                      # the JSON body of POST /api/v1/trace
 """
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from gradtrace.engine import run
+from gradtrace.errors import (
+    AssignmentError,
+    InvalidValueError,
+    LimitExceededError,
+    OutputNotScalarError,
+    ShapeError,
+    SyntaxTraceError,
+    TraceError,
+    UndefinedNameError,
+    UnknownFunctionError,
+    limit_exceeded,
+)
+from gradtrace.gradcheck import numeric_check
+from gradtrace.graph import Value, build_graph, coerce_value
+from gradtrace.limits import Limits
+from gradtrace.ops import describe_ops
+from gradtrace.parser import parse
+from gradtrace.trace import Trace, collect_warnings
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AssignmentError",
+    "InvalidValueError",
+    "LimitExceededError",
+    "Limits",
+    "OutputNotScalarError",
+    "ShapeError",
+    "SyntaxTraceError",
+    "Trace",
+    "TraceError",
+    "UndefinedNameError",
+    "UnknownFunctionError",
+    "__version__",
+    "describe_ops",
+    "trace",
+]
+
+
+def _first_use(expression: str, name: str) -> tuple[int, int] | None:
+    found = re.search(
+        rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", expression, re.ASCII
+    )
+    return (found.start(), found.end()) if found else None
+
+
+def _coerce_values(expression: str, values: Mapping[str, Any], limits: Limits) -> dict[str, Value]:
+    if not isinstance(values, Mapping):
+        raise InvalidValueError("values must be a mapping from input names to numbers or lists")
+    inputs: dict[str, Value] = {}
+    total = 0
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise InvalidValueError(f"the input name {name!r} is not a string")
+        try:
+            inputs[name] = coerce_value(name, value)
+        except TraceError as error:
+            error.span = _first_use(expression, name)
+            raise error.locate(expression) from None
+        total += int(np.size(inputs[name]))
+        if limits.max_input_elements is not None and total > limits.max_input_elements:
+            raise limit_exceeded(
+                "max_input_elements",
+                "the number of input numbers",
+                f"over {limits.max_input_elements}",
+                limits.max_input_elements,
+                _first_use(expression, name),
+            ).locate(expression)
+    return inputs
+
+
+def trace(
+    expression: str,
+    values: Mapping[str, Any],
+    check: bool = False,
+    limits: Limits | None = None,
+) -> Trace:
+    """Trace `expression` at `values`: forward, backward, every edge's numbers, and warnings.
+
+    `limits=None` applies no limit but the nesting depth (Python's stack);
+    the server passes `Limits()` or its own. Raises a TraceError subclass for
+    anything that cannot be traced; non-finite results are reported, not raised.
+    """
+    if not isinstance(expression, str):
+        raise SyntaxTraceError("the expression must be a string")
+    applied = limits if limits is not None else Limits.unlimited()
+    deadline = applied.deadline()
+    program = parse(
+        expression, applied.max_depth, applied.max_statements, applied.max_expression_length
+    )
+    inputs = _coerce_values(expression, values, applied)
+    graph = build_graph(expression, program, inputs, applied)
+    numbers = run(graph, inputs, deadline)
+    result = Trace(graph, numbers, [], None, applied.max_local_elements)
+    result.warnings = collect_warnings(graph, numbers, result.reaches)
+    if check:
+        gradients = {name: result.gradients[name] for name in graph.inputs}
+        result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)
+    return result
+
+
+# `math` is imported for users' convenience in type stubs of older releases; keep names tidy.
+del math

@@ -1,0 +1,172 @@
+"""Forward and backward over the graph, without recursion; records what each edge carried.
+
+Two paths share one graph. When every node holds one number (the common case
+in class) values, locals and gradients are Python floats in flat lists, and
+each op's scalar rule returns its value together with its local derivatives,
+so backward is one multiply-add per edge: [downstream] = [upstream] x [local].
+Otherwise every node is a float64 numpy value and backward calls each op's
+VJP; the local Jacobians are not built here at all (the trace builds the ones
+small enough to send).
+
+Gradients sum at outward branches in exactly one place: the `+=` into the
+source's gradient in backward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from gradtrace.graph import Graph, Value
+from gradtrace.limits import Deadline
+
+# Nodes per slice between two deadline checks: the check is then free per node.
+_BLOCK = 512
+
+
+class Run:
+    """The numbers of one forward and backward pass, indexed by node and by edge."""
+
+    __slots__ = ("values", "locals", "grads", "downstream")
+
+    def __init__(
+        self,
+        values: list[Any],
+        locals_: list[float] | None,
+        grads: list[Any],
+        downstream: list[Any],
+    ) -> None:
+        self.values = values
+        self.locals = locals_  # scalar path only; None on the tensor path
+        self.grads = grads
+        self.downstream = downstream
+
+
+def _program(graph: Graph) -> list[tuple[int, Any, int, int, int]]:
+    """(node, scalar rule, first argument, second argument or -1, first edge) per op node."""
+    prog = []
+    for i, op in enumerate(graph.op):
+        if op is None:
+            continue
+        args = graph.args[i]
+        prog.append((i, op.scalar, args[0], args[1] if len(args) > 1 else -1, graph.edge_start[i]))
+    return prog
+
+
+def _blocks(items: list[Any], deadline: Deadline) -> list[list[Any]]:
+    if not deadline.active or len(items) <= _BLOCK:
+        return [items]
+    return [items[k : k + _BLOCK] for k in range(0, len(items), _BLOCK)]
+
+
+def _initial_values(graph: Graph, inputs: Mapping[str, Value], as_numpy: bool) -> list[Any]:
+    values: list[Any] = list(graph.constant)
+    for name, node in graph.inputs.items():
+        values[node] = inputs[name]
+    if as_numpy:
+        for i, kind in enumerate(graph.kind):
+            if kind != "op":
+                values[i] = np.float64(values[i]) if isinstance(values[i], float) else values[i]
+    return values
+
+
+def forward_scalar(
+    graph: Graph, inputs: Mapping[str, Value], deadline: Deadline
+) -> tuple[list[float], list[float]]:
+    values = _initial_values(graph, inputs, False)
+    locals_ = [0.0] * graph.n_edges
+    for block in _blocks(_program(graph), deadline):
+        deadline.check()
+        for i, rule, s0, s1, e in block:
+            if s1 < 0:
+                values[i], locals_[e] = rule(values[s0])
+            else:
+                values[i], locals_[e], locals_[e + 1] = rule(values[s0], values[s1])
+    return values, locals_
+
+
+def backward_scalar(
+    graph: Graph, locals_: list[float], deadline: Deadline
+) -> tuple[list[float], list[float]]:
+    grads = [0.0] * graph.size
+    grads[graph.output] = 1.0
+    downstream = [0.0] * graph.n_edges
+    prog = _program(graph)
+    prog.reverse()
+    for block in _blocks(prog, deadline):
+        deadline.check()
+        for i, _rule, s0, s1, e in block:
+            upstream = grads[i]
+            d = upstream * locals_[e]
+            downstream[e] = d
+            grads[s0] += d
+            if s1 >= 0:
+                d = upstream * locals_[e + 1]
+                downstream[e + 1] = d
+                grads[s1] += d
+    return grads, downstream
+
+
+def forward_tensor(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> list[Any]:
+    values = _initial_values(graph, inputs, True)
+    with np.errstate(all="ignore"):
+        for i, op in enumerate(graph.op):
+            if op is None:
+                continue
+            if i % 64 == 0:
+                deadline.check()
+            values[i] = op.forward(*[values[a] for a in graph.args[i]])
+    return values
+
+
+def backward_tensor(
+    graph: Graph, values: list[Any], deadline: Deadline
+) -> tuple[list[Any], list[Any]]:
+    grads: list[Any] = [None] * graph.size
+    grads[graph.output] = np.ones(graph.shape[graph.output])[()]
+    downstream: list[Any] = [None] * graph.n_edges
+    shapes = graph.shape
+    with np.errstate(all="ignore"):
+        for i in range(graph.size - 1, -1, -1):
+            upstream = grads[i]
+            if upstream is None:
+                # Nothing downstream of the output uses this node: its gradient is 0.
+                upstream = grads[i] = np.zeros(shapes[i])[()]
+            op = graph.op[i]
+            if op is None:
+                continue
+            if i % 64 == 0:
+                deadline.check()
+            args = graph.args[i]
+            parts = op.vjp(upstream, values[i], *[values[a] for a in args])
+            e = graph.edge_start[i]
+            for k, source in enumerate(args):
+                d = parts[k]
+                if np.shape(d) != shapes[source]:
+                    d = np.broadcast_to(d, shapes[source])
+                downstream[e + k] = d
+                previous = grads[source]
+                grads[source] = d if previous is None else previous + d
+    return grads, downstream
+
+
+def run(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> Run:
+    """Forward then backward: values, grads and every edge's downstream (and locals on scalars)."""
+    if graph.scalar:
+        values, locals_ = forward_scalar(graph, inputs, deadline)
+        grads, downstream = backward_scalar(graph, locals_, deadline)
+        return Run(values, locals_, grads, downstream)
+    values = forward_tensor(graph, inputs, deadline)
+    grads_t, downstream_t = backward_tensor(graph, values, deadline)
+    return Run(values, None, grads_t, downstream_t)
+
+
+def output_value(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> float:
+    """The output's value only: what the numeric gradient check evaluates many times."""
+    if graph.scalar:
+        values: list[Any] = forward_scalar(graph, inputs, deadline)[0]
+    else:
+        values = forward_tensor(graph, inputs, deadline)
+    return float(np.reshape(values[graph.output], -1)[0])

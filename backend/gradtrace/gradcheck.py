@@ -1,0 +1,103 @@
+"""The numeric gradient check: central differences of the output for every input element.
+
+[f(x + h) - f(x - h)] / 2h approximates each partial derivative with an
+error of order h**2, which is what the lecture uses to test a backward pass.
+h is 1e-6 scaled by the element's size. The tolerance allows for the
+rounding of f itself (eps * |f| / h), so `ok` is false only where the analytic
+gradient and the numeric one truly disagree (at a kink, for example).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from gradtrace.engine import output_value
+from gradtrace.errors import limit_exceeded
+from gradtrace.graph import Graph, Value
+from gradtrace.limits import Deadline, Limits
+
+H = 1e-6
+EPS = float(np.finfo(np.float64).eps)
+
+
+def check_cost(graph: Graph, inputs: Mapping[str, Value]) -> int:
+    """How many node evaluations the check needs: two forward passes per input element."""
+    elements = sum(int(np.size(inputs[name])) for name in graph.inputs)
+    return 2 * elements * graph.size
+
+
+def numeric_check(
+    graph: Graph,
+    inputs: Mapping[str, Value],
+    gradients: Mapping[str, Value],
+    value: float,
+    limits: Limits,
+    deadline: Deadline,
+) -> dict[str, dict[str, Any]]:
+    """For each input: the numeric gradient (input's shape), the largest error and whether it is ok."""
+    cost = check_cost(graph, inputs)
+    if limits.max_check_evaluations is not None and cost > limits.max_check_evaluations:
+        raise limit_exceeded(
+            "max_check_evaluations",
+            "the numeric check (2 forward passes per input element)",
+            f"{cost} node evaluations",
+            limits.max_check_evaluations,
+        )
+    rounding = 4.0 * EPS * abs(value) if math.isfinite(value) else 0.0
+    result: dict[str, dict[str, Any]] = {}
+    shifted = dict(inputs)
+    for name in graph.inputs:
+        x = inputs[name]
+        analytic = np.asarray(gradients[name], dtype=np.float64)
+        if isinstance(x, float):
+            numeric: Value = _partial(graph, shifted, name, x, None, deadline)
+            shifted[name] = x
+        else:
+            work = np.array(x, dtype=np.float64)
+            shifted[name] = work
+            out = np.empty_like(work)
+            for index in np.ndindex(work.shape):
+                out[index] = _partial(graph, shifted, name, work, index, deadline)
+            shifted[name] = x
+            numeric = out
+        with np.errstate(all="ignore"):
+            error = np.abs(np.asarray(numeric) - analytic)
+            worst = float(np.max(error))
+            scale = float(np.max(np.abs(analytic)))
+            h_scale = max(1.0, float(np.max(np.abs(np.asarray(x)))))
+            tolerance = 1e-5 + 1e-4 * scale + rounding / (H * h_scale)
+        result[name] = {
+            "numeric": numeric,
+            "max_abs_error": worst,
+            "ok": bool(math.isfinite(worst) and worst <= tolerance),
+        }
+    return result
+
+
+def _partial(
+    graph: Graph,
+    shifted: dict[str, Value],
+    name: str,
+    x: Any,
+    index: tuple[int, ...] | None,
+    deadline: Deadline,
+) -> float:
+    original = float(x if index is None else x[index])
+    h = H * max(1.0, abs(original)) if math.isfinite(original) else H
+    if index is None:
+        shifted[name] = original + h
+        plus = output_value(graph, shifted, deadline)
+        shifted[name] = original - h
+        minus = output_value(graph, shifted, deadline)
+    else:
+        x[index] = original + h
+        plus = output_value(graph, shifted, deadline)
+        x[index] = original - h
+        minus = output_value(graph, shifted, deadline)
+        x[index] = original
+    with np.errstate(all="ignore"):
+        return float(np.float64(plus - minus) / np.float64(2.0 * h))

@@ -1,0 +1,358 @@
+"""Lower a syntax tree to a graph: inputs, constants and op nodes in topological order.
+
+The graph is a set of flat lists indexed by node number (no object per node),
+so forward and backward are plain loops. Shapes are inferred here, before
+anything is computed, so a shape error or an intermediate that is too large
+is refused at its place in the expression before any memory is spent. The
+walk over the tree is iterative: a chain x + x + ... + x of 100,000 terms is
+a deep tree, and Python's stack must not follow it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gradtrace.errors import (
+    AssignmentError,
+    InvalidValueError,
+    OutputNotScalarError,
+    ShapeError,
+    TraceError,
+    UndefinedNameError,
+    limit_exceeded,
+)
+from gradtrace.limits import Limits
+from gradtrace.ops import BINARY, OPS, UNARY, Op, Shape, ShapeMismatch, show_shape
+from gradtrace.syntax import (
+    Assign,
+    Binary,
+    Call,
+    Expr,
+    Name,
+    Num,
+    Program,
+    Span,
+    Transpose,
+    Unary,
+    children,
+)
+
+Value = float | np.ndarray[Any, np.dtype[np.float64]]
+
+
+@dataclass
+class Graph:
+    """Flat, numbered nodes and edges; edges of node i are edge_start[i] .. + arity - 1."""
+
+    expression: str
+    kind: list[str] = field(default_factory=list)  # "input" | "constant" | "op"
+    op: list[Op | None] = field(default_factory=list)
+    args: list[tuple[int, ...]] = field(default_factory=list)
+    name: list[str | None] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+    span: list[Span] = field(default_factory=list)
+    shape: list[Shape] = field(default_factory=list)
+    constant: list[float] = field(default_factory=list)  # value of a constant node, else 0.0
+    edge_start: list[int] = field(default_factory=list)
+    edge_source: list[int] = field(default_factory=list)
+    edge_target: list[int] = field(default_factory=list)
+    edge_index: list[int] = field(default_factory=list)
+    inputs: dict[str, int] = field(default_factory=dict)  # input name -> node
+    unused_values: list[str] = field(default_factory=list)  # given in values, never used
+    output: int = -1
+    scalar: bool = True  # every node holds one number: the fast path applies
+    total_elements: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.kind)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_source)
+
+
+# ---------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------
+
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool | np.bool_)
+
+
+def coerce_value(name: str, value: Any) -> Value:
+    """A float for a scalar, a float64 array of rank 1 or 2 otherwise; invalid_value if neither."""
+
+    def invalid(why: str) -> InvalidValueError:
+        return InvalidValueError(f"the value of '{name}' {why}")
+
+    if isinstance(value, bool | np.bool_):
+        raise invalid("is a boolean, not a number")
+    if value is None:
+        raise invalid("is missing (null): give a number or a list of numbers")
+    if isinstance(value, str | bytes):
+        raise invalid("is a string: give a number or a list of numbers")
+    if _is_number(value):
+        try:
+            return float(value)
+        except OverflowError:
+            raise invalid("is too large for a float64") from None
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise invalid(f"is an array of {value.dtype}, not of numbers")
+        array = np.asarray(value, dtype=np.float64)
+    elif isinstance(value, list | tuple):
+        array = _list_to_array(value, invalid)
+    else:
+        raise invalid(f"is a {type(value).__name__}: give a number or a list of numbers")
+    if array.ndim > 2:
+        raise invalid(f"has rank {array.ndim}: at most 2 (a matrix) is supported")
+    if array.size == 0:
+        raise invalid("is empty: give at least one number")
+    if array.ndim == 0:
+        return float(array)
+    return array
+
+
+def _list_to_array(value: list[Any] | tuple[Any, ...], invalid: Any) -> np.ndarray[Any, Any]:
+    if len(value) == 0:
+        raise invalid("is an empty list: give at least one number")
+    first = value[0]
+    if isinstance(first, list | tuple):
+        width = len(first)
+        for row in value:
+            if not isinstance(row, list | tuple):
+                raise invalid("mixes numbers and lists: a matrix is a list of rows of equal length")
+            if len(row) != width:
+                raise invalid(
+                    f"is ragged: its rows have {width} and {len(row)} numbers; "
+                    "every row of a matrix must have the same length"
+                )
+            for item in row:
+                if isinstance(item, list | tuple):
+                    raise invalid("has rank above 2: at most 2 (a matrix) is supported")
+            _check_numbers(row, invalid)
+        if width == 0:
+            raise invalid("has empty rows: give at least one number")
+    else:
+        _check_numbers(value, invalid)
+    try:
+        return np.array(value, dtype=np.float64)
+    except (OverflowError, ValueError):
+        raise invalid("holds a number too large for a float64") from None
+
+
+def _check_numbers(row: list[Any] | tuple[Any, ...], invalid: Any) -> None:
+    types = set(map(type, row))
+    if types <= {float, int}:
+        return
+    for item in row:
+        if isinstance(item, list | tuple):
+            raise invalid("mixes numbers and lists: a matrix is a list of rows of equal length")
+        if not _is_number(item):
+            what = "a boolean" if isinstance(item, bool | np.bool_) else repr(item)[:20]
+            raise invalid(f"holds {what}, which is not a number")
+
+
+# ---------------------------------------------------------------------------
+# Lowering
+# ---------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, graph: Graph, values: Mapping[str, Value], limits: Limits) -> None:
+        self.g = graph
+        self.values = values
+        self.limits = limits
+        self.env: dict[str, int] = {}
+
+    def check_size(self, shape: Shape, span: Span) -> None:
+        g = self.g
+        limits = self.limits
+        if limits.max_nodes is not None and len(g.kind) >= limits.max_nodes:
+            raise limit_exceeded(
+                "max_nodes", "the number of nodes", f"over {limits.max_nodes}", limits.max_nodes, span
+            )
+        size = math.prod(shape)
+        if limits.max_tensor_elements is not None and size > limits.max_tensor_elements:
+            raise limit_exceeded(
+                "max_tensor_elements",
+                f"the result here ({show_shape(shape)})",
+                f"{size} numbers",
+                limits.max_tensor_elements,
+                span,
+            )
+        g.total_elements += size
+        if limits.max_total_elements is not None and g.total_elements > limits.max_total_elements:
+            raise limit_exceeded(
+                "max_total_elements",
+                "the numbers computed up to here",
+                f"{g.total_elements}",
+                limits.max_total_elements,
+                span,
+            )
+
+    def add_node(
+        self,
+        kind: str,
+        op: Op | None,
+        args: tuple[int, ...],
+        label: str,
+        span: Span,
+        shape: Shape,
+        name: str | None = None,
+        constant: float = 0.0,
+    ) -> int:
+        g = self.g
+        self.check_size(shape, span)
+        index = len(g.kind)
+        g.kind.append(kind)
+        g.op.append(op)
+        g.args.append(args)
+        g.name.append(name)
+        g.label.append(label)
+        g.span.append(span)
+        g.shape.append(shape)
+        g.constant.append(constant)
+        g.edge_start.append(len(g.edge_source))
+        for position, source in enumerate(args):
+            g.edge_source.append(source)
+            g.edge_target.append(index)
+            g.edge_index.append(position)
+        if shape:
+            g.scalar = False
+        return index
+
+    def resolve(self, node: Name, assigned: dict[str, int], statement: int) -> int:
+        name = node.name
+        found = self.env.get(name)
+        if found is not None:
+            return found
+        if name in assigned:
+            where = assigned[name]
+            when = "later" if where > statement else "in this same statement"
+            raise UndefinedNameError(
+                f"'{name}' is used before it is assigned (it is assigned {when}): "
+                "assign a name before using it",
+                node.span,
+            )
+        if name in self.values:
+            value = self.values[name]
+            shape: Shape = () if isinstance(value, float) else tuple(value.shape)
+            index = self.add_node("input", None, (), name, node.span, shape, name=name)
+            self.g.inputs[name] = index
+            self.env[name] = index
+            return index
+        raise UndefinedNameError(
+            f"'{name}' has no value: give it in values, or assign it before this line", node.span
+        )
+
+    def lower(self, expr: Expr, assigned: dict[str, int], statement: int) -> int:
+        results: list[int] = []
+        stack: list[tuple[Expr, bool]] = [(expr, False)]
+        text = self.g.expression
+        while stack:
+            node, ready = stack.pop()
+            if isinstance(node, Num):
+                results.append(
+                    self.add_node("constant", None, (), node.text, node.span, (), constant=node.value)
+                )
+            elif isinstance(node, Name):
+                results.append(self.resolve(node, assigned, statement))
+            elif isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Num):
+                # A negative literal is one constant, as a reader sees it.
+                results.append(
+                    self.add_node(
+                        "constant", None, (), text[node.span[0] : node.span[1]].replace(" ", ""),
+                        node.span, (), constant=-node.operand.value,
+                    )
+                )
+            elif not ready:
+                stack.append((node, True))
+                for child in reversed(children(node)):
+                    stack.append((child, False))
+            else:
+                if isinstance(node, Binary):
+                    op = OPS[BINARY[node.op]]
+                    where = node.op_span
+                elif isinstance(node, Unary):
+                    op = OPS[UNARY[node.op]]
+                    where = node.op_span
+                elif isinstance(node, Transpose):
+                    op = OPS["transpose"]
+                    where = node.op_span
+                else:
+                    assert isinstance(node, Call)
+                    op = OPS[node.func]
+                    where = node.name_span
+                arity = op.arity
+                args = tuple(results[-arity:])
+                del results[-arity:]
+                shapes = [self.g.shape[a] for a in args]
+                try:
+                    shape = op.shape(*shapes)
+                except ShapeMismatch as error:
+                    source = text[node.span[0] : node.span[1]]
+                    if len(source) > 40:
+                        source = source[:37] + "..."
+                    raise ShapeError(f"{source}: {error}", where) from None
+                results.append(self.add_node("op", op, args, op.label, node.span, shape))
+        assert len(results) == 1
+        return results[0]
+
+
+def build_graph(
+    expression: str, program: Program, values: Mapping[str, Value], limits: Limits
+) -> Graph:
+    """The graph of a parsed program, with names checked and shapes inferred."""
+    graph = Graph(expression)
+    builder = _Builder(graph, values, limits)
+    assigned: dict[str, int] = {}
+    for number, statement in enumerate(program.statements):
+        if isinstance(statement, Assign):
+            assigned.setdefault(statement.name, number)
+    seen: set[str] = set()
+    try:
+        last = -1
+        for number, statement in enumerate(program.statements):
+            if isinstance(statement, Assign):
+                name = statement.name
+                if name in values:
+                    raise AssignmentError(
+                        f"'{name}' is an input (it has a value), so it cannot also be assigned: "
+                        "choose another name",
+                        statement.name_span,
+                    )
+                if name in seen:
+                    raise AssignmentError(
+                        f"'{name}' is assigned twice: a name is assigned at most once",
+                        statement.name_span,
+                    )
+                seen.add(name)
+                last = builder.lower(statement.value, assigned, number)
+                if graph.name[last] is None and graph.kind[last] != "input":
+                    graph.name[last] = name
+                builder.env[name] = last
+            else:
+                last = builder.lower(statement, assigned, number)
+        graph.output = last
+        shape = graph.shape[last]
+        if math.prod(shape) != 1:
+            final = program.statements[-1]
+            raise OutputNotScalarError(
+                f"the output has shape {show_shape(shape)} ({math.prod(shape)} numbers), but "
+                "backpropagation starts from a single number: wrap it in sum(...) or mean(...)",
+                final.span,
+            )
+    except TraceError as error:
+        raise error.locate(expression) from None
+    graph.unused_values = [name for name in values if name not in graph.inputs]
+    return graph

@@ -1,0 +1,72 @@
+"""Limits: how much one trace may cost, so a public server stays responsive.
+
+`Limits()` holds the server's defaults. The Python API passes `limits=None`,
+which becomes `Limits.unlimited()`: only the nesting depth stays bounded,
+because the parser recurses once per level and Python's stack is finite.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from gradtrace.errors import limit_exceeded
+
+# Parser frames per nesting level are 2, so this stays well inside Python's
+# default recursion limit of 1000 even when called from deep inside a test runner.
+SAFE_MAX_DEPTH = 250
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every limit of a trace; None means no limit."""
+
+    max_expression_length: int | None = 20000
+    max_depth: int = 200
+    max_statements: int | None = 1000
+    max_nodes: int | None = 20000
+    max_tensor_elements: int | None = 1_000_000
+    max_total_elements: int | None = 10_000_000
+    max_local_elements: int = 4096
+    max_input_elements: int | None = 100_000
+    max_seconds: float | None = 5.0
+    max_check_evaluations: int | None = 2_000_000
+
+    @classmethod
+    def unlimited(cls) -> Limits:
+        """No limits but the ones the Python process needs for its own safety."""
+        return cls(
+            max_expression_length=None,
+            max_depth=SAFE_MAX_DEPTH,
+            max_statements=None,
+            max_nodes=None,
+            max_tensor_elements=None,
+            max_total_elements=None,
+            max_input_elements=None,
+            max_seconds=None,
+            max_check_evaluations=None,
+        )
+
+    def deadline(self) -> Deadline:
+        """A cooperative deadline that starts now."""
+        return Deadline(self.max_seconds)
+
+
+class Deadline:
+    """Checked every few hundred nodes; raises limit_exceeded (max_seconds) once past."""
+
+    __slots__ = ("seconds", "end")
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.end = None if seconds is None else time.perf_counter() + seconds
+
+    @property
+    def active(self) -> bool:
+        return self.end is not None
+
+    def check(self) -> None:
+        if self.end is not None and time.perf_counter() > self.end:
+            raise limit_exceeded(
+                "max_seconds", "the time spent on this trace", f"over {self.seconds} s", f"{self.seconds} s"
+            )

@@ -1,0 +1,721 @@
+"""The op registry: one entry per primitive, holding everything about it.
+
+Each `Op` has its numpy forward, its VJP (the fast path that computes
+gradients), its local Jacobian (built only to be shown), a scalar fast path on
+Python floats that returns the value together with its local derivatives,
+shape inference, LaTeX for the formula and the local gradient, its intuition,
+its kinks and ties, and its domain for the tests. Adding an op is one entry
+here; the registry-wide tests pick it up by themselves.
+
+Scalar graphs are the common case in class, so `scalar` uses the math module;
+where math raises (1/0, log(0), exp(1000), sqrt(-1)...) it falls back to
+numpy so that the result is exactly numpy's inf or nan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+Shape = tuple[int, ...]
+INF = math.inf
+NAN = math.nan
+
+
+class ShapeMismatch(ValueError):
+    """Raised by shape inference; the graph turns it into a ShapeError at the op's place."""
+
+
+def show_shape(shape: Shape) -> str:
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def _describe(shape: Shape) -> str:
+    kind = {0: "scalar", 1: "vector", 2: "matrix"}.get(len(shape), "tensor")
+    return f"{kind} {show_shape(shape)}" if shape else "scalar []"
+
+
+def _np(func: Callable[..., Any], *args: Any) -> float:
+    """numpy's answer for one scalar case that math refuses (keeps inf/nan semantics exact)."""
+    with np.errstate(all="ignore"):
+        return float(func(*(np.float64(a) for a in args)))
+
+
+# ---------------------------------------------------------------------------
+# Shared helpers: unbroadcast and elementwise Jacobians
+# ---------------------------------------------------------------------------
+
+
+def unbroadcast(grad: Any, shape: Shape) -> Any:
+    """Sum a gradient back to the shape of the input that numpy broadcast."""
+    if np.shape(grad) == shape:
+        return grad
+    grad = np.asarray(grad)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+def elementwise_jacobian(local: Any, arg_shape: Shape, out_shape: Shape) -> Array:
+    """The Jacobian of an elementwise op: diag(local), with broadcast inputs mapped to their element."""
+    out_size = math.prod(out_shape)
+    arg_size = math.prod(arg_shape)
+    jac = np.zeros((out_size, arg_size))
+    source = np.broadcast_to(np.arange(arg_size).reshape(arg_shape), out_shape).ravel()
+    jac[np.arange(out_size), source] = np.broadcast_to(local, out_shape).ravel()
+    return jac.reshape(out_shape + arg_shape)
+
+
+def broadcast_shape(a: Shape, b: Shape) -> Shape:
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        raise ShapeMismatch(
+            f"shapes {show_shape(a)} and {show_shape(b)} do not broadcast "
+            "(numpy's rule: compare from the right; sizes must be equal or 1)"
+        ) from None
+
+
+def same_shape(a: Shape) -> Shape:
+    return a
+
+
+def to_scalar(a: Shape) -> Shape:
+    return ()
+
+
+# ---------------------------------------------------------------------------
+# The Op record
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    label: str  # what the graph shows
+    syntax: str  # how it is written
+    template: str  # step text, {0} and {1} are the arguments
+    arity: int
+    forward: Callable[..., Any]
+    vjp: Callable[..., tuple[Any, ...]]  # (upstream, out, *args) -> downstream per argument
+    jacobian: Callable[..., tuple[Any, ...]]  # (out, *args) -> local Jacobian per argument
+    shape: Callable[..., Shape]
+    forward_latex: str
+    local_latex: tuple[str, ...]
+    intuition: str | None = None
+    elementwise: bool = False
+    # The scalar fast path: floats in, (value, local per argument) out. None: not legal on scalars.
+    scalar: Callable[..., tuple[float, ...]] | None = None
+    # Per argument: "real", "positive" or "nonzero" (for the tests' random inputs).
+    domain: tuple[str, ...] = ()
+    # A tie or kink that decided the local gradient: (kind, message) or None.
+    kink: Callable[..., tuple[str, str] | None] | None = None
+    is_function: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "syntax": self.syntax,
+            "arity": self.arity,
+            "forward_latex": self.forward_latex,
+            "local_latex": list(self.local_latex),
+            "intuition": self.intuition,
+            "elementwise": self.elementwise,
+        }
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    OPS[op.name] = op
+    return op
+
+
+# ---------------------------------------------------------------------------
+# Elementwise binary ops: + - * / ** max min
+# ---------------------------------------------------------------------------
+
+
+def _binary(
+    name: str,
+    label: str,
+    forward: Callable[[Any, Any], Any],
+    locals_: Callable[[Any, Any, Any], tuple[Any, Any]],
+    scalar: Callable[[float, float], tuple[float, float, float]],
+    forward_latex: str,
+    local_latex: tuple[str, str],
+    intuition: str | None = None,
+    domain: tuple[str, str] = ("real", "real"),
+    kink: Callable[..., tuple[str, str] | None] | None = None,
+    vjp: Callable[..., tuple[Any, Any]] | None = None,
+    template: str | None = None,
+    syntax: str | None = None,
+) -> Op:
+    def generic_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        la, lb = locals_(out, a, b)
+        return unbroadcast(g * la, np.shape(a)), unbroadcast(g * lb, np.shape(b))
+
+    def jacobian(out: Any, a: Any, b: Any) -> tuple[Array, Array]:
+        la, lb = locals_(out, a, b)
+        shape = np.shape(out)
+        return (
+            elementwise_jacobian(la, np.shape(a), shape),
+            elementwise_jacobian(lb, np.shape(b), shape),
+        )
+
+    def checked_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        assert vjp is not None
+        da, db = vjp(g, out, a, b)
+        return unbroadcast(da, np.shape(a)), unbroadcast(db, np.shape(b))
+
+    return register(
+        Op(
+            name=name,
+            label=label,
+            syntax=syntax or f"a {label} b",
+            template=template or ("{0} " + label + " {1}"),
+            arity=2,
+            forward=forward,
+            vjp=checked_vjp if vjp is not None else generic_vjp,
+            jacobian=jacobian,
+            shape=broadcast_shape,
+            forward_latex=forward_latex,
+            local_latex=local_latex,
+            intuition=intuition,
+            elementwise=True,
+            scalar=scalar,
+            domain=domain,
+            kink=kink,
+            is_function=syntax is not None,
+            extra={"locals": locals_},
+        )
+    )
+
+
+def _s_add(a: float, b: float) -> tuple[float, float, float]:
+    return a + b, 1.0, 1.0
+
+
+def _s_sub(a: float, b: float) -> tuple[float, float, float]:
+    return a - b, 1.0, -1.0
+
+
+def _s_mul(a: float, b: float) -> tuple[float, float, float]:
+    return a * b, b, a
+
+
+def _s_div(a: float, b: float) -> tuple[float, float, float]:
+    if b != 0.0:
+        out = a / b
+        return out, 1.0 / b, -out / b
+    out = _np(np.divide, a, b)
+    return out, _np(np.divide, 1.0, b), _np(np.divide, -out, b)
+
+
+def _s_log_raw(a: float) -> float:
+    if a > 0.0:
+        return math.log(a)
+    return _np(np.log, a)
+
+
+def _s_pow_raw(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except (ValueError, OverflowError):
+        return _np(np.power, a, b)
+
+
+def _s_pow(a: float, b: float) -> tuple[float, float, float]:
+    out = _s_pow_raw(a, b)
+    # PyTorch's conventions: d/da a**0 = 0, and d/db a**b = 0 at a = 0 for b >= 0.
+    da = 0.0 if b == 0.0 else b * _s_pow_raw(a, b - 1.0)
+    db = 0.0 if (a == 0.0 and b >= 0.0) else out * _s_log_raw(a)
+    return out, da, db
+
+
+def _s_max(a: float, b: float) -> tuple[float, float, float]:
+    if a > b:
+        return a, 1.0, 0.0
+    if b > a:
+        return b, 0.0, 1.0
+    if a == b:
+        return a, 0.5, 0.5
+    return NAN, NAN, NAN
+
+
+def _s_min(a: float, b: float) -> tuple[float, float, float]:
+    if a < b:
+        return a, 1.0, 0.0
+    if b < a:
+        return b, 0.0, 1.0
+    if a == b:
+        return a, 0.5, 0.5
+    return NAN, NAN, NAN
+
+
+def _pow_locals(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    with np.errstate(all="ignore"):
+        da = np.where(b == 0.0, 0.0, b * np.power(a, b - 1.0))
+        db = np.where((a == 0.0) & (b >= 0.0), 0.0, out * np.log(a))
+    return da, db
+
+
+def _select_locals(first: Any, second: Any) -> tuple[Any, Any]:
+    """Locals of max/min given masks of 'a wins' and 'b wins': ties split 0.5/0.5, NaN stays NaN."""
+    tie = ~(first | second)
+    la = np.where(first, 1.0, 0.0) + np.where(tie, 0.5, 0.0)
+    lb = np.where(second, 1.0, 0.0) + np.where(tie, 0.5, 0.0)
+    return la, lb
+
+
+def _max_locals(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    la, lb = _select_locals(a > b, b > a)
+    nan = np.isnan(out)
+    return np.where(nan, NAN, la), np.where(nan, NAN, lb)
+
+
+def _min_locals(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    la, lb = _select_locals(a < b, b < a)
+    nan = np.isnan(out)
+    return np.where(nan, NAN, la), np.where(nan, NAN, lb)
+
+
+def _tie(name: str) -> Callable[..., tuple[str, str] | None]:
+    def kink(a: Any, b: Any) -> tuple[str, str] | None:
+        if np.any(np.equal(a, b)):
+            return (
+                "tie",
+                f"{name}: the two arguments are equal, so the upstream gradient is split "
+                "0.5 / 0.5 between them (PyTorch's convention)",
+            )
+        return None
+
+    return kink
+
+
+def _pow_kink(a: Any, b: Any) -> tuple[str, str] | None:
+    if np.any(np.equal(b, 0.0)):
+        return ("kink", "x**0: its local gradient in x is taken as 0 (PyTorch's convention)")
+    if np.any(np.equal(a, 0.0) & np.greater_equal(b, 0.0)):
+        return ("kink", "0**y: its local gradient in y is taken as 0 (PyTorch's convention)")
+    return None
+
+
+def _ones_like_broadcast(out: Any) -> Any:
+    return np.ones(np.shape(out))
+
+
+register_add = _binary(
+    "add", "+", np.add, lambda out, a, b: (_ones_like_broadcast(out), _ones_like_broadcast(out)),
+    _s_add, "a + b", ("1", "1"),
+    intuition="+ distributes: it passes the upstream gradient unchanged to each of its inputs",
+    vjp=lambda g, out, a, b: (g, g),
+)
+register_sub = _binary(
+    "sub", "-", np.subtract,
+    lambda out, a, b: (_ones_like_broadcast(out), -_ones_like_broadcast(out)),
+    _s_sub, "a - b", ("1", "-1"),
+    intuition="- distributes like +, with the sign flipped for the subtracted input",
+    vjp=lambda g, out, a, b: (g, -g),
+)
+register_mul = _binary(
+    "mul", "*", np.multiply,
+    lambda out, a, b: (np.broadcast_to(b, np.shape(out)), np.broadcast_to(a, np.shape(out))),
+    _s_mul, r"a \cdot b", ("b", "a"),
+    intuition="* switches: each input gets the upstream gradient times the other input's value",
+    vjp=lambda g, out, a, b: (g * b, g * a),
+)
+register_div = _binary(
+    "div", "/", np.divide,
+    lambda out, a, b: (np.broadcast_to(1.0 / b, np.shape(out)), -out / b),
+    _s_div, r"\frac{a}{b}", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}"),
+    domain=("real", "nonzero"),
+)
+register_pow = _binary(
+    "pow", "**", np.power, _pow_locals, _s_pow, "a^{b}", (r"b\,a^{b-1}", r"a^{b}\ln a"),
+    domain=("positive", "real"), kink=_pow_kink, template="{0}**{1}",
+)
+register_max = _binary(
+    "max", "max", np.maximum, _max_locals, _s_max, r"\max(a, b)",
+    (r"\mathbf{1}(a > b)", r"\mathbf{1}(b > a)"),
+    intuition="max routes: the whole upstream gradient goes to the larger input, none to the other",
+    kink=_tie("max"), template="max({0}, {1})", syntax="max(a, b)",
+)
+register_min = _binary(
+    "min", "min", np.minimum, _min_locals, _s_min, r"\min(a, b)",
+    (r"\mathbf{1}(a < b)", r"\mathbf{1}(b < a)"),
+    intuition="min routes: the whole upstream gradient goes to the smaller input, none to the other",
+    kink=_tie("min"), template="min({0}, {1})", syntax="min(a, b)",
+)
+
+
+# ---------------------------------------------------------------------------
+# Elementwise unary ops: - + exp log sqrt abs sin cos tanh sigmoid relu
+# ---------------------------------------------------------------------------
+
+
+def _unary(
+    name: str,
+    label: str,
+    forward: Callable[[Any], Any],
+    local: Callable[[Any, Any], Any],
+    scalar: Callable[[float], tuple[float, float]],
+    forward_latex: str,
+    local_latex: str,
+    intuition: str | None = None,
+    domain: str = "real",
+    kink: Callable[..., tuple[str, str] | None] | None = None,
+    template: str | None = None,
+    syntax: str | None = None,
+) -> Op:
+    def vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+        return (g * local(out, a),)
+
+    def jacobian(out: Any, a: Any) -> tuple[Array]:
+        return (elementwise_jacobian(local(out, a), np.shape(a), np.shape(out)),)
+
+    is_function = template is None
+    return register(
+        Op(
+            name=name,
+            label=label,
+            syntax=syntax or f"{name}(x)",
+            template=template or (name + "({0})"),
+            arity=1,
+            forward=forward,
+            vjp=vjp,
+            jacobian=jacobian,
+            shape=same_shape,
+            forward_latex=forward_latex,
+            local_latex=(local_latex,),
+            intuition=intuition
+            or (
+                "an elementwise function: its Jacobian is diagonal, diag(f'(x)), so each "
+                "element's upstream gradient is multiplied by its own local slope"
+                if is_function
+                else None
+            ),
+            elementwise=True,
+            scalar=scalar,
+            domain=(domain,),
+            kink=kink,
+            is_function=is_function,
+            extra={"local": local},
+        )
+    )
+
+
+def _at_zero(message: str) -> Callable[..., tuple[str, str] | None]:
+    def kink(a: Any) -> tuple[str, str] | None:
+        return ("kink", message) if np.any(np.equal(a, 0.0)) else None
+
+    return kink
+
+
+def _s_neg(a: float) -> tuple[float, float]:
+    return -a, -1.0
+
+
+def _s_pos(a: float) -> tuple[float, float]:
+    return a, 1.0
+
+
+def _s_exp(a: float) -> tuple[float, float]:
+    try:
+        out = math.exp(a)
+    except OverflowError:
+        out = INF
+    return out, out
+
+
+def _s_log(a: float) -> tuple[float, float]:
+    if a > 0.0:
+        return math.log(a), 1.0 / a
+    if a == 0.0:
+        return -INF, math.copysign(INF, a)
+    return _np(np.log, a), 1.0 / a if a == a else NAN
+
+
+def _s_sqrt(a: float) -> tuple[float, float]:
+    out = math.sqrt(a) if a >= 0.0 else NAN
+    if out == 0.0:
+        return out, math.copysign(INF, out)
+    return out, 0.5 / out
+
+
+def _s_abs(a: float) -> tuple[float, float]:
+    if a > 0.0:
+        return a, 1.0
+    if a < 0.0:
+        return -a, -1.0
+    return abs(a), 0.0 if a == 0.0 else NAN
+
+
+def _s_sin(a: float) -> tuple[float, float]:
+    try:
+        return math.sin(a), math.cos(a)
+    except ValueError:
+        return NAN, NAN
+
+
+def _s_cos(a: float) -> tuple[float, float]:
+    try:
+        return math.cos(a), -math.sin(a)
+    except ValueError:
+        return NAN, NAN
+
+
+def _s_tanh(a: float) -> tuple[float, float]:
+    out = math.tanh(a)
+    return out, 1.0 - out * out
+
+
+def _s_sigmoid(a: float) -> tuple[float, float]:
+    if a >= 0.0:
+        out = 1.0 / (1.0 + math.exp(-a))
+    else:
+        # exp of a large positive number would overflow; this form only underflows.
+        e = math.exp(a) if a == a else NAN
+        out = e / (1.0 + e)
+    return out, out * (1.0 - out)
+
+
+def _s_relu(a: float) -> tuple[float, float]:
+    if a > 0.0:
+        return a, 1.0
+    return (0.0 if a == a else a), 0.0
+
+
+def _sigmoid(a: Any) -> Any:
+    with np.errstate(all="ignore"):
+        positive = 1.0 / (1.0 + np.exp(-a))
+        e = np.exp(a)
+        negative = e / (1.0 + e)
+    return np.where(np.greater_equal(a, 0.0), positive, negative)[()]
+
+
+def _relu(a: Any) -> Any:
+    return np.where(np.greater(a, 0.0), a, np.where(np.isnan(a), a, 0.0))[()]
+
+
+def _sqrt_local(out: Any, a: Any) -> Any:
+    with np.errstate(all="ignore"):
+        return np.where(out == 0.0, np.copysign(INF, out), 0.5 / out)
+
+
+register_neg = _unary("neg", "-", np.negative, lambda out, a: -np.ones(np.shape(a)), _s_neg,
+                      "-a", "-1", template="-{0}", syntax="-a")
+register_pos = _unary("pos", "+", np.positive, lambda out, a: np.ones(np.shape(a)), _s_pos,
+                      "+a", "1", template="+{0}", syntax="+a")
+register_exp = _unary("exp", "exp", np.exp, lambda out, a: out, _s_exp, "e^{x}", "e^{x}")
+register_log = _unary("log", "log", np.log, lambda out, a: 1.0 / a, _s_log, r"\ln x",
+                      r"\frac{1}{x}", domain="positive")
+register_sqrt = _unary("sqrt", "sqrt", np.sqrt, _sqrt_local, _s_sqrt, r"\sqrt{x}",
+                       r"\frac{1}{2\sqrt{x}}", domain="positive",
+                       kink=_at_zero("sqrt at 0: its local gradient is +inf (sqrt'(0) = +inf)"))
+register_abs = _unary("abs", "abs", np.abs, lambda out, a: np.sign(a), _s_abs, "|x|",
+                      r"\operatorname{sign}(x)",
+                      kink=_at_zero("abs at 0: its local gradient is taken as 0 (PyTorch's convention)"))
+register_sin = _unary("sin", "sin", np.sin, lambda out, a: np.cos(a), _s_sin, r"\sin x", r"\cos x")
+register_cos = _unary("cos", "cos", np.cos, lambda out, a: -np.sin(a), _s_cos, r"\cos x",
+                      r"-\sin x")
+register_tanh = _unary("tanh", "tanh", np.tanh, lambda out, a: 1.0 - out * out, _s_tanh,
+                       r"\tanh x", r"1 - \tanh^{2} x")
+register_sigmoid = _unary("sigmoid", "sigmoid", _sigmoid, lambda out, a: out * (1.0 - out),
+                          _s_sigmoid, r"\sigma(x) = \frac{1}{1 + e^{-x}}",
+                          r"\sigma(x)\,(1 - \sigma(x))")
+register_relu = _unary("relu", "relu", _relu,
+                       lambda out, a: np.where(np.greater(a, 0.0), 1.0, 0.0), _s_relu,
+                       r"\max(0, x)", r"\mathbf{1}(x > 0)",
+                       kink=_at_zero("relu at 0: its local gradient is taken as 0 (relu'(0) = 0, PyTorch's convention)"))
+
+
+# ---------------------------------------------------------------------------
+# Reductions and structure: sum mean softmax .T dot @
+# ---------------------------------------------------------------------------
+
+
+def _s_identity(a: float) -> tuple[float, float]:
+    return a, 1.0
+
+
+def _s_softmax(a: float) -> tuple[float, float]:
+    # One element: softmax is 1 whatever a is (unless a is not finite).
+    out = 1.0 if a - a == 0.0 else NAN
+    return out, out - out * out
+
+
+def _softmax(a: Any) -> Any:
+    with np.errstate(all="ignore"):
+        shifted = np.exp(a - np.max(a, axis=-1, keepdims=True)) if np.ndim(a) else np.exp(a - a)
+        return (shifted / np.sum(shifted, axis=-1, keepdims=True))[()] if np.ndim(a) else shifted
+
+
+def _softmax_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+    if np.ndim(out) == 0:
+        return (g * (out - out * out),)
+    return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
+
+
+def _softmax_jacobian(out: Any, a: Any) -> tuple[Array]:
+    s = np.asarray(out, dtype=np.float64)
+    if s.ndim == 0:
+        return (np.asarray(s - s * s),)
+    if s.ndim == 1:
+        return (np.diag(s) - np.outer(s, s),)
+    rows, cols = s.shape
+    jac = np.zeros((rows, cols, rows, cols))
+    for i in range(rows):
+        jac[i, :, i, :] = np.diag(s[i]) - np.outer(s[i], s[i])
+    return (jac,)
+
+
+register_sum = register(Op(
+    name="sum", label="sum", syntax="sum(x)", template="sum({0})", arity=1,
+    forward=lambda a: np.float64(np.sum(a)),
+    vjp=lambda g, out, a: (np.broadcast_to(g, np.shape(a)).copy(),),
+    jacobian=lambda out, a: (np.ones(np.shape(a)),),
+    shape=to_scalar, forward_latex=r"\sum_i x_i", local_latex=(r"\mathbf{1}^{\top}",),
+    intuition="sum distributes like +: every element gets the upstream gradient",
+    scalar=_s_identity, domain=("real",), is_function=True,
+))
+register_mean = register(Op(
+    name="mean", label="mean", syntax="mean(x)", template="mean({0})", arity=1,
+    forward=lambda a: np.float64(np.mean(a)),
+    vjp=lambda g, out, a: (np.full(np.shape(a), g / max(1, np.size(a))),),
+    jacobian=lambda out, a: (np.full(np.shape(a), 1.0 / np.size(a)),),
+    shape=to_scalar, forward_latex=r"\frac{1}{n}\sum_i x_i",
+    local_latex=(r"\frac{1}{n}\mathbf{1}^{\top}",),
+    intuition="mean distributes the upstream gradient evenly: each element gets 1/n of it",
+    scalar=_s_identity, domain=("real",), is_function=True,
+))
+register_softmax = register(Op(
+    name="softmax", label="softmax", syntax="softmax(x)", template="softmax({0})", arity=1,
+    forward=_softmax, vjp=_softmax_vjp, jacobian=_softmax_jacobian, shape=same_shape,
+    forward_latex=r"s_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
+    local_latex=(r"\operatorname{diag}(s) - s\,s^{\top}",),
+    intuition="softmax couples its elements (along the last axis): its Jacobian is not diagonal",
+    scalar=_s_softmax, domain=("real",), is_function=True,
+))
+
+
+def _transpose_jacobian(out: Any, a: Any) -> tuple[Array]:
+    shape = np.shape(a)
+    if len(shape) < 2:
+        return (elementwise_jacobian(np.ones(shape), shape, shape),)
+    rows, cols = shape
+    # out[i, j] = a[j, i], so d out[i, j] / d a[k, l] = [j == k][i == l].
+    return (np.einsum("il,jk->ijkl", np.eye(cols), np.eye(rows)),)
+
+
+register_transpose = register(Op(
+    name="transpose", label=".T", syntax="a.T", template="{0}.T", arity=1,
+    forward=lambda a: np.transpose(a)[()],
+    vjp=lambda g, out, a: (np.transpose(g)[()],),
+    jacobian=_transpose_jacobian,
+    shape=lambda a: tuple(reversed(a)),
+    forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \delta_{jk}\,\delta_{il}",),
+    intuition=".T routes each upstream element back to the element it came from, transposed",
+    scalar=_s_identity, domain=("real",),
+))
+
+
+def _dot_shape(a: Shape, b: Shape) -> Shape:
+    if len(a) != 1 or len(b) != 1:
+        raise ShapeMismatch(
+            f"dot needs two vectors; got a {_describe(a)} and a {_describe(b)} (use @ for matrices)"
+        )
+    if a != b:
+        raise ShapeMismatch(f"dot needs vectors of the same length; got {show_shape(a)} and {show_shape(b)}")
+    return ()
+
+
+register_dot = register(Op(
+    name="dot", label="dot", syntax="dot(a, b)", template="dot({0}, {1})", arity=2,
+    forward=lambda a, b: np.dot(a, b)[()],
+    vjp=lambda g, out, a, b: (g * b, g * a),
+    jacobian=lambda out, a, b: (np.asarray(b, dtype=np.float64).copy(), np.asarray(a, dtype=np.float64).copy()),
+    shape=_dot_shape, forward_latex=r"a \cdot b = \sum_i a_i b_i",
+    local_latex=(r"b^{\top}", r"a^{\top}"),
+    intuition="dot switches like *: each vector's gradient is the upstream times the other vector",
+    domain=("real", "real"), is_function=True,
+))
+
+
+def _matmul_shape(a: Shape, b: Shape) -> Shape:
+    if not a or not b:
+        raise ShapeMismatch(
+            f"@ needs vectors or matrices; got a {_describe(a)} and a {_describe(b)} (use * to scale)"
+        )
+    inner_a = a[-1]
+    inner_b = b[0]
+    if inner_a != inner_b:
+        raise ShapeMismatch(
+            f"@ cannot multiply a {_describe(a)} by a {_describe(b)}: the inner sizes "
+            f"{inner_a} and {inner_b} differ"
+        )
+    return a[:-1] + b[1:]
+
+
+def _matmul_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    a2 = a if np.ndim(a) == 2 else np.reshape(a, (1, -1))
+    b2 = b if np.ndim(b) == 2 else np.reshape(b, (-1, 1))
+    g2 = np.reshape(g, (a2.shape[0], b2.shape[1]))
+    # Shape convention: dA = G B^T, dB = A^T G.
+    da = (g2 @ b2.T).reshape(np.shape(a))
+    db = (a2.T @ g2).reshape(np.shape(b))
+    return da, db
+
+
+def _matmul_jacobian(out: Any, a: Any, b: Any) -> tuple[Array, Array]:
+    a2 = np.asarray(a if np.ndim(a) == 2 else np.reshape(a, (1, -1)), dtype=np.float64)
+    b2 = np.asarray(b if np.ndim(b) == 2 else np.reshape(b, (-1, 1)), dtype=np.float64)
+    n, k = a2.shape[0], b2.shape[1]
+    # out[i, j] = sum_l A[i, l] B[l, j]
+    jac_a = np.einsum("ip,qj->ijpq", np.eye(n), b2)
+    jac_b = np.einsum("ip,qj->ijpq", a2, np.eye(k))
+    out_shape = np.shape(out)
+    return (
+        jac_a.reshape(out_shape + np.shape(a)),
+        jac_b.reshape(out_shape + np.shape(b)),
+    )
+
+
+register_matmul = register(Op(
+    name="matmul", label="@", syntax="A @ B", template="{0} @ {1}", arity=2,
+    forward=lambda a, b: np.matmul(a, b)[()],
+    vjp=_matmul_vjp, jacobian=_matmul_jacobian, shape=_matmul_shape,
+    forward_latex=r"(AB)_{ij} = \sum_k A_{ik} B_{kj}",
+    local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \delta_{ik} B_{lj}",
+                 r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\delta_{jl}"),
+    intuition="@ switches like *: dA = G B^T and dB = A^T G for the upstream gradient G",
+    domain=("real", "real"),
+))
+
+
+# ---------------------------------------------------------------------------
+# Tables the parser and the graph use
+# ---------------------------------------------------------------------------
+
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
+UNARY = {"-": "neg", "+": "pos"}
+FUNCTIONS: dict[str, tuple[int, str]] = {
+    op.name: (op.arity, op.syntax) for op in OPS.values() if op.is_function
+}
+
+
+def describe_ops() -> list[dict[str, Any]]:
+    """Every op: name, syntax, arity, LaTeX of its formula and local gradients, intuition."""
+    return [op.describe() for op in OPS.values()]

@@ -1,0 +1,123 @@
+"""The syntax tree: small frozen dataclasses that keep each construct's span.
+
+`span` is the [start, end) of the whole construct in the expression; binary
+and unary operators also keep `op_span`, the operator itself, which is where
+a shape error is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-" or "+"
+    operand: Expr
+    span: Span
+    op_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # + - * / ** @
+    left: Expr
+    right: Expr
+    span: Span
+    op_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Transpose:
+    operand: Expr
+    span: Span
+    op_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    span: Span
+    name_span: Span
+
+
+Expr = Num | Name | Unary | Binary | Transpose | Call
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+Statement = Assign | Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    statements: tuple[Statement, ...]
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of a node, left to right."""
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Unary | Transpose):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def sexpr(node: Statement) -> str:
+    """An S-expression of the tree, for tests: `(* (+ x y) (max y z))`.
+
+    Iterative, because a long chain such as x+x+...+x is a deep tree.
+    """
+    out: list[str] = []
+    # Each stack entry is either a node to render or a literal string to emit.
+    stack: list[Statement | str] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Num):
+            out.append(item.text)
+        elif isinstance(item, Name):
+            out.append(item.name)
+        elif isinstance(item, Assign):
+            stack.extend([")", item.value, f"(= {item.name} "])
+        else:
+            head = ""
+            if isinstance(item, Unary):
+                head = "neg" if item.op == "-" else "pos"
+            elif isinstance(item, Binary):
+                head = item.op
+            elif isinstance(item, Transpose):
+                head = ".T"
+            elif isinstance(item, Call):
+                head = item.func
+            parts: list[Statement | str] = [")"]
+            for child in reversed(children(item)):
+                parts.extend([child, " "])
+            parts.append("(" + head)
+            stack.extend(parts)
+    return "".join(out)

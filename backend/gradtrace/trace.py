@@ -1,0 +1,484 @@
+"""The Trace record and its JSON form: nodes, edges, steps, check and warnings.
+
+The engine's numbers are kept as they are (flat lists); the JSON body,
+including every step's human text, is built only when `to_dict()` is called,
+with non-finite numbers as the strings "NaN", "Infinity" and "-Infinity".
+Local Jacobians on the tensor path are built here, and only for edges whose
+Jacobian is small enough to send (`max_local_elements`); the others are null.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradtrace.engine import Run
+from gradtrace.graph import Graph
+from gradtrace.ops import Op
+
+VERSION = 1
+_OPERATORS = {"add", "sub", "mul", "div", "pow", "matmul", "neg", "pos"}
+_SHORT_INTUITION = {
+    "add": "+ distributes",
+    "sub": "- distributes",
+    "mul": "* switches",
+    "max": "max routes",
+    "min": "min routes",
+    "sum": "sum distributes",
+}
+
+
+def json_number(v: float) -> float | str:
+    """A float as JSON wants it: itself if finite, else "NaN", "Infinity" or "-Infinity"."""
+    if v - v == 0.0:
+        return v
+    if v != v:
+        return "NaN"
+    return "Infinity" if v > 0 else "-Infinity"
+
+
+def json_value(v: Any) -> Any:
+    """A float or a float64 array as plain JSON: a number or nested lists of numbers."""
+    if isinstance(v, float):
+        return json_number(v)
+    array = np.asarray(v, dtype=np.float64)
+    if array.ndim == 0:
+        return json_number(float(array))
+    if bool(np.isfinite(array).all()):
+        return array.tolist()
+    if array.ndim == 1:
+        return [json_number(x) for x in array.tolist()]
+    return [[json_number(x) for x in row] for row in array.tolist()]
+
+
+def fmt(v: Any) -> str:
+    """A number for step texts: up to 4 significant digits; tensors of more than 4 by shape."""
+    if isinstance(v, float):
+        return format(v, ".4g")
+    array = np.asarray(v, dtype=np.float64)
+    if array.ndim == 0:
+        return format(float(array), ".4g")
+    if array.size <= 4:
+        if array.ndim == 1:
+            return "[" + ", ".join(format(x, ".4g") for x in array.tolist()) + "]"
+        return "[" + ", ".join(
+            "[" + ", ".join(format(x, ".4g") for x in row) + "]" for row in array.tolist()
+        ) + "]"
+    return "<" + "x".join(str(n) for n in array.shape) + ">"
+
+
+def _enclosed(text: str) -> bool:
+    """Whether text is one parenthesised group, "(x + y)" but not "(a) + (b)"."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for k, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and k < len(text) - 1:
+            return False
+    return True
+
+
+def reachability(graph: Graph) -> list[bool]:
+    """Whether each node reaches the output (one reverse sweep, no recursion)."""
+    reaches = [False] * graph.size
+    reaches[graph.output] = True
+    args = graph.args
+    for i in range(graph.output, -1, -1):
+        if reaches[i]:
+            for a in args[i]:
+                reaches[a] = True
+    return reaches
+
+
+_SCALAR_KINK: dict[str, Callable[..., bool]] = {
+    "max": lambda a, b: a == b,
+    "min": lambda a, b: a == b,
+    "relu": lambda a: a == 0.0,
+    "abs": lambda a: a == 0.0,
+    "sqrt": lambda a: a == 0.0,
+    "pow": lambda a, b: b == 0.0 or (a == 0.0 and b >= 0.0),
+}
+
+
+def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
+    """(first node with a non-finite number, first node with a NaN), -1 when there is none."""
+    first = first_nan = -1
+    for i in order:
+        v = values[i]
+        if isinstance(v, float):
+            if v - v == 0.0:
+                continue
+            bad, nan = True, v != v
+        else:
+            with np.errstate(all="ignore"):
+                finite = np.isfinite(v)
+                if bool(np.all(finite)):
+                    continue
+                bad, nan = True, bool(np.any(np.isnan(v)))
+        if bad and first < 0:
+            first = i
+        if nan:
+            first_nan = i
+            break
+    return first, first_nan
+
+
+def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[str, Any]]:
+    """Non-finite numbers (where they first appear), ties and kinks, unused inputs and names."""
+    warnings: list[dict[str, Any]] = []
+    values = run.values
+    scalar = graph.scalar
+    if scalar:
+        total = sum(values)
+        clean = total - total == 0.0
+    else:
+        clean = False
+    if not clean:
+        first, first_nan = _first_non_finite(values, range(graph.size))
+        if first >= 0:
+            warnings.append(_non_finite(graph, first, "value", values[first]))
+            if first_nan >= 0 and first_nan != first:
+                warnings.append(_non_finite(graph, first_nan, "value", values[first_nan]))
+    grads = run.grads
+    if scalar:
+        total = sum(grads)
+        clean = total - total == 0.0
+    else:
+        clean = False
+    if not clean:
+        # Backward runs in reverse order; constants' gradients are never used, so skip them.
+        order = [i for i in range(graph.size - 1, -1, -1) if graph.kind[i] != "constant"]
+        first = -1
+        for i in order:
+            g = grads[i]
+            if isinstance(g, float):
+                if g - g != 0.0:
+                    first = i
+                    break
+            elif not bool(np.all(np.isfinite(g))):
+                first = i
+                break
+        if first >= 0:
+            warnings.append(_non_finite(graph, first, "gradient", grads[first]))
+    for i, op in enumerate(graph.op):
+        if op is None or op.kink is None:
+            continue
+        args = [values[a] for a in graph.args[i]]
+        if scalar and not _SCALAR_KINK[op.name](*args):
+            continue
+        with np.errstate(all="ignore"):
+            found = op.kink(*args)
+        if found is not None:
+            warnings.append({"node": f"n{i}", "kind": found[0], "message": found[1]})
+    for name in graph.unused_values:
+        warnings.append(
+            {
+                "node": None,
+                "kind": "unused_input",
+                "message": f"'{name}' is given in values but the expression does not use it",
+            }
+        )
+    for name, node in graph.inputs.items():
+        if not reaches[node]:
+            warnings.append(
+                {
+                    "node": f"n{node}",
+                    "kind": "unused_input",
+                    "message": f"'{name}' does not affect the output, so its gradient is 0",
+                }
+            )
+    for i, assigned in enumerate(graph.name):
+        if assigned is not None and graph.kind[i] != "input" and not reaches[i]:
+            warnings.append(
+                {
+                    "node": f"n{i}",
+                    "kind": "unused_value",
+                    "message": f"'{assigned}' is computed but does not reach the output, so its gradient is 0",
+                }
+            )
+    return warnings
+
+
+def _non_finite(graph: Graph, i: int, what: str, v: Any) -> dict[str, Any]:
+    shown = fmt(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
+    where: str = graph.name[i] or graph.expression[graph.span[i][0] : graph.span[i][1]][:30]
+    message = (
+        f"the {what} of {where} (n{i}) is {shown}: the first non-finite {what} "
+        + ("in the forward pass" if what == "value" else "in the backward pass")
+    )
+    if isinstance(v, float) and v != v:
+        message += " (NaN: not a number)"
+    return {"node": f"n{i}", "kind": "non_finite", "message": message}
+
+
+class Trace:
+    """The result of one trace: `value`, `gradients` and the full record behind `to_dict()`."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        run: Run,
+        warnings: list[dict[str, Any]],
+        check: dict[str, dict[str, Any]] | None,
+        max_local_elements: int,
+    ) -> None:
+        self.graph = graph
+        self.run = run
+        self.warnings = warnings
+        self.check = check
+        self.max_local_elements = max_local_elements
+        self.reaches = reachability(graph)
+        self.expression = graph.expression
+        out = run.values[graph.output]
+        self.value: float = float(np.reshape(out, -1)[0]) if not isinstance(out, float) else out
+        self.gradients: dict[str, Any] = {}
+        for name, node in graph.inputs.items():
+            grad = run.grads[node]
+            self.gradients[name] = grad if isinstance(grad, float) else (
+                float(grad) if np.ndim(grad) == 0 else np.asarray(grad)
+            )
+        for name in graph.unused_values:
+            self.gradients[name] = 0.0
+
+    @property
+    def output(self) -> str:
+        return f"n{self.graph.output}"
+
+    # -- JSON ------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the JSON body of POST /api/v1/trace."""
+        g = self.graph
+        run = self.run
+        n = g.size
+        ids = [f"n{i}" for i in range(n)]
+        eids = [f"e{e}" for e in range(g.n_edges)]
+        scalar = g.scalar
+        conv = json_number if scalar else json_value
+        values = run.values
+        grads = run.grads
+        opnames = [op.name if op is not None else None for op in g.op]
+        shapes = [list(s) for s in g.shape] if not scalar else None
+        nodes = [
+            {
+                "id": ids[i],
+                "kind": g.kind[i],
+                "op": opnames[i],
+                "name": g.name[i],
+                "label": g.label[i],
+                "shape": shapes[i] if shapes is not None else [],
+                "value": conv(values[i]),
+                "grad": conv(grads[i]),
+                "span": list(g.span[i]),
+            }
+            for i in range(n)
+        ]
+        local_values = self._locals()
+        edges: list[dict[str, Any]]
+        src = g.edge_source
+        dst = g.edge_target
+        down = run.downstream
+        if scalar:
+            edges = [
+                {
+                    "id": eids[e],
+                    "source": ids[src[e]],
+                    "target": ids[dst[e]],
+                    "index": g.edge_index[e],
+                    "upstream": conv(grads[dst[e]]),
+                    "local": conv(local_values[e]),
+                    "local_shape": [],
+                    "downstream": conv(down[e]),
+                }
+                for e in range(g.n_edges)
+            ]
+        else:
+            edges = [
+                {
+                    "id": eids[e],
+                    "source": ids[src[e]],
+                    "target": ids[dst[e]],
+                    "index": g.edge_index[e],
+                    "upstream": conv(grads[dst[e]]),
+                    "local": None if local_values[e] is None else conv(local_values[e]),
+                    "local_shape": list(g.shape[dst[e]] + g.shape[src[e]]),
+                    "downstream": conv(down[e]),
+                }
+                for e in range(g.n_edges)
+            ]
+        return {
+            "version": VERSION,
+            "expression": g.expression,
+            "output": ids[g.output],
+            "value": json_number(self.value),
+            "gradients": {name: json_value(v) for name, v in self.gradients.items()},
+            "nodes": nodes,
+            "edges": edges,
+            "steps": self._steps(ids, eids, local_values),
+            "check": self._check_dict(),
+            "warnings": list(self.warnings),
+        }
+
+    def _check_dict(self) -> dict[str, Any] | None:
+        if self.check is None:
+            return None
+        return {
+            name: {
+                "numeric": json_value(entry["numeric"]),
+                "max_abs_error": json_number(float(entry["max_abs_error"])),
+                "ok": bool(entry["ok"]),
+            }
+            for name, entry in self.check.items()
+        }
+
+    def _locals(self) -> list[Any]:
+        """Per edge: the local Jacobian, or None where it is larger than max_local_elements."""
+        g = self.graph
+        if self.run.locals is not None:
+            return self.run.locals
+        result: list[Any] = [None] * g.n_edges
+        values = self.run.values
+        limit = self.max_local_elements
+        with np.errstate(all="ignore"):
+            for i, op in enumerate(g.op):
+                if op is None:
+                    continue
+                args = g.args[i]
+                out_size = math.prod(g.shape[i])
+                wanted = [out_size * math.prod(g.shape[a]) <= limit for a in args]
+                if not any(wanted):
+                    continue
+                jacobians = op.jacobian(values[i], *[values[a] for a in args])
+                e = g.edge_start[i]
+                for k in range(len(args)):
+                    if wanted[k]:
+                        result[e + k] = np.asarray(jacobians[k], dtype=np.float64).reshape(
+                            g.shape[i] + g.shape[args[k]]
+                        )
+        return result
+
+    # -- steps -----------------------------------------------------------
+    def _display(self) -> list[str]:
+        g = self.graph
+        text = g.expression
+        names = g.name
+        out: list[str] = []
+        for i in range(g.size):
+            name = names[i]
+            if name is not None:
+                out.append(name)
+            elif g.kind[i] == "constant":
+                out.append(g.label[i])
+            else:
+                s, e = g.span[i]
+                source = text[s:e]
+                if len(source) <= 24 and "\n" not in source and ";" not in source:
+                    out.append(source)
+                else:
+                    out.append(f"n{i}")
+        return out
+
+    def _steps(self, ids: list[str], eids: list[str], locals_: list[Any]) -> list[dict[str, Any]]:
+        g = self.graph
+        run = self.run
+        n = g.size
+        display = self._display()
+        ops = g.op
+        names = g.name
+        # An unnamed operator result inside another operator needs parentheses in text.
+        wrapped = [
+            f"({display[i]})"
+            if names[i] is None
+            and ops[i] is not None
+            and ops[i].name in _OPERATORS  # type: ignore[union-attr]
+            and not _enclosed(display[i])
+            else display[i]
+            for i in range(n)
+        ]
+        subjects = [w if (" " not in w and "(" not in w) or _enclosed(w) else f"({w})" for w in wrapped]
+        vals = [fmt(v) for v in run.values]
+        grads = [fmt(v) for v in run.grads]
+        downs = [fmt(v) for v in run.downstream]
+        edge_ranges = [
+            range(g.edge_start[i], g.edge_start[i] + len(g.args[i])) for i in range(n)
+        ]
+        steps: list[dict[str, Any]] = []
+        append = steps.append
+        for i in range(n):
+            append(
+                {
+                    "index": i,
+                    "phase": "forward",
+                    "node": ids[i],
+                    "edges": [eids[e] for e in edge_ranges[i]],
+                    "text": self._forward_text(i, display, wrapped, vals),
+                }
+            )
+        consumers: list[list[int]] = [[] for _ in range(n)]
+        for e, source in enumerate(g.edge_source):
+            consumers[source].append(e)
+        out_node = g.output
+        f = names[out_node] or "f"
+        local_text = [fmt(v) if v is not None else "" for v in locals_]
+        for k, i in enumerate(range(n - 1, -1, -1)):
+            head = f"d{f}/d{subjects[i]}"
+            if i == out_node:
+                text = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
+            else:
+                used = consumers[i]
+                if not self.reaches[i]:
+                    text = f"{head} = {grads[i]} (it does not reach the output)"
+                elif len(used) == 1:
+                    text = f"{head} = {grads[i]}"
+                else:
+                    terms = [downs[e] for e in used]
+                    if len(terms) > 6:
+                        terms = terms[:5] + [f"... ({len(used)} terms)"]
+                    text = (
+                        f"{head} = {' + '.join(terms)} = {grads[i]} "
+                        f"(gradients sum at outward branches: {len(used)} consumers)"
+                    )
+            op = ops[i]
+            if op is not None:
+                parts = []
+                for e in edge_ranges[i]:
+                    source = g.edge_source[e]
+                    local = local_text[e] or (
+                        "<" + "x".join(str(d) for d in g.shape[i] + g.shape[source]) + ">"
+                    )
+                    parts.append(f"d{f}/d{subjects[source]} += {grads[i]} x {local} = {downs[e]}")
+                text += "; [downstream] = [upstream] x [local]: " + ", ".join(parts)
+                hint = _SHORT_INTUITION.get(op.name)
+                if hint:
+                    text += f" ({hint})"
+            append(
+                {
+                    "index": n + k,
+                    "phase": "backward",
+                    "node": ids[i],
+                    "edges": [eids[e] for e in edge_ranges[i]],
+                    "text": text,
+                }
+            )
+        return steps
+
+    def _forward_text(self, i: int, display: list[str], wrapped: list[str], vals: list[str]) -> str:
+        g = self.graph
+        kind = g.kind[i]
+        name = g.name[i]
+        if kind == "input":
+            return f"{name} = {vals[i]} (input)"
+        if kind == "constant":
+            return f"{name} = {g.label[i]} (constant)" if name else f"{g.label[i]} (constant)"
+        op: Op = g.op[i]  # type: ignore[assignment]
+        args = g.args[i]
+        symbolic = op.template.format(*[wrapped[a] if op.name in _OPERATORS else display[a] for a in args])
+        numeric = op.template.format(*[vals[a] for a in args])
+        text = f"{symbolic} = {numeric} = {vals[i]}" if numeric != symbolic else f"{symbolic} = {vals[i]}"
+        return f"{name} = {text}" if name else text
+
+

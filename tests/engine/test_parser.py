@@ -1,0 +1,136 @@
+"""Tokenizer and parser: tables of input -> S-expression, and every syntax error's place."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradtrace.errors import TraceError
+from gradtrace.limits import Limits
+from gradtrace.parser import parse
+from gradtrace.syntax import sexpr
+from gradtrace.tokens import tokenize
+
+
+def tree(text: str) -> list[str]:
+    return [sexpr(s) for s in parse(text).statements]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-2**2", "(neg (** 2 2))"),
+        ("2**3**2", "(** 2 (** 3 2))"),
+        ("2**-1", "(** 2 (neg 1))"),
+        ("x**-y*z", "(* (** x (neg y)) z)"),
+        ("a - b - c", "(- (- a b) c)"),
+        ("a / b * c", "(* (/ a b) c)"),
+        ("a + b * c", "(+ a (* b c))"),
+        ("(x + y) * max(y, z)", "(* (+ x y) (max y z))"),
+        ("W.T @ x", "(@ (.T W) x)"),
+        ("-x.T", "(neg (.T x))"),
+        ("x**y.T", "(** x (.T y))"),
+        ("+x", "(pos x)"),
+        ("A @ B @ C", "(@ (@ A B) C)"),
+        ("sigmoid(W @ x + b)", "(sigmoid (+ (@ W x) b))"),
+        ("1e-3 * .5 + 3.", "(+ (* 1e-3 .5) 3.)"),
+        ("max(\n  x,\n  y\n)", "(max x y)"),
+        ("x # a comment", "x"),
+    ],
+)
+def test_precedence_and_associativity(text: str, expected: str) -> None:
+    assert tree(text) == [expected]
+
+
+def test_statements_by_newline_and_semicolon() -> None:
+    assert tree("a = x + y\nb = max(y, z); f = a * b;\n") == [
+        "(= a (+ x y))",
+        "(= b (max y z))",
+        "(= f (* a b))",
+    ]
+
+
+def test_spans_include_parentheses() -> None:
+    (statement,) = parse("(x + y) * 2").statements
+    assert statement.span == (0, 11)
+    assert statement.left.span == (0, 7)  # type: ignore[union-attr]
+
+
+def test_tokens_are_ascii_and_never_raise() -> None:
+    kinds = [t.kind for t in tokenize("x é 1")]
+    assert kinds == ["name", "error", "number", "end"]
+
+
+def error_of(text: str, **kwargs: object) -> TraceError:
+    with pytest.raises(TraceError) as caught:
+        parse(text, **kwargs)  # type: ignore[arg-type]
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "type_", "start", "words"),
+    [
+        ("__import__('os').system('id')", "syntax_error", 0, "_"),
+        ("x.__class__", "syntax_error", 1, ".T"),
+        ("eval('1+1')", "unknown_function", 0, "sigmoid"),
+        ("", "syntax_error", 0, "empty"),
+        ("((x + y)", "syntax_error", 0, "unclosed"),
+        ("x + y)", "syntax_error", 5, "')'"),
+        ("x + * y", "syntax_error", 4, "operand"),
+        ("x +", "syntax_error", 3, "end of input"),
+        ("x^2", "syntax_error", 1, "**"),
+        ("foo(x)", "unknown_function", 0, "foo"),
+        ("max(x)", "syntax_error", 0, "2 arguments"),
+        ("exp + 1", "syntax_error", 0, "function"),
+        ("2x", "syntax_error", 1, "*"),
+        ("x == y", "syntax_error", 3, "operand"),
+        ("x + y; 2", "syntax_error", 0, "last statement"),
+        ("exp = 3", "assignment_error", 0, "function"),
+        ("x\n  + )", "syntax_error", 6, "operand"),
+    ],
+)
+def test_syntax_errors_say_what_and_where(text: str, type_: str, start: int, words: str) -> None:
+    error = error_of(text)
+    assert error.type == type_
+    assert error.span is not None and error.span[0] == start
+    assert words in error.message
+    detail = error.to_dict()
+    assert set(detail) >= {"type", "message", "span", "line", "column"}
+    assert detail["span"][0] == start
+
+
+def test_line_and_column_count_from_one() -> None:
+    error = error_of("a = x + y\nb = a +* 2")
+    assert (error.line, error.column) == (2, 8)
+
+
+def test_nesting_past_the_limit_is_refused_at_the_first_paren_past_it() -> None:
+    text = "(" * 300 + "x" + ")" * 300
+    error = error_of(text, max_depth=Limits().max_depth)
+    assert error.type == "limit_exceeded"
+    assert error.to_dict()["limit"] == "max_depth"
+    assert error.span == (200, 201)
+    assert "max_depth" in error.message
+
+
+@pytest.mark.parametrize("text", ["-" * 5000 + "x", "2" + "**2" * 5000, "exp(" * 3000 + "x" + ")" * 3000])
+def test_deep_nesting_never_raises_recursion_error(text: str) -> None:
+    assert error_of(text).type == "limit_exceeded"
+
+
+def test_long_flat_chain_is_not_recursion() -> None:
+    text = " + ".join(["x"] * 50_000)
+    (statement,) = parse(text).statements
+    assert statement.span == (0, len(text))
+
+
+def test_length_limit_is_checked_before_tokenizing() -> None:
+    error = error_of("x" * 20001, max_length=20000)
+    assert error.type == "limit_exceeded"
+    assert error.message == (
+        "the expression is 20001 characters long; the limit (max_expression_length) is 20000"
+    )
+
+
+def test_statement_limit_is_named() -> None:
+    error = error_of("a = x\n" * 5 + "a", max_statements=3)
+    assert error.limit == "max_statements"
