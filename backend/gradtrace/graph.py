@@ -210,9 +210,11 @@ class _Builder:
         shape: Shape,
         name: str | None = None,
         constant: float = 0.0,
+        where: Span | None = None,
     ) -> int:
         g = self.g
-        self.check_size(shape, span)
+        # A limit is reported at the operator that would build the node, like a shape error.
+        self.check_size(shape, where or span)
         index = len(g.kind)
         g.kind.append(kind)
         g.op.append(op)
@@ -304,7 +306,7 @@ class _Builder:
                     if len(source) > 40:
                         source = source[:37] + "..."
                     raise ShapeError(f"{source}: {error}", where) from None
-                results.append(self.add_node("op", op, args, op.label, node.span, shape))
+                results.append(self.add_node("op", op, args, op.label, node.span, shape, where=where))
         assert len(results) == 1
         return results[0]
 

@@ -61,7 +61,7 @@ def fmt(v: Any) -> str:
     array = np.asarray(v, dtype=np.float64)
     if array.ndim == 0:
         return format(float(array), ".4g")
-    if array.size <= 4:
+    if array.size <= 4 and array.ndim <= 2:
         if array.ndim == 1:
             return "[" + ", ".join(format(x, ".4g") for x in array.tolist()) + "]"
         return "[" + ", ".join(
