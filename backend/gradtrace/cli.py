@@ -1,9 +1,20 @@
-"""The `gradtrace` command: serve the app, or print a trace as JSON."""
+"""The `gradtrace` command: serve the app, or print a trace as JSON.
+
+`gradtrace trace EXPR --values JSON [--check]` prints exactly the JSON body
+that POST /api/v1/trace returns for the same request. It is the Python API,
+so it applies no limits (a 100,000-op program can be traced from a shell);
+`--server-limits` applies the server's limits (the GRADTRACE_ settings)
+instead. On an expression or values that cannot be traced it prints the
+422 response's `detail` object to stderr and exits with status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
+
+EXIT_TRACE_ERROR = 2
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -19,14 +30,72 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_values(text: str) -> dict[str, Any]:
+    import orjson
+
+    try:
+        # orjson, like the API, refuses NaN and Infinity literals.
+        values = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise SystemExit(f"gradtrace trace: --values is not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise SystemExit("gradtrace trace: --values must be a JSON object, such as '{\"x\": 4}'")
+    return values
+
+
+def _trace(args: argparse.Namespace) -> int:
+    import gradtrace
+    from gradtrace.api.encoding import dumps
+
+    values = _parse_values(args.values)
+    limits = None
+    if args.server_limits:
+        from gradtrace.api.settings import Settings
+
+        limits = Settings().engine_limits()
+    try:
+        result = gradtrace.trace(args.expression, values, check=args.check, limits=limits)
+    except gradtrace.TraceError as error:
+        sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
+        sys.stderr.flush()
+        return EXIT_TRACE_ERROR
+    sys.stdout.buffer.write(dumps(result.to_dict()) + b"\n")
+    sys.stdout.flush()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gradtrace", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="gradtrace",
+        description="See backpropagation: serve the web app and API, or print a trace as JSON.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+
     serve = sub.add_parser("serve", help="serve the web app and the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(func=_serve)
+
+    trace = sub.add_parser(
+        "trace",
+        help="print the trace of an expression as JSON (the API's response body)",
+        description=(
+            "Print the trace as the JSON body of POST /api/v1/trace. On an error, print the "
+            "422 detail object to stderr and exit with status 2."
+        ),
+    )
+    trace.add_argument("expression", help='the program, such as "(x + y) * max(y, z)"')
+    trace.add_argument(
+        "--values", default="{}", help='the inputs as a JSON object, such as \'{"x": 4}\''
+    )
+    trace.add_argument("--check", action="store_true", help="add a numeric gradient check")
+    trace.add_argument(
+        "--server-limits",
+        action="store_true",
+        help="apply the server's limits (GRADTRACE_ settings); by default there are none",
+    )
+    trace.set_defaults(func=_trace)
     return parser
 
 

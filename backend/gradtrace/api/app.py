@@ -1,54 +1,243 @@
-"""Assemble the FastAPI application: routers, the page, static files and headers."""
+"""Assemble the FastAPI application: routers, error handlers, the page, static files and headers.
+
+Everything that does not change while the server runs (the engine's limits,
+the examples and ops as JSON, the page's embedded data) is built here once.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+import gradtrace
 from gradtrace import __version__
+from gradtrace.api import docs
+from gradtrace.api.encoding import dumps, json_safe
+from gradtrace.api.middleware import (
+    BodySizeLimitMiddleware,
+    JSONBytesResponse,
+    SecurityHeadersMiddleware,
+    error_response,
+)
 from gradtrace.api.routes import router
+from gradtrace.api.runner import ServiceUnavailable, TraceRunner
 from gradtrace.api.settings import Settings
+from gradtrace.examples import examples
+from gradtrace.ops import describe_ops
+
+DESCRIPTION = """\
+Trace an expression's forward and backward pass, edge by edge: every node's
+value and gradient, and on every edge the upstream gradient, the local
+gradient (Jacobian) and the downstream gradient.
+
+Numbers in a trace are JSON numbers, or the strings "NaN", "Infinity" and
+"-Infinity". Errors are 4xx with a JSON body, never a 5xx: a 422 whose
+`detail` says what is wrong and where (type, message, span, line, column, and
+the name of the limit that was reached), a 413 for a body over
+max_body_bytes, and a 503 with Retry-After when the server is saturated.
+"""
 
 
-def _page_context(settings: Settings) -> dict[str, str]:
+def _page_context(settings: Settings, example_list: list[dict[str, Any]]) -> dict[str, str]:
     """The data the page shell carries so that its first view needs no extra round trip."""
-    data = {"version": __version__, "examples": [], "limits": {}}
+    data = {"version": __version__, "examples": example_list, "limits": settings.page_limits()}
     # Embedded in a <script type="application/json">: escape what could close the tag.
     text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return {"page_data": text, "version": __version__}
 
 
+def _openapi_examples(limits: Any, settings: Settings) -> dict[str, Any]:
+    """Response examples computed by the engine itself, so they are never out of date."""
+    trace_ok = json_safe(gradtrace.trace("x**3", {"x": 4}, limits=limits).to_dict())
+    try:
+        gradtrace.trace("x + * y", {"x": 1, "y": 2}, limits=limits)
+        syntax: dict[str, Any] = {}
+    except gradtrace.TraceError as error:
+        syntax = {"detail": error.to_dict()}
+    try:
+        gradtrace.trace("W @ x", {"W": [[1, 2, 3], [4, 5, 6]], "x": [1, 2]}, limits=limits)
+        shapes: dict[str, Any] = {}
+    except gradtrace.TraceError as error:
+        shapes = {"detail": error.to_dict()}
+    busy = ServiceUnavailable(
+        "busy",
+        f"16 traces are already waiting; the limit (max_queued_traces) is "
+        f"{settings.max_queued_traces}. Try again in a moment.",
+        "max_queued_traces",
+        settings.retry_after_seconds(),
+    )
+    return {
+        "200": {"cube": {"summary": "x**3 at x = 4", "value": trace_ok}},
+        "422": {
+            "syntax": {"summary": "A syntax error", "value": syntax},
+            "shapes": {"summary": "Shapes that do not fit", "value": shapes},
+            "request": {
+                "summary": "A boolean is not a number (FastAPI's form)",
+                "value": {
+                    "detail": [
+                        {
+                            "type": "float_type",
+                            "loc": ["body", "values", "x", "float"],
+                            "msg": "Input should be a valid number",
+                            "input": True,
+                        }
+                    ]
+                },
+            },
+        },
+        "413": {
+            "too-large": {
+                "summary": "A body over max_body_bytes",
+                "value": {
+                    "detail": {
+                        "type": "limit_exceeded",
+                        "message": "the request body is larger than the limit (max_body_bytes) "
+                        f"of {settings.max_body_bytes} bytes",
+                        "span": None,
+                        "line": None,
+                        "column": None,
+                        "limit": "max_body_bytes",
+                    }
+                },
+            }
+        },
+        "503": {"busy": {"summary": "Too many traces waiting", "value": {"detail": busy.to_dict()}}},
+    }
+
+
+def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list: list[Any]) -> None:
+    """Build the OpenAPI document once, with the examples put where Swagger UI shows them."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        trace_responses = schema["paths"]["/api/v1/trace"]["post"]["responses"]
+        for status, found in _openapi_examples(limits, settings).items():
+            trace_responses[status]["content"]["application/json"]["examples"] = found
+        paths = schema["paths"]
+        paths["/api/v1/examples"]["get"]["responses"]["200"]["content"]["application/json"][
+            "example"
+        ] = example_list[:2]
+        paths["/api/v1/ops"]["get"]["responses"]["200"]["content"]["application/json"][
+            "example"
+        ] = json_safe(describe_ops()[:2])
+        paths["/api/v1/health"]["get"]["responses"]["200"]["content"]["application/json"][
+            "example"
+        ] = {"status": "ok"}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
+    async def on_trace_error(request: Request, error: Exception) -> JSONBytesResponse:
+        assert isinstance(error, gradtrace.TraceError)
+        return error_response(422, error.to_dict())
+
+    async def on_unavailable(request: Request, error: Exception) -> JSONBytesResponse:
+        assert isinstance(error, ServiceUnavailable)
+        return error_response(503, error.to_dict(), {"Retry-After": str(error.retry_after)})
+
+    async def on_request_invalid(request: Request, error: Exception) -> JSONBytesResponse:
+        # FastAPI's own form, but through the NaN-safe encoder: a request may echo NaN.
+        assert isinstance(error, RequestValidationError)
+        return JSONBytesResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+
+    app.add_exception_handler(gradtrace.TraceError, on_trace_error)
+    app.add_exception_handler(ServiceUnavailable, on_unavailable)
+    app.add_exception_handler(RequestValidationError, on_request_invalid)
+
+
+def _mount_static(app: FastAPI, frontend: Path) -> None:
+    app.mount("/static", StaticFiles(directory=frontend), name="static")
+    modules = frontend / "node_modules"
+    vendored = {
+        "/vendor/katex": ("katex", modules / "katex" / "dist"),
+        "/vendor/dagre": ("dagre", modules / "@dagrejs" / "dagre" / "dist"),
+        docs.SWAGGER_UI_PREFIX: ("swagger-ui", modules / "swagger-ui-dist"),
+    }
+    for path, (name, directory) in vendored.items():
+        if directory.is_dir():
+            app.mount(path, StaticFiles(directory=directory), name=name)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build one gradtrace application from its settings."""
     settings = settings or Settings()
-    app = FastAPI(title="gradtrace", version=__version__)
+    limits = settings.engine_limits()
+    example_list = examples()
+    runner = TraceRunner(
+        max_concurrent=settings.max_concurrent_traces,
+        max_queued=settings.max_queued_traces,
+        max_queue_seconds=settings.max_queue_seconds,
+        max_seconds=settings.max_seconds,
+        grace_seconds=settings.timeout_grace_seconds,
+        retry_after=settings.retry_after_seconds(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runner.shutdown()
+
+    app = FastAPI(
+        title="gradtrace",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
+    app.state.limits = limits
+    app.state.runner = runner
+    app.state.examples_json = dumps(example_list)
+    app.state.ops_json = dumps(describe_ops())
+
     app.include_router(router)
+    app.include_router(docs.router)
+    _install_error_handlers(app, settings)
+    _install_openapi(app, limits, settings, example_list)
+
+    # add_middleware puts each one outside the ones before it: the security
+    # headers wrap everything, the 413 included.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
 
     frontend: Path = settings.frontend_dir
     templates = Environment(
         loader=FileSystemLoader(str(frontend)), autoescape=select_autoescape(["html"])
     )
+    page_context = _page_context(settings, example_list)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def get_page(request: Request) -> HTMLResponse:
+    def get_page() -> HTMLResponse:
         """The page shell, with the examples and limits embedded as JSON data."""
-        html = templates.get_template("index.html").render(**_page_context(settings))
-        return HTMLResponse(html)
+        return HTMLResponse(templates.get_template("index.html").render(**page_context))
 
-    app.mount("/static", StaticFiles(directory=frontend), name="static")
-    modules = frontend / "node_modules"
-    if (modules / "katex").is_dir():
-        app.mount("/vendor/katex", StaticFiles(directory=modules / "katex" / "dist"), name="katex")
-    if (modules / "@dagrejs" / "dagre").is_dir():
-        app.mount(
-            "/vendor/dagre",
-            StaticFiles(directory=modules / "@dagrejs" / "dagre" / "dist"),
-            name="dagre",
-        )
+    _mount_static(app, frontend)
     return app

@@ -1,13 +1,129 @@
-"""The HTTP endpoints: one small function each, no derivatives here."""
+"""The HTTP endpoints: one small function each, no derivatives here.
+
+What the endpoints share (the limits, the trace runner, the examples and ops
+already encoded as JSON) is built once by `create_app` and kept in
+`app.state`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Body, Request
+
+import gradtrace
+from gradtrace.api.encoding import dumps
+from gradtrace.api.middleware import JSONBytesResponse
+from gradtrace.api.runner import TraceRunner
+from gradtrace.api.schemas import (
+    ErrorBody,
+    Example,
+    Health,
+    Op,
+    Trace,
+    TraceRequest,
+    UnprocessableBody,
+)
+
+router = APIRouter(prefix="/api/v1", default_response_class=JSONBytesResponse)
+
+TRACE_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
+    "lecture": {
+        "summary": "The lecture's expression",
+        "value": {"expression": "(x + y) * max(y, z)", "values": {"x": 1, "y": 2, "z": 0}},
+    },
+    "neural-layer": {
+        "summary": "A neural layer, with a gradient check",
+        "value": {
+            "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
+            "values": {
+                "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
+                "x": [1.0, 2.0, 3.0],
+                "b": [0.5, -0.5],
+                "u": [1.0, -1.0],
+            },
+            "check": True,
+        },
+    },
+    "syntax-error": {
+        "summary": "A syntax error (422)",
+        "value": {"expression": "x + * y", "values": {"x": 1, "y": 2}},
+    },
+}
+
+TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Trace, "description": "The trace (non-finite numbers as strings)."},
+    413: {"model": ErrorBody, "description": "The body is over max_body_bytes."},
+    422: {
+        "model": UnprocessableBody,
+        "description": (
+            "The engine cannot trace the expression with these values (a `detail` object "
+            "with type, message, span, line, column and, for a limit, its name), or the "
+            "request does not fit the request model (FastAPI's `detail` list)."
+        ),
+    },
+    503: {
+        "model": ErrorBody,
+        "description": (
+            "Too many traces are running or waiting (type `busy`), or a trace overran its "
+            "time limit by timeout_grace_seconds (type `timeout`). Retry-After says when "
+            "to try again."
+        ),
+    },
+}
 
 
-@router.get("/health", summary="Say whether the service is up")
-def get_health() -> dict[str, str]:
-    """Answer {"status": "ok"} while the service can take requests."""
-    return {"status": "ok"}
+def _trace_json(expression: str, values: dict[str, Any], check: bool, limits: Any) -> bytes:
+    """Trace and serialize, both in the worker thread: a large trace is work to encode too."""
+    result = gradtrace.trace(expression, values, check=check, limits=limits)
+    return dumps(result.to_dict())
+
+
+@router.post(
+    "/trace",
+    summary="Trace an expression's forward and backward pass",
+    response_model=None,
+    responses=TRACE_RESPONSES,
+)
+async def post_trace(
+    request: Request,
+    body: Annotated[TraceRequest, Body(openapi_examples=TRACE_REQUEST_EXAMPLES)],
+) -> JSONBytesResponse:
+    """Trace the program with the given values: nodes, edges, steps, gradients, check, warnings."""
+    runner: TraceRunner = request.app.state.runner
+    work = partial(_trace_json, body.expression, body.values, body.check, request.app.state.limits)
+    return JSONBytesResponse(await runner.run(work))
+
+
+@router.get(
+    "/examples",
+    summary="List the built-in examples",
+    response_model=None,
+    responses={200: {"model": list[Example]}},
+)
+async def get_examples(request: Request) -> JSONBytesResponse:
+    """Every worked example of the lecture, and a few on broadcasting, branches and NaN."""
+    return JSONBytesResponse(request.app.state.examples_json)
+
+
+@router.get(
+    "/ops",
+    summary="List the operations",
+    response_model=None,
+    responses={200: {"model": list[Op]}},
+)
+async def get_ops(request: Request) -> JSONBytesResponse:
+    """Every operation: syntax, forward and local gradient formulas (LaTeX), intuition."""
+    return JSONBytesResponse(request.app.state.ops_json)
+
+
+@router.get(
+    "/health",
+    summary="Say whether the service is up",
+    response_model=None,
+    responses={200: {"model": Health}},
+)
+async def get_health() -> JSONBytesResponse:
+    """Answer {"status": "ok"} while the service can take requests; it never waits for a trace."""
+    return JSONBytesResponse({"status": "ok"})

@@ -1,12 +1,37 @@
-"""Every setting and limit of the service, in one place (environment prefix GRADTRACE_)."""
+"""Every setting and limit of the service, in one place (environment prefix GRADTRACE_).
+
+The engine's limits are built once, at start-up, into a `gradtrace.Limits`;
+the service's own limits (body size, concurrency, queue) are enforced by the
+API. The README's "Limits and configuration" section lists each one.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+if TYPE_CHECKING:
+    from gradtrace.limits import Limits
+
 _REPO_ROOT = Path(__file__).resolve().parents[3]
+
+#: The settings that become the engine's `Limits`, field for field.
+ENGINE_LIMITS = (
+    "max_expression_length",
+    "max_depth",
+    "max_statements",
+    "max_nodes",
+    "max_tensor_elements",
+    "max_total_elements",
+    "max_local_elements",
+    "max_input_elements",
+    "max_seconds",
+    "max_check_evaluations",
+)
 
 
 class Settings(BaseSettings):
@@ -15,4 +40,65 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADTRACE_", extra="ignore")
 
     frontend_dir: Path = _REPO_ROOT / "frontend"
-    cors_origins: list[str] = []
+    cors_origins: list[str] = Field(
+        default=[], description="Origins allowed to call the API from a browser; empty: none."
+    )
+
+    # -- the engine's limits (a 422 limit_exceeded names the one that was reached) --
+    max_expression_length: int = Field(default=20_000, ge=1, description="Characters in an expression.")
+    max_depth: int = Field(default=200, ge=1, le=250, description="Nesting depth of parentheses and calls.")
+    max_statements: int = Field(default=1_000, ge=1, description="Statements in a program.")
+    max_nodes: int = Field(default=20_000, ge=1, description="Nodes in the graph.")
+    max_tensor_elements: int = Field(default=1_000_000, ge=1, description="Elements of any one value.")
+    max_total_elements: int = Field(
+        default=10_000_000, ge=1, description="Elements of all values of a trace together."
+    )
+    max_local_elements: int = Field(
+        default=4_096, ge=0, description="Elements of a local Jacobian that is sent; larger ones are null."
+    )
+    max_input_elements: int = Field(default=100_000, ge=1, description="Elements of all inputs together.")
+    max_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="Time the engine may spend on one trace (cooperative)."
+    )
+    max_check_evaluations: int = Field(
+        default=2_000_000,
+        ge=0,
+        description="Work of a gradient check: node evaluations (2 per input element per node).",
+    )
+
+    # -- the service's own limits --
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="Bytes in a request body; larger bodies get a 413."
+    )
+    max_concurrent_traces: int = Field(
+        default=2, ge=1, le=64, description="Traces computed at once per worker process (threads)."
+    )
+    max_queued_traces: int = Field(
+        default=16, ge=0, description="Traces waiting for a thread per worker; beyond that, a 503."
+    )
+    max_queue_seconds: float = Field(
+        default=10.0, gt=0, description="Time a trace may wait for a thread; beyond that, a 503."
+    )
+    timeout_grace_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Extra time past max_seconds after which the request gets a 503 even if the "
+            "engine has not stopped (a safety net; the engine's own deadline comes first)."
+        ),
+    )
+
+    def engine_limits(self) -> Limits:
+        """The engine's `Limits` built from these settings."""
+        from gradtrace.limits import Limits
+
+        return Limits(**{name: getattr(self, name) for name in ENGINE_LIMITS})
+
+    def page_limits(self) -> dict[str, int | float]:
+        """The limits the page may want to show or check before sending."""
+        names = (*ENGINE_LIMITS, "max_body_bytes")
+        return {name: getattr(self, name) for name in names}
+
+    def retry_after_seconds(self) -> int:
+        """What a 503 tells a client to wait: about one trace's time."""
+        return max(1, math.ceil(self.max_seconds))

@@ -1,0 +1,222 @@
+"""Request and response models of the REST API, as the trace contract (version 1) writes them.
+
+The request model is strict: a boolean, a string or null is not a number, a
+non-finite number or a ragged list is refused, and so is an unknown field.
+The response models describe the engine's JSON for the OpenAPI page and for
+schema checks; the service does not validate its own responses through them
+(the engine's dict is sent as is, which keeps large traces fast).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, RootModel, Strict
+from typing_extensions import TypeAliasType
+
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+# -- the request --------------------------------------------------------------
+
+#: A finite JSON number. Strict: `true` is not 1 and "1" is not 1; an integer
+#: too large for a float64 is refused rather than overflowing later.
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+Vector = Annotated[list[Number], Field(min_length=1)]
+Matrix = Annotated[list[Vector], Field(min_length=1)]
+
+
+def _rectangular(value: float | list[float] | list[list[float]]) -> Any:
+    """Refuse ragged matrices: pydantic's list[list[float]] accepts rows of any length."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        width = len(value[0])
+        for i, row in enumerate(value):
+            if len(row) != width:
+                raise ValueError(
+                    f"a matrix must be rectangular: row 0 has {width} numbers, row {i} has {len(row)}"
+                )
+    return value
+
+
+Value = Annotated[
+    Number | Vector | Matrix,
+    AfterValidator(_rectangular),
+    Field(
+        description=(
+            "A number, a non-empty list of numbers (a vector, shape [n]) or a "
+            "rectangular non-empty list of such lists (a matrix, shape [n, m])."
+        )
+    ),
+]
+InputName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=200)]
+
+
+class TraceRequest(BaseModel):
+    """What to trace: a program, the value of each of its inputs, and whether to check gradients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expression: Annotated[
+        str,
+        Strict(),
+        Field(
+            description=(
+                "One or more statements separated by newlines or ';'. The length limit "
+                "(max_expression_length) is enforced by the engine with a 422 that names it."
+            ),
+        ),
+    ]
+    values: dict[InputName, Value] = Field(
+        default_factory=dict,
+        description="The value of every input (every name the program uses but does not assign).",
+    )
+    check: Annotated[bool, Strict()] = Field(
+        default=False,
+        description="Add a numeric gradient check (central differences) of every input's gradient.",
+    )
+
+
+# -- the response -------------------------------------------------------------
+
+NonFinite = Literal["NaN", "Infinity", "-Infinity"]
+#: Every number of a trace: a JSON number, or one of three strings for non-finite values.
+JsonNumber = Annotated[float | NonFinite, Field(description='A number, or "NaN", "Infinity", "-Infinity".')]
+Tensor = TypeAliasType("Tensor", Union[JsonNumber, list["Tensor"]])  # type: ignore[misc]  # noqa: UP007
+Span = Annotated[list[int], Field(min_length=2, max_length=2)]
+
+
+class Node(BaseModel):
+    """One value of the graph: an input, a constant or the result of an operation."""
+
+    id: str
+    kind: Literal["input", "constant", "op"]
+    op: str | None = Field(description="The registry name of the operation (null for inputs and constants).")
+    name: str | None = Field(description="The input's name, or the name the node was assigned to.")
+    label: str
+    shape: list[int]
+    value: Tensor
+    grad: Tensor
+    span: Span | None
+
+
+class Edge(BaseModel):
+    """Data flows from source to target in the forward pass; gradients flow back along it."""
+
+    id: str
+    source: str
+    target: str
+    index: int = Field(description="Which argument of the target's operation the source is.")
+    upstream: Tensor = Field(description="d output / d target: the target's grad.")
+    local: Tensor | None = Field(
+        description="d target / d source, of shape local_shape; null only when too large to send."
+    )
+    local_shape: list[int]
+    downstream: Tensor = Field(description="This edge's share of d output / d source.")
+
+
+class Step(BaseModel):
+    """One step of the replay: a node's value (forward) or its input edges' downstream (backward)."""
+
+    index: int
+    phase: Literal["forward", "backward"]
+    node: str
+    edges: list[str]
+    text: str
+
+
+class Warning(BaseModel):
+    """Something worth knowing: a tie or kink, or the first non-finite value or gradient."""
+
+    node: str | None
+    kind: str
+    message: str
+
+
+class CheckResult(BaseModel):
+    """The numeric gradient of one input, and how far the traced one is from it."""
+
+    numeric: Tensor
+    max_abs_error: JsonNumber
+    ok: bool
+
+
+class Trace(BaseModel):
+    """The whole trace: nodes, edges, the steps to replay, gradients, check and warnings."""
+
+    version: Literal[1]
+    expression: str
+    output: str
+    value: JsonNumber
+    gradients: dict[str, Tensor]
+    nodes: list[Node]
+    edges: list[Edge]
+    steps: list[Step]
+    check: dict[str, CheckResult] | None
+    warnings: list[Warning]
+
+
+class ErrorDetail(BaseModel):
+    """What cannot be traced, and where in the expression (when it has a place there)."""
+
+    type: str = Field(
+        description=(
+            "A stable machine name: syntax_error, undefined_name, unknown_function, shape_error, "
+            "invalid_value, limit_exceeded, output_not_scalar, assignment_error, busy, timeout..."
+        )
+    )
+    message: str
+    span: Span | None = Field(default=None, description="[start, end) character offsets.")
+    line: int | None = Field(default=None, description="1-based line of the span's start.")
+    column: int | None = Field(default=None, description="1-based column of the span's start.")
+    limit: str | None = Field(default=None, description="The setting that was exceeded, if any.")
+
+
+class ErrorBody(BaseModel):
+    """The body of a 413, of a 422 from the engine, and of a 503."""
+
+    detail: ErrorDetail
+
+
+class ValidationIssue(BaseModel):
+    """One problem with the request's shape, in FastAPI's own form."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A request that does not fit the request model (FastAPI's own 422 form)."""
+
+    detail: list[ValidationIssue]
+
+
+class UnprocessableBody(RootModel[ErrorBody | ValidationErrorBody]):
+    """A 422: the engine's detail object, or FastAPI's list for a malformed request."""
+
+
+class Health(BaseModel):
+    """The service is up."""
+
+    status: Literal["ok"]
+
+
+class Example(BaseModel):
+    """A built-in example: what to type, which values to give, and what it teaches."""
+
+    id: str
+    title: str
+    expression: str
+    values: dict[str, Any]
+    teaches: str
+
+
+class Op(BaseModel):
+    """One operation of the registry, with its formulas and intuition."""
+
+    name: str
+    syntax: str
+    arity: int
+    forward_latex: str
+    local_latex: list[str] = Field(description="The local gradient with respect to each argument.")
+    intuition: str | None
+    elementwise: bool
