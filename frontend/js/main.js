@@ -1,1 +1,401 @@
-// Wiring only: events to state to render.
+// Wiring only: events to state to render. The pure modules decide; this file
+// connects them to the page and keeps the URL current.
+
+import dagre from '/vendor/dagre/dagre.esm.js';
+import { fetchExamples, fetchOps, fetchTrace } from './api.js';
+import { exportJson, exportPng, exportSvg } from './export.js';
+import { shapeText } from './format.js';
+import { inputNames, parseValueText, valueToText } from './inputs.js';
+import { computeLayout } from './layout.js';
+import { Player, keyAction } from './player.js';
+import { GraphView, domMeasure } from './render/graph.js';
+import { renderPanel } from './render/panel.js';
+import { queryFromState, stateFromQuery } from './state.js';
+import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  form: $('expression-form'),
+  expression: $('expression'),
+  error: $('expression-error'),
+  values: $('values'),
+  valuesEmpty: $('values-empty'),
+  check: $('check'),
+  examples: $('examples'),
+  exampleNote: $('example-note'),
+  warnings: $('warnings'),
+  svg: $('graph'),
+  graphEmpty: $('graph-empty'),
+  prev: $('prev'),
+  play: $('play'),
+  next: $('next'),
+  reset: $('reset'),
+  speed: $('speed'),
+  scrubber: $('scrubber'),
+  phaseForward: $('phase-forward'),
+  phaseBackward: $('phase-backward'),
+  counter: $('counter'),
+  status: $('step-text'),
+  panel: $('panel'),
+  present: $('present'),
+  jacobian: $('jacobian-form'),
+};
+
+const DEFAULT_VALUES = { x: 1, y: 2, z: 0 };
+
+function readPageData() {
+  try {
+    return JSON.parse($('page-data').textContent);
+  } catch {
+    return { examples: [], limits: {} };
+  }
+}
+
+const pageData = readPageData();
+const state = stateFromQuery(window.location.search);
+const valueTexts = new Map();
+let examples = [];
+let ops = null;
+let model = null;
+let rawTrace = null;
+let requestId = 0;
+let jacobianForm = false;
+
+const graph = new GraphView(els.svg, {
+  onNodeClick: (id) => {
+    if (!model) return;
+    const frame = frameAt(model, player.index);
+    const target = stepOfNode(model, id, frame.phase) ?? stepOfNode(model, id, 'forward');
+    if (target !== undefined) player.go(target);
+  },
+});
+const measure = domMeasure(els.svg);
+const player = new Player({ onChange: showStep });
+
+// ---- value boxes, one per input, built as the user types ----
+
+function rebuildValueBoxes() {
+  const names = inputNames(els.expression.value);
+  const existing = new Map([...els.values.querySelectorAll('.value-field')].map((f) => [f.dataset.input, f]));
+  names.forEach((name, i) => {
+    let field = existing.get(name);
+    if (!field) field = makeValueField(name);
+    existing.delete(name);
+    // Keep the order of first use; moving a node keeps its focus and text.
+    if (els.values.children[i] !== field) els.values.insertBefore(field, els.values.children[i] || null);
+  });
+  for (const field of existing.values()) field.remove();
+  els.valuesEmpty.hidden = names.length > 0;
+}
+
+let fieldCounter = 0;
+function makeValueField(name) {
+  fieldCounter += 1;
+  const id = `value-${fieldCounter}`;
+  const field = document.createElement('div');
+  field.className = 'value-field';
+  field.dataset.input = name;
+  const label = document.createElement('label');
+  label.htmlFor = id;
+  label.textContent = name;
+  const input = document.createElement('input');
+  input.type = 'text';
+  input.id = id;
+  input.spellcheck = false;
+  input.autocomplete = 'off';
+  input.setAttribute('aria-describedby', `${id}-shape`);
+  input.value = valueTexts.get(name) ?? '';
+  const shape = document.createElement('span');
+  shape.className = 'shape';
+  shape.id = `${id}-shape`;
+  input.addEventListener('input', () => {
+    valueTexts.set(name, input.value);
+    describeValue(input, shape);
+  });
+  field.append(label, input, shape);
+  describeValue(input, shape);
+  return field;
+}
+
+function describeValue(input, shape) {
+  if (!input.value.trim()) {
+    shape.textContent = 'needed';
+    input.removeAttribute('aria-invalid');
+    shape.classList.remove('is-invalid');
+    return;
+  }
+  const parsed = parseValueText(input.value);
+  shape.classList.toggle('is-invalid', !parsed.ok);
+  if (parsed.ok) {
+    shape.textContent = shapeText(parsed.shape);
+    input.removeAttribute('aria-invalid');
+  } else {
+    shape.textContent = parsed.error;
+    input.setAttribute('aria-invalid', 'true');
+  }
+}
+
+function setValueTexts(values) {
+  for (const key of Object.keys(values)) valueTexts.set(key, valueToText(values[key]));
+  for (const field of els.values.querySelectorAll('.value-field')) {
+    const input = field.querySelector('input');
+    input.value = valueTexts.get(field.dataset.input) ?? '';
+    describeValue(input, field.querySelector('.shape'));
+  }
+}
+
+// ---- errors at their place ----
+
+function showError(error) {
+  const expr = els.expression.value;
+  const span = error.span;
+  const source = els.error.querySelector('.error-source');
+  if (Array.isArray(span) && span.length === 2) {
+    const [s, e] = span.map((n) => Math.max(0, Math.min(expr.length, Number(n) || 0)));
+    source.hidden = false;
+    els.error.querySelector('.error-before').textContent = expr.slice(0, s);
+    // An empty span (the end of the text) still gets a visible mark.
+    els.error.querySelector('.error-span').textContent = expr.slice(s, Math.max(s, e)) || ' ';
+    els.error.querySelector('.error-after').textContent = expr.slice(Math.max(s, e));
+  } else {
+    source.hidden = true;
+  }
+  const where = error.line && error.column ? `line ${error.line}, column ${error.column}: ` : '';
+  els.error.querySelector('.error-message').textContent = `${where}${error.message}`;
+  els.error.hidden = false;
+  els.error.dataset.type = error.type || '';
+  els.expression.setAttribute('aria-invalid', 'true');
+  els.expression.setAttribute('aria-describedby', 'expression-error expression-help');
+}
+
+function clearError() {
+  els.error.hidden = true;
+  els.expression.removeAttribute('aria-invalid');
+  els.expression.setAttribute('aria-describedby', 'expression-help');
+}
+
+// ---- tracing ----
+
+async function submitTrace(step = 0) {
+  clearError();
+  const expression = els.expression.value;
+  const values = Object.create(null);
+  for (const field of els.values.querySelectorAll('.value-field')) {
+    const input = field.querySelector('input');
+    const parsed = parseValueText(input.value);
+    if (!parsed.ok) {
+      describeValue(input, field.querySelector('.shape'));
+      showError({ type: 'invalid_value', message: `the value of ${field.dataset.input}: ${parsed.error}`, span: null });
+      input.focus();
+      return;
+    }
+    values[field.dataset.input] = parsed.value;
+  }
+  const id = ++requestId;
+  els.form.classList.add('is-busy');
+  const result = await fetchTrace({ expression, values, check: els.check.checked });
+  if (id !== requestId) return; // a newer request has been sent
+  els.form.classList.remove('is-busy');
+  if (!result.ok) {
+    showError(result.error);
+    return;
+  }
+  state.expression = expression;
+  state.values = values;
+  state.check = els.check.checked;
+  loadTrace(result.data, step);
+}
+
+function loadTrace(raw, step) {
+  rawTrace = raw;
+  model = prepareTrace(raw);
+  const layout = computeLayout(model, dagre, measure);
+  els.graphEmpty.hidden = true;
+  graph.draw(model, layout);
+  const count = model.steps.length;
+  const ranges = phaseRanges(model);
+  els.scrubber.max = String(Math.max(0, count - 1));
+  els.scrubber.disabled = count === 0;
+  els.phaseForward.style.flexGrow = String(ranges.forward[1] - ranges.forward[0]);
+  els.phaseBackward.style.flexGrow = String(ranges.backward[1] - ranges.backward[0]);
+  const tensors = model.nodes.some((n) => n.shape && n.shape.length);
+  els.jacobian.disabled = !tensors;
+  showWarnings();
+  player.load(count, step);
+}
+
+function showWarnings() {
+  while (els.warnings.firstChild) els.warnings.removeChild(els.warnings.firstChild);
+  for (const w of model.warnings) {
+    const li = document.createElement('li');
+    li.className = `warning kind-${String(w.kind).replace(/[^a-z_]/gi, '')}`;
+    const strong = document.createElement('strong');
+    strong.textContent = `⚠ ${String(w.kind).replace(/_/g, ' ')}: `;
+    li.append(strong, document.createTextNode(w.message));
+    if (w.node && model.nodeById.has(w.node)) {
+      const go = document.createElement('button');
+      go.type = 'button';
+      go.className = 'link';
+      go.textContent = 'show';
+      go.addEventListener('click', () => player.go(stepOfNode(model, w.node, 'forward')));
+      li.append(' ', go);
+    }
+    els.warnings.appendChild(li);
+  }
+  els.warnings.hidden = model.warnings.length === 0;
+}
+
+function showStep({ index, count, playing }) {
+  els.play.textContent = playing ? 'Pause' : 'Play';
+  els.play.setAttribute('aria-pressed', String(playing));
+  els.prev.disabled = !model || index <= 0;
+  els.next.disabled = !model || index >= count - 1;
+  els.play.disabled = !model || count === 0;
+  els.reset.disabled = !model;
+  if (!model || count === 0) return;
+  const frame = frameAt(model, index);
+  graph.update(frame);
+  renderPanel(els.panel, model, frame, ops, { jacobianForm });
+  els.status.textContent = frame.step.text;
+  els.status.dataset.phase = frame.phase;
+  els.scrubber.value = String(index);
+  els.scrubber.setAttribute('aria-valuetext', `step ${index + 1} of ${count}, ${frame.phase}`);
+  els.counter.textContent = `${index + 1} / ${count}`;
+  document.body.dataset.phase = frame.phase;
+  state.step = index;
+  window.history.replaceState(null, '', queryFromState(state));
+}
+
+// ---- examples and ops ----
+
+function fillExamples(list) {
+  examples = Array.isArray(list) ? list : [];
+  for (const ex of examples) {
+    const option = document.createElement('option');
+    option.value = ex.id;
+    option.textContent = ex.title;
+    els.examples.appendChild(option);
+  }
+}
+
+function loadExample(id) {
+  const ex = examples.find((e) => e.id === id);
+  if (!ex) return;
+  els.expression.value = ex.expression;
+  valueTexts.clear();
+  rebuildValueBoxes();
+  setValueTexts(ex.values || {});
+  els.exampleNote.textContent = ex.teaches ? `${ex.title}: ${ex.teaches}` : ex.title;
+  els.exampleNote.hidden = false;
+  submitTrace(0);
+}
+
+// ---- presentation mode ----
+
+function setPresenting(on) {
+  state.presenting = on;
+  document.body.classList.toggle('presenting', on);
+  els.present.setAttribute('aria-pressed', String(on));
+  graph.maxScale = on ? 3 : 2;
+  window.requestAnimationFrame(() => graph.fit());
+  if (model) window.history.replaceState(null, '', queryFromState(state));
+}
+
+// ---- events ----
+
+els.form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  submitTrace(0);
+});
+els.expression.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey) {
+    ev.preventDefault();
+    submitTrace(0);
+  }
+});
+els.expression.addEventListener('input', () => {
+  clearError();
+  rebuildValueBoxes();
+});
+els.values.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') {
+    ev.preventDefault();
+    submitTrace(0);
+  }
+});
+els.examples.addEventListener('change', () => {
+  const id = els.examples.value;
+  els.examples.value = '';
+  loadExample(id);
+});
+els.prev.addEventListener('click', () => player.previous());
+els.next.addEventListener('click', () => player.next());
+els.play.addEventListener('click', () => player.toggle());
+els.reset.addEventListener('click', () => player.reset());
+els.speed.addEventListener('change', () => player.setSpeed(Number(els.speed.value)));
+els.scrubber.addEventListener('input', () => player.go(Number(els.scrubber.value)));
+els.present.addEventListener('click', () => setPresenting(!state.presenting));
+els.jacobian.addEventListener('click', () => {
+  jacobianForm = !jacobianForm;
+  els.jacobian.setAttribute('aria-pressed', String(jacobianForm));
+  if (model) renderPanel(els.panel, model, frameAt(model, player.index), ops, { jacobianForm });
+});
+$('zoom-in').addEventListener('click', () => graph.zoom(1.25));
+$('zoom-out').addEventListener('click', () => graph.zoom(1 / 1.25));
+$('fit').addEventListener('click', () => graph.fit());
+$('export-svg').addEventListener('click', () => exportSvg(els.svg));
+$('export-png').addEventListener('click', () => exportPng(els.svg).catch((err) => showError({ message: err.message, span: null })));
+$('export-json').addEventListener('click', () => {
+  if (rawTrace) exportJson(rawTrace);
+});
+window.addEventListener('resize', () => graph.fit());
+
+function isTextTarget(t) {
+  if (!t || !t.tagName) return false;
+  if (t.isContentEditable) return true;
+  if (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') return true;
+  return t.tagName === 'INPUT' && !['range', 'checkbox', 'button', 'submit', 'radio'].includes(t.type);
+}
+
+document.addEventListener('keydown', (ev) => {
+  const action = keyAction({ key: ev.key, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey, targetIsText: isTextTarget(ev.target) });
+  if (!action) return;
+  if (action === 'present') setPresenting(!state.presenting);
+  else if (action === 'fit') graph.fit();
+  else if (action === 'zoom-in') graph.zoom(1.25);
+  else if (action === 'zoom-out') graph.zoom(1 / 1.25);
+  else if (model) player[action]();
+  else return;
+  // The page's keys win over a focused button's or slider's own handling.
+  ev.preventDefault();
+});
+
+// ---- start ----
+
+async function start() {
+  if (Array.isArray(pageData.examples) && pageData.examples.length) fillExamples(pageData.examples);
+  else {
+    const res = await fetchExamples();
+    if (res.ok) fillExamples(res.data);
+  }
+  fetchOps().then((res) => {
+    if (!res.ok || !Array.isArray(res.data)) return;
+    ops = new Map(res.data.map((op) => [op.name, op]));
+    if (model) renderPanel(els.panel, model, frameAt(model, player.index), ops, { jacobianForm });
+  });
+  if (state.presenting) setPresenting(true);
+  els.check.checked = state.check;
+  if (state.expression) {
+    els.expression.value = state.expression;
+    setValueTexts(state.values);
+    rebuildValueBoxes();
+    setValueTexts(state.values);
+    await submitTrace(state.step);
+  } else {
+    setValueTexts(DEFAULT_VALUES);
+    rebuildValueBoxes();
+    await submitTrace(0);
+  }
+}
+
+start();

@@ -1,0 +1,68 @@
+/**
+ * The one module that knows the server's URLs and error shapes. Every call
+ * answers {ok: true, data} or {ok: false, error: {type, message, span}}; it
+ * never throws, so the page always has something to show.
+ */
+
+const BASE = '/api/v1';
+
+/** Turn any failed response into one error shape the page can show at its place. */
+export function readError(status, body) {
+  const detail = body && body.detail;
+  if (status === 422 && detail && !Array.isArray(detail) && typeof detail === 'object') {
+    return {
+      type: String(detail.type || 'invalid'),
+      message: String(detail.message || 'the expression cannot be traced'),
+      span: Array.isArray(detail.span) ? detail.span : null,
+      line: detail.line ?? null,
+      column: detail.column ?? null,
+    };
+  }
+  if (status === 422 && Array.isArray(detail)) {
+    // The framework's own request validation: a list of problems.
+    const first = detail[0] || {};
+    const where = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body').join('.') : '';
+    return { type: 'invalid_request', message: `${where ? `${where}: ` : ''}${first.msg || 'invalid request'}`, span: null };
+  }
+  if (status === 413) return { type: 'too_large', message: 'the request is too large for this server', span: null };
+  if (status === 503 || status === 429) return { type: 'busy', message: 'the server is busy; try again in a moment', span: null };
+  const message = detail && typeof detail === 'string' ? detail : `the server answered ${status}`;
+  return { type: 'http_error', message, span: null };
+}
+
+async function call(path, init) {
+  let response;
+  try {
+    response = await fetch(BASE + path, init);
+  } catch {
+    return { ok: false, error: { type: 'network', message: 'the server cannot be reached', span: null } };
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) return { ok: false, error: readError(response.status, body) };
+  return { ok: true, data: body };
+}
+
+/** POST /api/v1/trace: the trace of an expression at the given values. */
+export function fetchTrace({ expression, values, check }, signal) {
+  return call('/trace', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ expression, values, check: Boolean(check) }),
+    signal,
+  });
+}
+
+/** GET /api/v1/examples: the built-in examples. */
+export function fetchExamples() {
+  return call('/examples');
+}
+
+/** GET /api/v1/ops: every operation's formulas and intuition. */
+export function fetchOps() {
+  return call('/ops');
+}

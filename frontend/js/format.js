@@ -1,0 +1,164 @@
+/**
+ * Numbers and tensors as text: the one place that decides how a value reads,
+ * so the graph, the panel and the status line agree. Pure, no DOM.
+ */
+
+/** The contract sends non-finite numbers as "NaN", "Infinity", "-Infinity": Number() reads all three. */
+export function toNumber(x) {
+  return typeof x === 'number' ? x : Number(x);
+}
+
+/** Recursively turn a contract value (number, string or nested list) into numbers. */
+export function toNumbers(value) {
+  if (value === null || value === undefined) return value;
+  if (Array.isArray(value)) return value.map(toNumbers);
+  return toNumber(value);
+}
+
+/** A short, stable rendering of one float64: integers stay integers, the rest keep 4 significant digits. */
+export function formatNumber(x, digits = 4) {
+  const v = toNumber(x);
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '∞';
+  if (v === -Infinity) return '-∞';
+  if (v === 0) return '0'; // also -0: a sign on zero only confuses students
+  const abs = Math.abs(v);
+  if (Number.isInteger(v) && abs < 1e9) return String(v);
+  if (abs >= 1e6 || abs < 1e-4) {
+    const [mant, exp] = v.toExponential(digits - 1).split('e');
+    return `${trimZeros(mant)}e${Number(exp)}`;
+  }
+  return trimZeros(v.toPrecision(digits));
+}
+
+function trimZeros(text) {
+  if (!text.includes('.')) return text;
+  return text.replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** Shape of a number or a rectangular nested list, like numpy's. */
+export function shapeOf(value) {
+  const shape = [];
+  let v = value;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
+  return shape;
+}
+
+/** Number of elements of a shape. */
+export function sizeOf(shape) {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** "scalar", "3" or "2×3": how a shape reads next to a value. */
+export function shapeText(shape) {
+  if (!shape || shape.length === 0) return 'scalar';
+  return shape.join('×');
+}
+
+/** All elements of a nested list, in row-major order. */
+export function flatten(value) {
+  if (!Array.isArray(value)) return [toNumber(value)];
+  const out = [];
+  const walk = (v) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else out.push(toNumber(v));
+  };
+  walk(value);
+  return out;
+}
+
+/**
+ * Rows of a value seen as a matrix: a scalar is 1×1, a vector a column (the
+ * lecture writes x ∈ R^n as a column), a matrix itself.
+ */
+export function asRows(value) {
+  const shape = shapeOf(value);
+  if (shape.length === 0) return [[toNumber(value)]];
+  if (shape.length === 1) return value.map((v) => [toNumber(v)]);
+  return value.map((row) => row.map(toNumber));
+}
+
+/**
+ * The local Jacobian of an edge as a matrix: its shape is target.shape +
+ * source.shape, so rows index the target's elements and columns the source's.
+ */
+export function jacobianRows(local, localShape, targetShape) {
+  const flat = flatten(local);
+  const rows = sizeOf(targetShape);
+  const cols = sizeOf(localShape.slice(targetShape.length));
+  const out = [];
+  for (let i = 0; i < rows; i += 1) out.push(flat.slice(i * cols, (i + 1) * cols));
+  return out;
+}
+
+/** Whether every off-diagonal element of a square matrix is zero: diag(f'(z)). */
+export function isDiagonal(rows) {
+  if (rows.length < 2 || rows.some((r) => r.length !== rows.length)) return false;
+  return rows.every((r, i) => r.every((x, j) => i === j || x === 0));
+}
+
+/**
+ * A value as one line of text: scalars in full, small tensors written out,
+ * large ones summarized by shape and range so the graph stays readable.
+ */
+export function formatValue(value, { maxElements = 6, digits = 4 } = {}) {
+  if (value === null || value === undefined) return '';
+  const shape = shapeOf(value);
+  if (shape.length === 0) return formatNumber(value, digits);
+  const flat = flatten(value);
+  if (flat.length <= maxElements) {
+    const fmt = (v) => (Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : formatNumber(v, digits));
+    return fmt(value);
+  }
+  return `${shapeText(shape)} ${summaryRange(flat, digits)}`;
+}
+
+function summaryRange(flat, digits = 4) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let bad = 0;
+  for (const v of flat) {
+    if (!Number.isFinite(v)) bad += 1;
+    else {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  const range = lo <= hi ? `${formatNumber(lo, digits)}…${formatNumber(hi, digits)}` : '';
+  return bad ? `${range} (${bad} non-finite)`.trim() : range;
+}
+
+/** Whether a value holds a NaN or an infinity anywhere. */
+export function hasNonFinite(value) {
+  if (value === null || value === undefined) return false;
+  return flatten(value).some((v) => !Number.isFinite(v));
+}
+
+/**
+ * A colour-blind-safe diverging scale (blue for negative, orange for
+ * positive, white at zero); the number is always printed too, so colour is
+ * never the only carrier of meaning. Returns {background, color}.
+ */
+export function divergingColour(x, maxAbs) {
+  const v = toNumber(x);
+  if (!Number.isFinite(v)) return { background: 'rgb(120, 120, 120)', color: 'rgb(255, 255, 255)' };
+  const t = maxAbs > 0 ? Math.max(-1, Math.min(1, v / maxAbs)) : 0;
+  const base = t < 0 ? [33, 102, 172] : [179, 88, 6];
+  const k = Math.abs(t);
+  const mix = base.map((c) => Math.round(255 + (c - 255) * k));
+  const dark = k > 0.55;
+  return {
+    background: `rgb(${mix[0]}, ${mix[1]}, ${mix[2]})`,
+    color: dark ? 'rgb(255, 255, 255)' : 'rgb(17, 17, 17)',
+  };
+}
+
+/** The largest finite absolute value, the scale's end. */
+export function maxAbsFinite(flat) {
+  let m = 0;
+  for (const v of flat) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  return m;
+}

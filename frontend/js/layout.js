@@ -1,0 +1,190 @@
+/**
+ * dagre in, positions out. The layout is computed once per trace, from the
+ * widest text each node and wire will ever show (its final value and
+ * gradient), so nothing moves while the user steps.
+ */
+
+import { formatNumber, formatValue, shapeText } from './format.js';
+
+export const SIZES = {
+  title: 18,
+  value: 16,
+  edge: 15,
+  head: 13,
+  padX: 14,
+  padY: 8,
+  lineGap: 6,
+};
+
+// Tensors on the graph stay narrow: a small vector is written as a column
+// (as the lecture writes x in R^n), a small matrix row by row, anything
+// larger as its range; the panel's tables carry every number.
+const DIGITS = 3;
+const MAX_SIDE = 4;
+
+function tensorRows(value, shape) {
+  if (shape.length === 1 && shape[0] <= MAX_SIDE) return value.map((v) => formatNumber(v, DIGITS));
+  if (shape.length === 2 && shape[0] <= MAX_SIDE && shape[1] <= MAX_SIDE) {
+    return value.map((row) => `[${row.map((v) => formatNumber(v, DIGITS)).join(', ')}]`);
+  }
+  return [formatValue(value, { maxElements: 0, digits: DIGITS }).replace(/^\S+ /, '')];
+}
+
+/**
+ * The lines a node shows, as their final text: they size its box. Each line
+ * has a `part` (title, value, grad, check) that the stepping shows or hides,
+ * a `kind` that sets its type size, and a `row`. A tensor puts its value and
+ * its gradient side by side (`column` left and right), one row per element,
+ * so the box stays short; a matrix puts its rows of values above its rows of
+ * gradients.
+ */
+export function nodeLines(model, node) {
+  const title = node.kind === 'op' && node.name ? `${node.name} = ${node.label}` : node.label;
+  const tensor = node.shape && node.shape.length > 0;
+  const lines = [{ part: 'title', kind: 'title', row: 0, text: tensor ? `${title} (${shapeText(node.shape)})` : title }];
+  let checkText = null;
+  if (model.check && node.kind === 'input' && node.name && model.check[node.name]) {
+    const c = model.check[node.name];
+    const verdict = c.ok ? 'ok' : 'FAILED';
+    checkText = tensor ? `check ${verdict}` : `check ${formatValue(c.numeric)} ${verdict}`;
+  }
+  let row = 1;
+  if (!tensor) {
+    lines.push({ part: 'value', kind: 'value', row: row++, text: formatValue(node.value) });
+    lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
+  } else if (node.shape.length === 2) {
+    // A matrix's rows are wide already: value above gradient.
+    lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
+    for (const text of tensorRows(node.value, node.shape)) lines.push({ part: 'value', kind: 'value', row: row++, text });
+    lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
+    for (const text of tensorRows(node.grad, node.shape)) lines.push({ part: 'grad', kind: 'grad', row: row++, text });
+  } else {
+    lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
+    lines.push({ part: 'grad', kind: 'head', row: row++, column: 'right', text: 'grad' });
+    const values = tensorRows(node.value, node.shape);
+    const grads = tensorRows(node.grad, node.shape);
+    for (let i = 0; i < Math.max(values.length, grads.length); i += 1) {
+      if (values[i] !== undefined) lines.push({ part: 'value', kind: 'value', row, column: 'left', text: values[i] });
+      if (grads[i] !== undefined) lines.push({ part: 'grad', kind: 'grad', row, column: 'right', text: grads[i] });
+      row += 1;
+    }
+  }
+  if (checkText) lines.push({ part: 'check', kind: 'check', row, text: checkText });
+  return lines;
+}
+
+const COLUMN_GAP = 18;
+
+/**
+ * Place a node's lines inside its box: rows top to bottom, single lines
+ * centred, the value column right-aligned on the left and the gradient
+ * column right-aligned on the right (numbers line up by their last digit).
+ */
+export function placeLines(lines, measure) {
+  const widthOf = (l) => measure(l.text, l.kind);
+  let left = 0;
+  let right = 0;
+  let single = 0;
+  for (const l of lines) {
+    if (l.column === 'left') left = Math.max(left, widthOf(l));
+    else if (l.column === 'right') right = Math.max(right, widthOf(l));
+    else single = Math.max(single, widthOf(l));
+  }
+  const columns = left || right ? left + COLUMN_GAP + right : 0;
+  const width = Math.max(56, single, columns) + 2 * SIZES.padX;
+  const rows = Math.max(...lines.map((l) => l.row)) + 1;
+  const rowSize = Array.from({ length: rows }, (_, r) => Math.max(...lines.filter((l) => l.row === r).map((l) => fontFor(l.kind)), 0));
+  const rowY = [];
+  let y = SIZES.padY;
+  for (let r = 0; r < rows; r += 1) {
+    y += rowSize[r];
+    rowY.push(y);
+    y += SIZES.lineGap;
+  }
+  const height = y - SIZES.lineGap + SIZES.padY + 4;
+  const colStart = (width - columns) / 2;
+  const placed = lines.map((l) => {
+    if (l.column === 'left') return { ...l, x: colStart + left, y: rowY[l.row], anchor: 'end' };
+    if (l.column === 'right') return { ...l, x: colStart + columns, y: rowY[l.row], anchor: 'end' };
+    return { ...l, x: width / 2, y: rowY[l.row], anchor: 'middle' };
+  });
+  return { width, height, lines: placed };
+}
+
+/**
+ * The two texts a wire shows: its forward value above, its gradient below.
+ * A tensor wire shows its shape: its numbers are on the nodes at its ends.
+ */
+export function edgeLines(model, edge) {
+  const src = model.nodeById.get(edge.source);
+  const tensor = src.shape && src.shape.length > 0;
+  if (!tensor) return { value: formatValue(src.value), grad: `← ${formatValue(edge.downstream)}` };
+  const shape = `[${shapeText(src.shape)}]`;
+  return { value: shape, grad: `← ${shape}` };
+}
+
+/** The point halfway along a polyline: where a wire's texts go. */
+export function midpoint(points) {
+  let total = 0;
+  for (let i = 1; i < points.length; i += 1) total += Math.hypot(points[i].x - points[i - 1].x, points[i].y - points[i - 1].y);
+  let left = total / 2;
+  for (let i = 1; i < points.length; i += 1) {
+    const a = points[i - 1];
+    const b = points[i];
+    const d = Math.hypot(b.x - a.x, b.y - a.y);
+    if (d >= left && d > 0) return { x: a.x + ((b.x - a.x) * left) / d, y: a.y + ((b.y - a.y) * left) / d };
+    left -= d;
+  }
+  return { ...points[points.length - 1] };
+}
+
+function fontFor(kind) {
+  if (kind === 'title') return SIZES.title;
+  if (kind === 'edge') return SIZES.edge;
+  if (kind === 'head') return SIZES.head;
+  return SIZES.value;
+}
+
+/** A measure that needs no DOM (node tests, and before fonts load): monospace-like widths. */
+export function estimateWidth(text, kind) {
+  return String(text).length * fontFor(kind) * 0.62;
+}
+
+/**
+ * Lay out a trace left to right: inputs on the left, the output on the
+ * right. `dagre` is the library module (passed in so the pure tests can use
+ * their own copy); `measure(text, kind)` gives a text's width.
+ */
+export function computeLayout(model, dagre, measure = estimateWidth) {
+  const g = new dagre.graphlib.Graph({ multigraph: true });
+  const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
+  // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
+  let widest = 0;
+  for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
+  const ranksep = Math.min(220, Math.max(64, widest + 36));
+  g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep, edgesep: 20, marginx: 24, marginy: 24 });
+  g.setDefaultEdgeLabel(() => ({}));
+  const boxes = new Map();
+  for (const node of model.nodes) {
+    boxes.set(node.id, placeLines(nodeLines(model, node), measure));
+  }
+  // dagre stacks a rank's nodes in reverse order of insertion: insert the
+  // last first, so the first input (x of x, y, z) comes out on top.
+  for (const node of [...model.nodes].reverse()) g.setNode(node.id, { width: boxes.get(node.id).width, height: boxes.get(node.id).height });
+  for (const edge of [...model.edges].reverse()) g.setEdge(edge.source, edge.target, {}, edge.id);
+  dagre.layout(g);
+  const nodes = new Map();
+  for (const node of model.nodes) {
+    const n = g.node(node.id);
+    nodes.set(node.id, { x: n.x, y: n.y, width: n.width, height: n.height, lines: boxes.get(node.id).lines });
+  }
+  const edges = new Map();
+  for (const edge of model.edges) {
+    const e = g.edge(edge.source, edge.target, edge.id);
+    const points = e.points.map((p) => ({ x: p.x, y: p.y }));
+    const mid = midpoint(points);
+    edges.set(edge.id, { points, x: mid.x, y: mid.y, ...wires.get(edge.id) });
+  }
+  const graph = g.graph();
+  return { nodes, edges, width: graph.width, height: graph.height };
+}

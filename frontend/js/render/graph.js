@@ -1,0 +1,233 @@
+/**
+ * The graph as SVG: one group per node (data-node-id) and per wire
+ * (data-edge-id), placed once from the layout; stepping only changes
+ * classes and texts, so nothing moves. Values sit above each wire and
+ * gradients below it, as in the lecture's picture. Pan, zoom and fit work on
+ * the viewBox. Text reaches the SVG only through textContent.
+ */
+
+import { SIZES } from '../layout.js';
+import { formatValue } from '../format.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function el(name, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function pathThrough(points) {
+  if (points.length === 0) return '';
+  let d = `M${points[0].x},${points[0].y}`;
+  if (points.length === 2) return `${d} L${points[1].x},${points[1].y}`;
+  for (let i = 1; i < points.length - 1; i += 1) {
+    const p = points[i];
+    const q = points[i + 1];
+    const mx = i === points.length - 2 ? q.x : (p.x + q.x) / 2;
+    const my = i === points.length - 2 ? q.y : (p.y + q.y) / 2;
+    d += ` Q${p.x},${p.y} ${mx},${my}`;
+  }
+  return d;
+}
+
+/** A text measure backed by a hidden SVG text, so boxes fit the real font. */
+export function domMeasure(svg) {
+  const probe = el('text', { class: 'measure', x: -9999, y: -9999 }, svg);
+  const cache = new Map();
+  return (text, kind) => {
+    const key = `${kind}\u0000${text}`;
+    if (cache.has(key)) return cache.get(key);
+    probe.setAttribute('class', `measure t-${kind}`);
+    probe.textContent = text;
+    const w = probe.getComputedTextLength();
+    cache.set(key, w);
+    return w;
+  };
+}
+
+export class GraphView {
+  constructor(svg, { onNodeClick } = {}) {
+    this.svg = svg;
+    this.onNodeClick = onNodeClick || (() => {});
+    this.view = { x: 0, y: 0, w: 100, h: 100 };
+    this.bounds = { width: 100, height: 100 };
+    this.maxScale = 2;
+    this.nodeEls = new Map();
+    this.edgeEls = new Map();
+    this.installPanZoom();
+    // The editor above can grow (more value boxes, an error): refit to the new size.
+    if (typeof ResizeObserver !== 'undefined') {
+      new ResizeObserver(() => {
+        if (this.model) this.fit();
+      }).observe(svg);
+    }
+  }
+
+  /** Clear and draw a laid-out trace. */
+  draw(model, layout) {
+    this.model = model;
+    this.layout = layout;
+    while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
+    const defs = el('defs', {}, this.svg);
+    // A fixed size in user units: a thick current wire keeps a normal arrowhead.
+    const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
+    el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }, marker);
+    this.root = el('g', { class: 'viewport' }, this.svg);
+    const edgeLayer = el('g', { class: 'edges' }, this.root);
+    const labelLayer = el('g', { class: 'edge-labels' }, this.root);
+    const nodeLayer = el('g', { class: 'nodes' }, this.root);
+    this.nodeEls.clear();
+    this.edgeEls.clear();
+
+    for (const edge of model.edges) {
+      const box = layout.edges.get(edge.id);
+      const g = el('g', { class: 'edge', 'data-edge-id': edge.id }, edgeLayer);
+      el('path', { class: 'wire', d: pathThrough(box.points), 'marker-end': 'url(#arrow)' }, g);
+      const labels = el('g', { class: 'edge-label', 'data-edge-id': edge.id }, labelLayer);
+      const value = el('text', { class: 't-edge edge-value', x: box.x, y: box.y - 6, 'text-anchor': 'middle' }, labels);
+      const grad = el('text', { class: 't-edge edge-grad', x: box.x, y: box.y + 6 + SIZES.edge, 'text-anchor': 'middle' }, labels);
+      this.edgeEls.set(edge.id, { g, labels, value, grad, box });
+    }
+
+    for (const node of model.nodes) {
+      const box = layout.nodes.get(node.id);
+      const g = el('g', { class: `node kind-${node.kind}`, 'data-node-id': node.id, transform: `translate(${box.x - box.width / 2},${box.y - box.height / 2})` }, nodeLayer);
+      const title = el('title', {}, g);
+      el('rect', { class: 'box', width: box.width, height: box.height, rx: 8, ry: 8 }, g);
+      // Every line of a part (a tensor's rows) shows and hides together.
+      const parts = { title: [], value: [], grad: [], check: [] };
+      for (const line of box.lines) {
+        const t = el('text', { class: `t-${line.kind} node-${line.part}`, x: line.x, y: line.y, 'text-anchor': line.anchor }, g);
+        if (line.part === 'title') t.textContent = line.text;
+        parts[line.part].push({ el: t, text: line.text });
+      }
+      const warnings = model.warningsByNode.get(node.id) || [];
+      if (warnings.length) {
+        g.classList.add('warned');
+        const nonFinite = warnings.some((w) => /finite|nan|inf/i.test(w.kind));
+        if (nonFinite) g.classList.add('nonfinite');
+        const badge = el('g', { class: 'badge', transform: `translate(${box.width - 10},-4)` }, g);
+        const badgeTitle = el('title', {}, badge);
+        badgeTitle.textContent = warnings.map((w) => w.message).join('\n');
+        // The badge names the kind in words (tie, kink, ∞), not by colour alone.
+        const kind = nonFinite ? '∞' : String(warnings[0].kind).replace(/_/g, ' ');
+        const label = `⚠ ${kind}`.slice(0, 14);
+        const w = 14 + label.length * 8.5;
+        el('rect', { class: 'badge-box', x: -w / 2, y: -14, width: w, height: 24, rx: 5 }, badge);
+        const mark = el('text', { class: 'badge-text', x: 0, y: 4, 'text-anchor': 'middle' }, badge);
+        mark.textContent = label;
+      }
+      g.addEventListener('click', () => this.onNodeClick(node.id));
+      this.nodeEls.set(node.id, { g, title, parts, box });
+    }
+    this.bounds = { width: layout.width, height: layout.height };
+    this.fit();
+  }
+
+  /** Show what is known at one frame: values, gradients, the current node and wires. */
+  update(frame) {
+    if (!this.model) return;
+    for (const node of this.model.nodes) {
+      const state = frame.nodes.get(node.id);
+      const v = this.nodeEls.get(node.id);
+      v.g.classList.toggle('is-current', state.current);
+      v.g.classList.toggle('has-value', state.value);
+      v.g.classList.toggle('has-grad', state.grad);
+      v.g.classList.toggle('is-pending', !state.value);
+      if (state.current) v.g.setAttribute('aria-current', 'step');
+      else v.g.removeAttribute('aria-current');
+      for (const line of v.parts.value) line.el.textContent = state.value ? line.text : '';
+      for (const line of v.parts.grad) line.el.textContent = state.grad ? line.text : '';
+      for (const line of v.parts.check) line.el.textContent = state.grad ? line.text : '';
+      const parts = [v.parts.title[0].text];
+      if (state.value) parts.push(`value ${formatValue(node.value)}`);
+      if (state.grad) parts.push(`gradient ${formatValue(node.grad)}`);
+      v.title.textContent = parts.join(', ');
+    }
+    for (const edge of this.model.edges) {
+      const state = frame.edges.get(edge.id);
+      const v = this.edgeEls.get(edge.id);
+      for (const g of [v.g, v.labels]) {
+        g.classList.toggle('is-current', state.current);
+        g.classList.toggle('is-summing', state.summing);
+        g.classList.toggle('has-value', state.value);
+        g.classList.toggle('has-grad', state.grad);
+        g.classList.toggle('phase-backward', frame.phase === 'backward');
+      }
+      v.value.textContent = state.value ? v.box.value : '';
+      v.grad.textContent = state.grad ? v.box.grad : '';
+    }
+  }
+
+  // ---- pan and zoom on the viewBox ----
+
+  size() {
+    const r = this.svg.getBoundingClientRect();
+    return { w: Math.max(1, r.width), h: Math.max(1, r.height) };
+  }
+
+  applyView() {
+    const { x, y, w, h } = this.view;
+    this.svg.setAttribute('viewBox', `${x} ${y} ${w} ${h}`);
+  }
+
+  /** Fit the whole graph to the screen, no larger than maxScale. */
+  fit() {
+    const { w, h } = this.size();
+    const scale = Math.min(w / this.bounds.width, h / this.bounds.height, this.maxScale);
+    const vw = w / scale;
+    const vh = h / scale;
+    this.view = { x: (this.bounds.width - vw) / 2, y: (this.bounds.height - vh) / 2, w: vw, h: vh };
+    this.applyView();
+  }
+
+  /** Zoom by `factor` (>1 zooms in) around a point in screen pixels (default: the centre). */
+  zoom(factor, px = null, py = null) {
+    const { w, h } = this.size();
+    const fx = px === null ? 0.5 : px / w;
+    const fy = py === null ? 0.5 : py / h;
+    const cx = this.view.x + fx * this.view.w;
+    const cy = this.view.y + fy * this.view.h;
+    const nw = this.view.w / factor;
+    const nh = this.view.h / factor;
+    this.view = { x: cx - fx * nw, y: cy - fy * nh, w: nw, h: nh };
+    this.applyView();
+  }
+
+  installPanZoom() {
+    const svg = this.svg;
+    svg.addEventListener('wheel', (ev) => {
+      ev.preventDefault();
+      const r = svg.getBoundingClientRect();
+      this.zoom(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    let drag = null;
+    svg.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0) return;
+      drag = { x: ev.clientX, y: ev.clientY, view: { ...this.view }, moved: false, id: ev.pointerId };
+    });
+    svg.addEventListener('pointermove', (ev) => {
+      if (!drag) return;
+      const dx = ev.clientX - drag.x;
+      const dy = ev.clientY - drag.y;
+      if (!drag.moved && Math.hypot(dx, dy) < 4) return;
+      if (!drag.moved) {
+        drag.moved = true;
+        svg.setPointerCapture(drag.id);
+        svg.classList.add('is-panning');
+      }
+      const { w } = this.size();
+      const k = drag.view.w / w;
+      this.view = { ...drag.view, x: drag.view.x - dx * k, y: drag.view.y - dy * k };
+      this.applyView();
+    });
+    const end = () => {
+      drag = null;
+      svg.classList.remove('is-panning');
+    };
+    svg.addEventListener('pointerup', end);
+    svg.addEventListener('pointercancel', end);
+  }
+}

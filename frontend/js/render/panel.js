@@ -1,0 +1,128 @@
+/**
+ * The panel for the current step, set with KaTeX: the forward equation with
+ * numbers; in the backward pass, per input edge, [downstream] = [upstream] x
+ * [local] with the local gradient's formula and value; the node's
+ * intuition; the sum at an outward branch; tensors as tables; warnings and
+ * the numeric check. User text goes through textContent or KaTeX only.
+ */
+
+import katex from '/vendor/katex/katex.mjs';
+import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, sumLatex } from '../maths.js';
+import { formatNumber, formatValue, isDiagonal, jacobianRows, shapeOf, shapeText } from '../format.js';
+import { jacobianFormTable, matrixTable, valueTable } from './tensor.js';
+
+function node(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function maths(latex, className = 'maths') {
+  const div = node('div', className);
+  katex.render(latex, div, { throwOnError: false, trust: false, displayMode: true, output: 'htmlAndMathml' });
+  return div;
+}
+
+function isTensor(v) {
+  return shapeOf(v).length > 0;
+}
+
+function symbolText(model, n) {
+  if (n.id === model.output && !n.name) return model.nodes.some((m) => m.name === 'f') ? 'out' : 'f';
+  return n.name || n.label;
+}
+
+/** Render the panel for `frame`; `options.jacobianForm` switches the gradient's form. */
+export function renderPanel(container, model, frame, ops, options = {}) {
+  while (container.firstChild) container.removeChild(container.firstChild);
+  const step = frame.step;
+  if (!step) return;
+  const current = model.nodeById.get(step.node);
+  const phaseName = step.phase === 'forward' ? 'Forward pass' : 'Backward pass';
+  const head = node('h2', `panel-head phase-${step.phase}`, `${phaseName} · step ${step.index + 1} of ${model.steps.length}`);
+  container.appendChild(head);
+
+  if (step.phase === 'forward') {
+    container.appendChild(maths(forwardLatex(model, current, ops)));
+    const definition = definitionLatex(ops, current);
+    // Only definitions that say more than the equation itself (the sigmoid, matmul's indices).
+    if (definition && definition.includes('=')) container.appendChild(maths(definition, 'maths definition'));
+    if (isTensor(current.value)) container.appendChild(valueTable(current.value, symbolText(model, current), current.shape));
+  } else {
+    renderBackward(container, model, current, ops, options);
+  }
+
+  const info = current.op && ops ? ops.get(current.op) : null;
+  if (info && info.intuition) {
+    const p = node('p', 'intuition');
+    p.appendChild(node('strong', '', `${current.label}: `));
+    p.appendChild(document.createTextNode(info.intuition));
+    container.appendChild(p);
+  }
+  for (const w of model.warningsByNode.get(current.id) || []) {
+    const p = node('p', 'warning');
+    p.appendChild(node('strong', '', `⚠ ${w.kind.replace(/_/g, ' ')}: `));
+    p.appendChild(document.createTextNode(w.message));
+    container.appendChild(p);
+  }
+}
+
+function renderBackward(container, model, current, ops, options) {
+  const outs = model.outEdges.get(current.id) || [];
+  container.appendChild(maths(sumLatex(model, current)));
+  if (current.id === model.output) {
+    container.appendChild(node('p', 'note', 'The backward pass starts here: the output\'s gradient with respect to itself is 1.'));
+  } else if (outs.length > 1) {
+    const name = symbolText(model, current);
+    container.appendChild(node('p', 'note branch', `${name} feeds ${outs.length} nodes: gradients sum at outward branches.`));
+  }
+  if (isTensor(current.grad)) container.appendChild(gradientTable(current.grad, `∂${symbolText(model, model.nodeById.get(model.output))}/∂${symbolText(model, current)}`, current.shape, options));
+  if (model.check && current.kind === 'input' && current.name && model.check[current.name]) {
+    const c = model.check[current.name];
+    const p = node('p', `check ${c.ok ? 'is-ok' : 'is-failed'}`);
+    p.textContent = `Numeric check (central differences): ${formatValue(c.numeric)}, largest error ${formatNumber(c.max_abs_error)}: ${c.ok ? 'agrees ✓' : 'DISAGREES ✗'}`;
+    container.appendChild(p);
+  }
+
+  const ins = model.inEdges.get(current.id) || [];
+  for (const edge of ins) {
+    const src = model.nodeById.get(edge.source);
+    const section = node('section', 'edge-step');
+    section.dataset.edgeId = edge.id;
+    const shared = (model.outEdges.get(src.id) || []).length > 1;
+    section.appendChild(node('h3', '', `To ${symbolText(model, src)} (argument ${edge.index + 1})${shared ? ': one share of its gradient' : ''}`));
+    const chain = edgeChainLatex(model, edge);
+    section.appendChild(maths(chain.symbolic));
+    section.appendChild(maths(localLatex(model, edge, ops), 'maths local'));
+    if (chain.numeric) {
+      section.appendChild(maths(chain.numeric, 'maths numbers'));
+    } else {
+      const tables = node('div', 'tables');
+      tables.appendChild(tensorOrNumber(edge.upstream, 'upstream', options));
+      if (edge.local !== null && isTensor(edge.local)) {
+        const rows = jacobianRows(edge.local, edge.local_shape, model.nodeById.get(edge.target).shape);
+        const diagonal = isDiagonal(rows);
+        tables.appendChild(matrixTable(rows, `local Jacobian (${shapeText(edge.local_shape)})${diagonal ? ': diagonal' : ''}`, { diagonal }));
+      } else if (edge.local === null) {
+        tables.appendChild(node('p', 'note', `local Jacobian ${shapeText(edge.local_shape)}: too large to send`));
+      } else {
+        tables.appendChild(node('p', 'note', `local = ${formatNumber(edge.local)}`));
+      }
+      tables.appendChild(isTensor(edge.downstream)
+        ? gradientTable(edge.downstream, 'downstream', src.shape, options)
+        : node('p', 'note', `downstream = ${formatNumber(edge.downstream)}`));
+      section.appendChild(tables);
+    }
+    container.appendChild(section);
+  }
+}
+
+function gradientTable(value, label, shape, options) {
+  return options.jacobianForm ? jacobianFormTable(value, label, shape) : valueTable(value, label, shape);
+}
+
+function tensorOrNumber(value, label, options) {
+  if (isTensor(value)) return gradientTable(value, label, shapeOf(value), options);
+  return node('p', 'note', `${label} = ${formatNumber(value)}`);
+}

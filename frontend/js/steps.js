@@ -1,0 +1,143 @@
+/**
+ * Trace → frames to replay. A trace is computed once by the server; a frame
+ * says, for one step, which values and gradients are already known, which
+ * node and edges the step works on, and how gradients sum at a branch.
+ * Pure, no DOM, so stepping back is as cheap as stepping forward.
+ */
+
+import { toNumber, toNumbers } from './format.js';
+
+/**
+ * Read a contract trace into a model: numbers instead of the strings of
+ * non-finite values, and indexes by id and by edge direction.
+ */
+export function prepareTrace(raw) {
+  const nodes = raw.nodes.map((n) => ({
+    ...n,
+    value: toNumbers(n.value),
+    grad: toNumbers(n.grad),
+  }));
+  const edges = raw.edges.map((e) => ({
+    ...e,
+    upstream: toNumbers(e.upstream),
+    local: e.local === null || e.local === undefined ? null : toNumbers(e.local),
+    downstream: toNumbers(e.downstream),
+  }));
+  const nodeById = new Map(nodes.map((n) => [n.id, n]));
+  const edgeById = new Map(edges.map((e) => [e.id, e]));
+  const inEdges = new Map(nodes.map((n) => [n.id, []]));
+  const outEdges = new Map(nodes.map((n) => [n.id, []]));
+  for (const e of edges) {
+    if (inEdges.has(e.target)) inEdges.get(e.target).push(e);
+    if (outEdges.has(e.source)) outEdges.get(e.source).push(e);
+  }
+  for (const list of inEdges.values()) list.sort((a, b) => a.index - b.index);
+
+  const forwardAt = new Map();
+  const backwardAt = new Map();
+  let forwardCount = 0;
+  for (const s of raw.steps) {
+    if (s.phase === 'forward') {
+      forwardAt.set(s.node, s.index);
+      forwardCount += 1;
+    } else backwardAt.set(s.node, s.index);
+  }
+  const gradients = Object.create(null);
+  for (const key of Object.keys(raw.gradients || {})) gradients[key] = toNumbers(raw.gradients[key]);
+  let check = null;
+  if (raw.check) {
+    check = Object.create(null);
+    for (const key of Object.keys(raw.check)) {
+      const c = raw.check[key];
+      check[key] = { ...c, numeric: toNumbers(c.numeric), max_abs_error: toNumber(c.max_abs_error) };
+    }
+  }
+  const warningsByNode = new Map();
+  for (const w of raw.warnings || []) {
+    if (w.node === null || w.node === undefined) continue;
+    if (!warningsByNode.has(w.node)) warningsByNode.set(w.node, []);
+    warningsByNode.get(w.node).push(w);
+  }
+  return {
+    raw,
+    expression: raw.expression,
+    output: raw.output,
+    value: toNumbers(raw.value),
+    gradients,
+    check,
+    warnings: raw.warnings || [],
+    warningsByNode,
+    nodes,
+    edges,
+    steps: raw.steps,
+    nodeById,
+    edgeById,
+    inEdges,
+    outEdges,
+    forwardAt,
+    backwardAt,
+    forwardCount,
+  };
+}
+
+/** The steps of each phase as [start, end) ranges, for the scrubber's marks. */
+export function phaseRanges(model) {
+  const n = model.steps.length;
+  return { forward: [0, model.forwardCount], backward: [model.forwardCount, n] };
+}
+
+/**
+ * What is known at step `s`. During the forward pass a node's value shows
+ * once its step has run (later nodes stay empty) and a wire carries its
+ * source's value; during the backward pass a wire's downstream gradient shows
+ * once its target's step has run, and a node's gradient once its own has.
+ */
+export function frameAt(model, s) {
+  const step = model.steps[s];
+  const nodes = new Map();
+  for (const n of model.nodes) {
+    const f = model.forwardAt.get(n.id);
+    const b = model.backwardAt.get(n.id);
+    nodes.set(n.id, {
+      value: f !== undefined && f <= s,
+      grad: b !== undefined && b <= s,
+      current: step !== undefined && step.node === n.id,
+    });
+  }
+  const currentEdges = new Set(step ? step.edges : []);
+  // At a branch the backward step of a node adds up its outgoing wires.
+  const summing = new Set();
+  const outs = step ? model.outEdges.get(step.node) || [] : [];
+  if (step && step.phase === 'backward' && outs.length > 1) {
+    for (const e of outs) summing.add(e.id);
+  }
+  const edges = new Map();
+  for (const e of model.edges) {
+    const f = model.forwardAt.get(e.source);
+    const b = model.backwardAt.get(e.target);
+    edges.set(e.id, {
+      value: f !== undefined && f <= s,
+      grad: b !== undefined && b <= s,
+      current: currentEdges.has(e.id),
+      summing: summing.has(e.id),
+    });
+  }
+  return { index: s, step, phase: step ? step.phase : null, nodes, edges };
+}
+
+/**
+ * How a node's gradient is made at its backward step: the output is seeded
+ * with 1; any other node sums the downstream gradients of its outgoing
+ * wires (one term when the node is used once).
+ */
+export function gradientSum(model, nodeId) {
+  if (nodeId === model.output) return { seed: true, parts: [], total: model.nodeById.get(nodeId).grad };
+  const parts = (model.outEdges.get(nodeId) || []).map((e) => ({ edge: e, value: e.downstream }));
+  return { seed: false, parts, total: model.nodeById.get(nodeId).grad };
+}
+
+/** The first step at which a node does something in a phase: a click on a node jumps there. */
+export function stepOfNode(model, nodeId, phase) {
+  const at = phase === 'backward' ? model.backwardAt : model.forwardAt;
+  return at.get(nodeId);
+}

@@ -1,0 +1,46 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { inputNames, parseValueText, valueToText } from '../../frontend/js/inputs.js';
+
+test('the lecture expression needs x, y and z', () => {
+  assert.deepEqual(inputNames('(x + y) * max(y, z)'), ['x', 'y', 'z']);
+});
+
+test('assigned names and functions are not inputs', () => {
+  assert.deepEqual(inputNames('a = x + y; b = max(y, z); f = a * b'), ['x', 'y', 'z']);
+  assert.deepEqual(inputNames('z = W @ x + b\nh = sigmoid(z)\ns = u @ h'), ['W', 'x', 'b', 'u']);
+});
+
+test('numbers with exponents and .T are not names', () => {
+  assert.deepEqual(inputNames('1e-3 * x + 2.5E4'), ['x']);
+  assert.deepEqual(inputNames('sum(W.T @ v)'), ['W', 'v']);
+});
+
+test('names are ASCII and may hold digits and underscores', () => {
+  assert.deepEqual(inputNames('w_1 * x2 + w_1'), ['w_1', 'x2']);
+  assert.deepEqual(inputNames(''), []);
+  assert.deepEqual(inputNames('a == b'), ['a', 'b']);
+});
+
+test('value boxes read numbers, vectors and matrices with their shapes', () => {
+  assert.deepEqual(parseValueText('2'), { ok: true, value: 2, shape: [] });
+  assert.deepEqual(parseValueText(' -.5e1 '), { ok: true, value: -5, shape: [] });
+  assert.deepEqual(parseValueText('[1, 2, 3]'), { ok: true, value: [1, 2, 3], shape: [3] });
+  assert.deepEqual(parseValueText('[[1,2],[3,4],[5,6]]'), { ok: true, value: [[1, 2], [3, 4], [5, 6]], shape: [3, 2] });
+});
+
+test('bad values say what is wrong', () => {
+  assert.equal(parseValueText('').ok, false);
+  assert.match(parseValueText('[[1,2],[3]]').error, /rows/);
+  assert.match(parseValueText('[[[1]]]').error, /matrix/);
+  assert.match(parseValueText('[]').error, /empty/);
+  assert.match(parseValueText('[1, 2').error, /missing/);
+  assert.equal(parseValueText('abc').ok, false);
+  assert.equal(parseValueText('1e999').ok, false);
+  assert.equal(parseValueText('1 2').ok, false);
+});
+
+test('a value goes back to the text of its box', () => {
+  assert.equal(valueToText([[1, 2], [3, 4]]), '[[1, 2], [3, 4]]');
+  assert.deepEqual(parseValueText(valueToText([0.5, -1])).value, [0.5, -1]);
+});

@@ -1,0 +1,87 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import dagre from '../../frontend/node_modules/@dagrejs/dagre/dist/dagre.esm.js';
+import { computeLayout, edgeLines, midpoint, nodeLines, placeLines } from '../../frontend/js/layout.js';
+import { prepareTrace } from '../../frontend/js/steps.js';
+import { fixture } from './helpers.mjs';
+
+test('left to right: inputs left of their consumers, the output rightmost', () => {
+  const model = prepareTrace(fixture('lecture_scalar'));
+  const layout = computeLayout(model, dagre);
+  const x = (id) => layout.nodes.get(id).x;
+  for (const e of model.edges) assert.ok(x(e.source) < x(e.target), `${e.source} → ${e.target}`);
+  const out = x(model.output);
+  for (const n of model.nodes) if (n.id !== model.output) assert.ok(x(n.id) < out);
+  for (const e of model.edges) assert.ok(layout.edges.get(e.id).points.length >= 2);
+});
+
+test('boxes are sized for their final texts, so nothing grows while stepping', () => {
+  const model = prepareTrace(fixture('neural_net'));
+  const widths = [];
+  const layout = computeLayout(model, dagre, (text, kind) => {
+    widths.push(text);
+    return text.length * 10;
+  });
+  const w = layout.nodes.get('n0');
+  const longest = Math.max(...nodeLines(model, model.nodeById.get('n0')).map((l) => l.text.length));
+  assert.ok(w.width >= longest * 10);
+  assert.ok(widths.some((t) => t === 'grad'));
+});
+
+test('node texts: name, shape, a small vector as a column, gradient, check', () => {
+  const model = prepareTrace(fixture('neural_net'));
+  const lines = nodeLines(model, model.nodeById.get('n4'));
+  // Value and gradient side by side, a row per element.
+  assert.deepEqual(lines.map((l) => [l.part, l.row, l.column ?? null, l.text]), [
+    ['title', 0, null, 'z = + (2)'],
+    ['value', 1, 'left', 'value'], ['grad', 1, 'right', 'grad'],
+    ['value', 2, 'left', '-1.65'], ['grad', 2, 'right', '0.135'],
+    ['value', 3, 'left', '1.8'], ['grad', 3, 'right', '-0.243'],
+  ]);
+  const placed = placeLines(lines, (text) => text.length * 10);
+  const row2 = placed.lines.filter((l) => l.row === 2);
+  assert.ok(row2[0].x < row2[1].x, 'the value column is left of the gradient column');
+  assert.equal(row2[0].y, row2[1].y);
+  const matrix = nodeLines(model, model.nodeById.get('n0'));
+  assert.deepEqual(matrix.filter((l) => l.part === 'value').map((l) => l.text), ['value', '[0.5, -1, 0.25]', '[1.5, 0, -0.5]']);
+  assert.equal(matrix.at(-1).text, 'check ok');
+  const scalar = prepareTrace(fixture('lecture_scalar'));
+  assert.deepEqual(nodeLines(scalar, scalar.nodeById.get('n1')).map((l) => l.text), ['y', '2', 'grad 5']);
+});
+
+test('a large tensor is summarized by its range', () => {
+  const raw = fixture('neural_net');
+  const big = Array.from({ length: 3 }, (_, i) => Array.from({ length: 10 }, (_, j) => i * 10 + j));
+  Object.assign(raw.nodes[0], { shape: [3, 10], value: big, grad: big });
+  const model = prepareTrace(raw);
+  const lines = nodeLines(model, model.nodeById.get('n0'));
+  assert.equal(lines[0].text, 'W (3×10)');
+  assert.deepEqual(lines.filter((l) => l.part === 'value').map((l) => l.text), ['value', '0…29']);
+});
+
+test('wires: the value above, the gradient below; tensors by their shape', () => {
+  const model = prepareTrace(fixture('neural_net'));
+  assert.deepEqual(edgeLines(model, model.edgeById.get('e0')), { value: '[2×3]', grad: '← [2×3]' });
+  const scalar = prepareTrace(fixture('lecture_scalar'));
+  assert.deepEqual(edgeLines(scalar, scalar.edgeById.get('e2')), { value: '2', grad: '← 3' });
+});
+
+test('the texts of a wire go halfway along it', () => {
+  assert.deepEqual(midpoint([{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 30 }]), { x: 10, y: 10 });
+});
+
+test('inputs come out in the order of the expression, top to bottom', () => {
+  const model = prepareTrace(fixture('lecture_scalar'));
+  const layout = computeLayout(model, dagre);
+  const y = (id) => layout.nodes.get(id).y;
+  assert.ok(y('n0') < y('n1') && y('n1') < y('n3'));
+});
+
+test('a node used twice by one op gets two wires', () => {
+  const raw = fixture('lecture_scalar');
+  // max(y, y): both arguments are y.
+  raw.edges.find((e) => e.id === 'e3').source = 'n1';
+  const model = prepareTrace(raw);
+  const layout = computeLayout(model, dagre);
+  assert.ok(layout.edges.get('e2') && layout.edges.get('e3'));
+});

@@ -1,0 +1,52 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { clampStep, initialState, queryFromState, stateFromQuery } from '../../frontend/js/state.js';
+
+test('the URL holds expression, values (JSON) and step', () => {
+  const state = initialState();
+  state.expression = '(x + y) * max(y, z)';
+  state.values = { x: 1, y: 2, z: 0 };
+  state.step = 7;
+  const query = queryFromState(state);
+  const params = new URLSearchParams(query);
+  assert.equal(params.get('expression'), '(x + y) * max(y, z)');
+  assert.deepEqual(JSON.parse(params.get('values')), { x: 1, y: 2, z: 0 });
+  assert.equal(params.get('step'), '7');
+  assert.ok(query.startsWith('?expression='));
+});
+
+test('a state survives the round trip through its URL', () => {
+  const state = initialState();
+  state.expression = 'z = W @ x + b; s = sum(z)';
+  state.values = { W: [[1, 2], [3, 4]], x: [1, -1], b: [0.5, 0] };
+  state.step = 3;
+  state.check = true;
+  const back = stateFromQuery(queryFromState(state));
+  assert.equal(back.expression, state.expression);
+  assert.deepEqual({ ...back.values }, state.values);
+  assert.equal(back.step, 3);
+  assert.equal(back.check, true);
+});
+
+test('an input named __proto__ stays an ordinary value', () => {
+  const back = stateFromQuery('?expression=__proto__%2B1&values=%7B%22__proto__%22%3A3%7D&step=0');
+  assert.deepEqual(Object.keys(back.values), ['__proto__']);
+  assert.equal(back.values.__proto__, 3);
+  const params = new URLSearchParams(queryFromState(back));
+  assert.equal(params.get('values'), '{"__proto__":3}');
+});
+
+test('a hand-edited link still opens', () => {
+  const s = stateFromQuery('?expression=x&values=not-json&step=-4');
+  assert.equal(s.expression, 'x');
+  assert.deepEqual(Object.keys(s.values), []);
+  assert.equal(s.step, 0);
+  assert.equal(stateFromQuery('?values=[1,2]').expression, '');
+  assert.equal(stateFromQuery('').step, 0);
+});
+
+test('steps are clamped into the trace', () => {
+  assert.equal(clampStep(99, 12), 11);
+  assert.equal(clampStep(-1, 12), 0);
+  assert.equal(clampStep(5, 0), 0);
+});

@@ -1,0 +1,69 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { frameAt, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
+import { fixture } from './helpers.mjs';
+
+const lecture = () => prepareTrace(fixture('lecture_scalar'));
+
+test('forward steps fill values in topological order, later nodes stay empty', () => {
+  const model = lecture();
+  const f = frameAt(model, 2); // x, y, then x + y
+  assert.deepEqual(model.nodes.map((n) => f.nodes.get(n.id).value), [true, true, true, false, false, false]);
+  assert.ok(model.nodes.every((n) => !f.nodes.get(n.id).grad));
+  assert.equal(f.phase, 'forward');
+  assert.ok(f.nodes.get('n2').current);
+  assert.ok(f.edges.get('e0').current && f.edges.get('e1').current);
+  assert.ok(!f.edges.get('e2').current);
+  // A wire shows its value once its source is known: y's wire to max already does.
+  assert.ok(f.edges.get('e2').value);
+  assert.ok(!f.edges.get('e3').value);
+});
+
+test('backward steps carry gradients back, one node at a time', () => {
+  const model = lecture();
+  const seed = frameAt(model, 6);
+  assert.equal(seed.phase, 'backward');
+  assert.ok(seed.nodes.get('n5').grad);
+  assert.ok(seed.edges.get('e4').grad && seed.edges.get('e5').grad);
+  assert.ok(!seed.nodes.get('n4').grad);
+  const atMax = frameAt(model, 7);
+  assert.ok(atMax.edges.get('e2').grad && atMax.edges.get('e3').grad);
+  assert.ok(!atMax.edges.get('e0').grad);
+  assert.ok(!atMax.nodes.get('n1').grad, 'y still waits for its other consumer');
+  const last = frameAt(model, 11);
+  assert.ok(model.nodes.every((n) => last.nodes.get(n.id).value && last.nodes.get(n.id).grad));
+});
+
+test('at y the step sums its outgoing wires: 2 + 3 = 5', () => {
+  const model = lecture();
+  const f = frameAt(model, stepOfNode(model, 'n1', 'backward'));
+  assert.ok(f.edges.get('e1').summing && f.edges.get('e2').summing);
+  const sum = gradientSum(model, 'n1');
+  assert.deepEqual(sum.parts.map((p) => p.value), [2, 3]);
+  assert.equal(sum.total, 5);
+  assert.equal(gradientSum(model, 'n5').seed, true);
+});
+
+test('the phases split the steps for the scrubber', () => {
+  const model = lecture();
+  assert.deepEqual(phaseRanges(model), { forward: [0, 6], backward: [6, 12] });
+  assert.equal(stepOfNode(model, 'n4', 'forward'), 4);
+  assert.equal(stepOfNode(model, 'n4', 'backward'), 7);
+});
+
+test('non-finite strings are read as numbers and warnings indexed by node', () => {
+  const model = prepareTrace(fixture('non_finite'));
+  assert.equal(model.value, -Infinity);
+  assert.equal(model.nodeById.get('n1').value, -Infinity);
+  assert.equal(model.edgeById.get('e0').local, Infinity);
+  assert.equal(model.gradients.x, Infinity);
+  assert.equal(model.warningsByNode.get('n1')[0].kind, 'non_finite');
+});
+
+test('tensor traces keep their nested lists and the gradient check', () => {
+  const model = prepareTrace(fixture('neural_net'));
+  assert.deepEqual(model.nodeById.get('n0').shape, [2, 3]);
+  assert.equal(model.inEdges.get('n2').map((e) => e.id).join(), 'e0,e1');
+  assert.equal(model.check.W.ok, true);
+  assert.equal(model.outEdges.get('n4').length, 1);
+});
