@@ -9,20 +9,41 @@ changes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 import gradtrace
 from bench.programs import Program
 from bench.timing import timed
+from gradtrace import _coerce_values
+from gradtrace.engine import Run, backward_scalar, forward_scalar
+from gradtrace.graph import build_graph
+from gradtrace.limits import Limits
+from gradtrace.parser import parse
+from gradtrace.trace import Trace, collect_warnings
 
-DESCRIPTION = "parse (tokens and syntax tree), forward, backward, recording (the Trace), JSON."
+DESCRIPTION = (
+    "parse = tokens and syntax tree (`parser.parse`); lower = inputs checked and graph built "
+    "(`graph.build_graph`); forward and backward = `engine.forward_scalar` and "
+    "`engine.backward_scalar`; recording = `trace.Trace`, `collect_warnings` and `Trace.to_dict()` "
+    "(nodes, edges, steps); JSON = the API's encoder on that dict."
+)
+
+
+def _dumps() -> Callable[[Any], bytes]:
+    """The API's encoder (orjson, non-finite numbers as strings); plain orjson before it lands."""
+    try:
+        from gradtrace.api.encoding import dumps
+    except ImportError:
+        return orjson.dumps
+    return dumps
 
 
 def encode(trace: Any) -> bytes:
     """The JSON bytes the API sends for a Trace."""
-    from gradtrace.api.encoding import dumps
-
-    return dumps(trace.to_dict())
+    return _dumps()(trace.to_dict())
 
 
 def whole(text: str, values: dict[str, float]) -> bytes:
@@ -31,8 +52,41 @@ def whole(text: str, values: dict[str, float]) -> bytes:
 
 
 def time_phases(text: str, values: dict[str, float]) -> dict[str, float]:
-    """Seconds per phase: gradtrace_parse, _forward, _backward, _record and _json."""
-    raise NotImplementedError("the engine's phases are not wired in yet")
+    """Seconds per phase, the steps of `gradtrace.trace` one at a time (scalar programs).
+
+    parse: tokens and syntax tree; lower: the inputs checked and the graph built (shapes,
+    topological order); forward and backward: the engine's scalar passes; record: the
+    Trace, its warnings and its `to_dict()` (nodes, edges, steps); json: the bytes.
+    """
+    dumps = _dumps()
+    limits = Limits.unlimited()
+    deadline = limits.deadline()
+    out: dict[str, float] = {}
+    out["gradtrace_parse"], program = timed(
+        lambda: parse(text, limits.max_depth, limits.max_statements, limits.max_expression_length)
+    )
+    out["gradtrace_lower"], (inputs, graph) = timed(lambda: _lower(text, program, values, limits))
+    if not graph.scalar:
+        raise ValueError("the scalar benchmark needs a program whose every node is one number")
+    out["gradtrace_forward"], (vals, locals_) = timed(lambda: forward_scalar(graph, inputs, deadline))
+    out["gradtrace_backward"], (grads, downstream) = timed(
+        lambda: backward_scalar(graph, locals_, deadline)
+    )
+    run = Run(vals, locals_, grads, downstream)
+    out["gradtrace_record"], record = timed(lambda: _record(graph, run, limits))
+    out["gradtrace_json"], _ = timed(lambda: dumps(record))
+    return out
+
+
+def _lower(text: str, program: Any, values: dict[str, float], limits: Limits) -> tuple[Any, Any]:
+    inputs = _coerce_values(text, values, limits)
+    return inputs, build_graph(text, program, inputs, limits)
+
+
+def _record(graph: Any, run: Run, limits: Limits) -> dict[str, Any]:
+    result = Trace(graph, run, [], None, limits.max_local_elements)
+    result.warnings = collect_warnings(graph, run, result.reaches)
+    return result.to_dict()
 
 
 def validate(program: Program) -> None:
@@ -48,4 +102,3 @@ def validate(program: Program) -> None:
             raise AssertionError(f"d/d{name}: gradtrace {t.gradients[name]}, tape {g}")
 
 
-__all__ = ["DESCRIPTION", "encode", "time_phases", "timed", "validate", "whole"]

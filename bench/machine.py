@@ -27,6 +27,14 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _blas() -> str:
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{info.get('name', '?')} {info.get('version', '?')}"
+    except Exception:  # older numpy: no dict form; the version is enough then
+        return "unknown"
+
+
 def _git_commit() -> str:
     try:
         out = subprocess.run(
@@ -45,6 +53,7 @@ def describe() -> dict[str, Any]:
         "cpu": _cpu_model(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
+        "blas": _blas(),
         "platform": platform.platform(),
         # numpy's BLAS picks its kernels from this when set; it changes the tensor figures.
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),

@@ -50,7 +50,8 @@ def machine_line(m: dict[str, Any]) -> str:
     blas = m.get("openblas_coretype") or "unset"
     return (
         f"Run {m['date']} at commit `{m['commit']}` on {m['nproc']} x {m['cpu']}, "
-        f"Python {m['python']}, numpy {m['numpy']}, OPENBLAS_CORETYPE {blas}, "
+        f"Python {m['python']}, numpy {m['numpy']} ({m.get('blas', 'BLAS unknown')}), "
+        f"OPENBLAS_CORETYPE {blas}, "
         f"load average {', '.join(str(x) for x in m['load_average'])} at the start."
     )
 
@@ -83,6 +84,7 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
                 ms(t["tape_forward"]),
                 ms(t["tape_backward"]),
                 ms(t["gradtrace_parse"]),
+                ms(t["gradtrace_lower"]),
                 ms(t["gradtrace_forward"]),
                 ms(t["gradtrace_backward"]),
                 ms(t["gradtrace_record"]),
@@ -99,6 +101,7 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
             "tape fwd",
             "tape bwd",
             "gradtrace parse",
+            "lower",
             "forward",
             "backward",
             "recording",
@@ -115,6 +118,7 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
             [
                 f"{s['n']:,}",
                 f"{q['engine_vs_micrograd']:.2f}",
+                f"{q['engine_with_lowering_vs_micrograd']:.2f}",
                 f"{q['whole_vs_micrograd']:.2f}",
                 f"{q['backward_vs_forward']:.2f}",
                 f"{q['tape_vs_micrograd']:.3f}",
@@ -126,6 +130,7 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
         [
             "N ops",
             "gradtrace fwd+bwd+rec / micrograd fwd+bwd",
+            "the same with lowering / micrograd",
             "whole / micrograd fwd+bwd",
             "gradtrace bwd / fwd",
             "tape / micrograd",

@@ -165,3 +165,36 @@ def test_wrk_script_posts_the_lecture_example() -> None:
     assert "wrk.method = 'POST'" in script
     assert "(x + y) * max(y, z)" in script
     assert "latency:percentile(99)" in script
+
+
+def test_gradtrace_traces_generated_programs_like_the_tape() -> None:
+    from bench import gt_phases
+
+    for n in (1, 50, 400):
+        gt_phases.validate(programs.generate(n, seed=n))  # raises on any difference
+
+
+def test_engine_scalar_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
+    from bench import engine_scalar
+
+    assert engine_scalar.main(["--sizes", "30,60", "--repeats", "2"]) == 0
+    data = json.loads((results_dir / "engine_scalar.json").read_text())
+    assert data["command"].endswith("-m bench.engine_scalar --sizes 30,60 --repeats 2")
+    assert [s["n"] for s in data["sizes"]] == [30, 60]
+    phases = {"parse", "lower", "forward", "backward", "record", "json", "whole"}
+    for size in data["sizes"]:
+        assert {f"gradtrace_{p}" for p in phases} <= set(size["times"])
+        assert {"micrograd_forward", "micrograd_backward", "tape_forward", "tape_backward"} <= set(size["times"])
+        assert all(len(t["samples"]) == 2 and t["median"] > 0 for t in size["times"].values())
+    names = [t["name"] for t in data["targets"]]
+    assert len(names) == 6 and all(isinstance(t["holds"], bool) for t in data["targets"])
+    assert "Engine on scalar programs" in render.render(render.load_results(results_dir))
+
+
+def test_engine_tensor_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
+    assert engine_tensor.main(["--sizes", "8", "--repeats", "2"]) == 0
+    data = json.loads((results_dir / "engine_tensor.json").read_text())
+    assert [(c["n"], c["form"]) for c in data["cases"]] == [(8, "single"), (8, "batched")]
+    assert all(c["max_rel_gradient_difference"] < 1e-9 for c in data["cases"])
+    assert data["cases"][1]["shapes"]["X"] == [8, engine_tensor.BATCH]
+    assert data["targets"] == []  # the target is set at n = 2048 only
