@@ -1,0 +1,331 @@
+"""The page in Debian's Chromium: trace, step with the keyboard, links, examples, errors, tensors, presentation."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+LECTURE = "(x + y) * max(y, z)"
+LECTURE_VALUES = {"x": 1, "y": 2, "z": 0}
+
+
+def server_trace(
+    page: Page, base_url: str, expression: str, values: dict[str, Any], check: bool = False
+) -> dict[str, Any]:
+    """The trace the server gives for the same request, to compare the page against."""
+    response = page.request.post(
+        base_url + "/api/v1/trace",
+        data={"expression": expression, "values": values, "check": check},
+    )
+    assert response.status == 200, response.text()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def node_id(trace: dict[str, Any], name: str) -> str:
+    return next(n["id"] for n in trace["nodes"] if n["name"] == name)
+
+
+def query(page: Page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def type_and_trace(page: Page, expression: str, values: dict[str, str]) -> None:
+    page.get_by_role("textbox", name="Expression").fill(expression)
+    for name, text in values.items():
+        page.get_by_role("textbox", name=name, exact=True).fill(text)
+    page.get_by_role("button", name="Trace").click()
+
+
+def open_url(
+    page: Page, base_url: str, expression: str, values: dict[str, Any], step: int, **extra: str
+) -> None:
+    params = {"expression": expression, "values": json.dumps(values), "step": str(step), **extra}
+    page.goto(base_url + "/?" + urlencode(params))
+
+
+def test_lecture_expression_stepped_to_the_end_with_the_keyboard(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    steps = trace["steps"]
+    page.goto(base_url + "/")
+    type_and_trace(page, LECTURE, {"x": "1", "y": "2", "z": "0"})
+    status = page.get_by_role("status")
+    expect(status).to_have_text(steps[0]["text"])
+    expect(page.locator(f'[data-node-id="{node_id(trace, "y")}"]')).to_be_visible()
+    # Every step's text in turn, with each of the forward keys (clickers send Page Down).
+    keys = ["ArrowRight", "PageDown", "Space"]
+    for i in range(1, len(steps)):
+        page.keyboard.press(keys[i % len(keys)])
+        expect(status).to_have_text(steps[i]["text"])
+    # At the end: df/dy = 5 on y, the sum of its two outward branches.
+    y = page.locator(f'[data-node-id="{node_id(trace, "y")}"]')
+    expect(y.locator(".node-grad")).to_have_text("grad 5")
+    expect(page.locator(f'[data-node-id="{node_id(trace, "x")}"] .node-grad')).to_have_text(
+        "grad 2"
+    )
+    expect(page.get_by_role("button", name="Next step")).to_be_disabled()
+    assert query(page)["step"] == str(len(steps) - 1)
+    # Back with the keyboard: Left, Page Up, Home, End.
+    page.keyboard.press("ArrowLeft")
+    expect(status).to_have_text(steps[-2]["text"])
+    page.keyboard.press("PageUp")
+    expect(status).to_have_text(steps[-3]["text"])
+    page.keyboard.press("Home")
+    expect(status).to_have_text(steps[0]["text"])
+    page.keyboard.press("End")
+    expect(status).to_have_text(steps[-1]["text"])
+
+
+def test_forward_pass_shows_values_only_up_to_the_current_step(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 2)
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][2]["text"])
+    current = trace["steps"][2]["node"]
+    expect(page.locator(f'[data-node-id="{current}"]')).to_have_class(re.compile(r"\bis-current\b"))
+    later = trace["output"]
+    expect(page.locator(f'[data-node-id="{later}"] .node-value')).to_have_text("")
+    expect(page.locator(f'[data-node-id="{later}"]')).to_have_class(re.compile(r"\bis-pending\b"))
+    for edge_id in trace["steps"][2]["edges"]:
+        expect(page.locator(f'g.edge[data-edge-id="{edge_id}"]')).to_have_class(
+            re.compile(r"\bis-current\b")
+        )
+    # No gradient anywhere before the backward pass.
+    for node in trace["nodes"]:
+        expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_have_text("")
+
+
+def test_backward_step_writes_downstream_as_upstream_times_local(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    max_id = next(n["id"] for n in trace["nodes"] if n["op"] == "max")
+    step = next(
+        s["index"] for s in trace["steps"] if s["phase"] == "backward" and s["node"] == max_id
+    )
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, step)
+    panel = page.get_by_role("complementary", name="Step details")
+    expect(panel).to_contain_text("Backward pass")
+    expect(panel).to_contain_text("downstream")
+    expect(panel).to_contain_text("upstream")
+    expect(panel).to_contain_text("local")
+    # KaTeX's MathML carries the formula: the indicator 1(y > z) from the op registry.
+    expect(panel.locator("annotation").first).to_be_attached()
+    annotations = " ".join(panel.locator("annotation").all_text_contents())
+    assert "\\mathbf{1}({y} > {z})" in annotations
+    assert "3 = 3 \\times 1" in annotations
+    expect(panel).to_contain_text("max routes")
+    # y's own step writes the sum at its outward branch: 2 + 3 = 5.
+    y_step = next(
+        s["index"]
+        for s in trace["steps"]
+        if s["phase"] == "backward" and s["node"] == node_id(trace, "y")
+    )
+    page.keyboard.press("End")
+    for _ in range(len(trace["steps"]) - 1 - y_step):
+        page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][y_step]["text"])
+    annotations = " ".join(panel.locator("annotation").all_text_contents())
+    assert "= 2 + 3 = 5" in annotations
+    expect(panel).to_contain_text("gradients sum at outward branches")
+
+
+def test_url_reopens_the_same_view_and_follows_the_steps(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 8)
+    status = page.get_by_role("status")
+    expect(status).to_have_text(trace["steps"][8]["text"])
+    expect(page.get_by_role("textbox", name="Expression")).to_have_value(LECTURE)
+    expect(page.get_by_role("textbox", name="y", exact=True)).to_have_value("2")
+    page.get_by_role("button", name="Next step").click()
+    expect(status).to_have_text(trace["steps"][9]["text"])
+    q = query(page)
+    assert q["step"] == "9"
+    assert q["expression"] == LECTURE
+    assert json.loads(q["values"]) == LECTURE_VALUES
+    page.reload()
+    expect(status).to_have_text(trace["steps"][9]["text"])
+
+
+def test_example_from_the_menu(page: Page, base_url: str) -> None:
+    examples = page.request.get(base_url + "/api/v1/examples").json()
+    example = next(e for e in examples if "W" in e["values"])
+    page.goto(base_url + "/")
+    page.get_by_role("combobox", name="Example").select_option(label=example["title"])
+    expect(page.get_by_role("textbox", name="Expression")).to_have_value(example["expression"])
+    for name in example["values"]:
+        expect(page.get_by_role("textbox", name=name, exact=True)).to_be_visible()
+    trace = server_trace(page, base_url, example["expression"], example["values"])
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])
+    expect(page.locator("[data-node-id]")).to_have_count(len(trace["nodes"]))
+    expect(page.locator("g.edge[data-edge-id]")).to_have_count(len(trace["edges"]))
+
+
+def test_neural_net_matrices_jacobians_and_the_two_gradient_forms(
+    page: Page, base_url: str
+) -> None:
+    expression = "z = W @ x + b\nh = sigmoid(z)\ns = u @ h"
+    values = {
+        "W": [[0.5, -1, 0.25], [1, 0.5, -0.5]],
+        "x": [1, 2, 3],
+        "b": [0.5, -0.5],
+        "u": [1, -1],
+    }
+    trace = server_trace(page, base_url, expression, values)
+    page.goto(base_url + "/")
+    type_and_trace(
+        page,
+        expression,
+        {
+            "W": "[[0.5, -1, 0.25], [1, 0.5, -0.5]]",
+            "x": "[1, 2, 3]",
+            "b": "[0.5, -0.5]",
+            "u": "[1, -1]",
+        },
+    )
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])
+    # The value boxes show their shapes.
+    expect(page.locator(".value-field[data-input='W'] .shape")).to_have_text("2×3")
+    # The sigmoid's backward step: the local Jacobian diag(f'(z)) is a diagonal table.
+    h = node_id(trace, "h")
+    step = next(s["index"] for s in trace["steps"] if s["phase"] == "backward" and s["node"] == h)
+    page.keyboard.press("End")
+    for _ in range(len(trace["steps"]) - 1 - step):
+        page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][step]["text"])
+    panel = page.locator("#panel")
+    jacobian = panel.locator("table.tensor.is-diagonal")
+    expect(jacobian).to_have_count(1)
+    expect(jacobian.locator("caption")).to_contain_text("diagonal")
+    expect(jacobian.locator("tr")).to_have_count(2)
+    # The gradient in the shape convention (a column), then in the Jacobian form (a row).
+    downstream = panel.locator("table.tensor", has_text="downstream")
+    expect(downstream.locator("tr")).to_have_count(2)
+    page.get_by_role("button", name="Jacobian form").click()
+    expect(page.get_by_role("button", name="Jacobian form")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    row_form = panel.locator("table.tensor", has_text="Jacobian form")
+    expect(row_form.first.locator("tr")).to_have_count(1)
+    # W's node shows its matrix, row by row, once the forward pass reaches it.
+    page.keyboard.press("Home")
+    w = page.locator(f'[data-node-id="{node_id(trace, "W")}"]')
+    expect(w.locator(".node-value").nth(1)).to_have_text("[0.5, -1, 0.25]")
+
+
+def test_syntax_error_is_shown_at_its_place(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    expect(page.locator("[data-node-id]").first).to_be_visible()
+    box = page.get_by_role("textbox", name="Expression")
+    box.fill("x +* 2")
+    page.get_by_role("textbox", name="x", exact=True).fill("1")
+    page.get_by_role("button", name="Trace").click()
+    error = page.locator("#expression-error")
+    expect(error).to_be_visible()
+    detail = page.request.post(
+        base_url + "/api/v1/trace", data={"expression": "x +* 2", "values": {"x": 1}}
+    ).json()["detail"]
+    start, end = detail["span"]
+    expect(error.locator("mark")).to_have_text("x +* 2"[start:end])
+    expect(error.locator(".error-before")).to_have_text("x +* 2"[:start])
+    expect(error).to_contain_text(detail["message"])
+    expect(box).to_have_attribute("aria-invalid", "true")
+    # Typing again clears it.
+    box.fill("x * 2")
+    expect(error).to_be_hidden()
+
+
+def test_value_boxes_follow_the_expression(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_role("textbox", name="Expression").fill("a = u * v; a + sum(w)")
+    for name in ("u", "v", "w"):
+        expect(page.get_by_role("textbox", name=name, exact=True)).to_be_visible()
+    expect(page.get_by_role("textbox", name="a", exact=True)).to_have_count(0)
+    expect(page.get_by_role("textbox", name="x", exact=True)).to_have_count(0)
+    page.get_by_role("textbox", name="w", exact=True).fill("[[1, 2], [3, 4")
+    expect(page.locator(".value-field[data-input='w'] .shape")).to_have_class(
+        re.compile(r"\bis-invalid\b")
+    )
+    page.get_by_role("textbox", name="w", exact=True).fill("[[1, 2], [3, 4]]")
+    expect(page.locator(".value-field[data-input='w'] .shape")).to_have_text("2×2")
+
+
+def test_play_and_pause(page: Page, base_url: str) -> None:
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 0)
+    expect(page.get_by_role("status")).not_to_have_text("")
+    page.get_by_role("combobox", name="Speed").select_option("0.5")
+    page.get_by_role("button", name="Play").click()
+    pause = page.get_by_role("button", name="Pause")
+    expect(pause).to_be_visible()
+    pause.click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    page.get_by_role("button", name="Reset").click()
+    assert query(page)["step"] == "0"
+
+
+def test_presentation_mode(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 0)
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])
+    page.locator("body").press("p")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+    expect(page.get_by_role("textbox", name="Expression")).to_be_hidden()
+    expect(page.get_by_role("button", name="Present")).to_have_attribute("aria-pressed", "true")
+    # Large type for the back of the hall.
+    size = page.get_by_role("status").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 24
+    # The whole graph fits the screen, and clicker keys still step.
+    svg = page.locator("#graph").bounding_box()
+    assert svg is not None
+    for node in trace["nodes"]:
+        box = page.locator(f'[data-node-id="{node["id"]}"]').bounding_box()
+        assert box is not None
+        assert box["x"] >= svg["x"] - 1 and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1
+        assert box["y"] >= svg["y"] - 1 and box["y"] + box["height"] <= svg["y"] + svg["height"] + 1
+    page.keyboard.press("PageDown")
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][1]["text"])
+    page.get_by_role("button", name="Present").click()
+    expect(page.get_by_role("textbox", name="Expression")).to_be_visible()
+
+
+def test_non_finite_value_is_marked_where_it_first_appeared(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, "log(x) * y", {"x": 0, "y": 2})
+    first = trace["warnings"][0]["node"]
+    open_url(page, base_url, "log(x) * y", {"x": 0, "y": 2}, 0)
+    node = page.locator(f'[data-node-id="{first}"]')
+    expect(node).to_have_class(re.compile(r"\bnonfinite\b"))
+    expect(node.locator(".badge-text")).to_contain_text("⚠")
+    expect(page.get_by_role("list", name="Warnings")).to_contain_text(
+        trace["warnings"][0]["message"]
+    )
+
+
+def test_gradient_check_next_to_each_input(page: Page, base_url: str) -> None:
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 0, check="1")
+    expect(page.get_by_role("checkbox", name="Gradient check")).to_be_checked()
+    page.keyboard.press("End")
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES, check=True)
+    expect(page.locator(f'[data-node-id="{node_id(trace, "y")}"] .node-check')).to_have_text(
+        "check 5 ok"
+    )
+
+
+@pytest.mark.parametrize("button,suffix", [("JSON", ".json"), ("SVG", ".svg"), ("PNG", ".png")])
+def test_export(page: Page, base_url: str, button: str, suffix: str) -> None:
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 3)
+    expect(page.locator("[data-node-id]").first).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button, exact=True).click()
+    download = info.value
+    assert download.suggested_filename.endswith(suffix)
+    path = download.path()
+    data = open(path, "rb").read()
+    if suffix == ".json":
+        assert json.loads(data)["expression"] == LECTURE
+    elif suffix == ".svg":
+        assert b"data-node-id" in data and b"<svg" in data
+    else:
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
