@@ -161,7 +161,7 @@ export function computeLayout(model, dagre, measure = estimateWidth) {
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
-  const ranksep = Math.min(220, Math.max(64, widest + 36));
+  const ranksep = Math.min(220, Math.max(56, widest + 22));
   g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep, edgesep: 20, marginx: 24, marginy: 24 });
   g.setDefaultEdgeLabel(() => ({}));
   const boxes = new Map();

@@ -118,6 +118,8 @@ function makeValueField(name) {
 }
 
 function describeValue(input, shape) {
+  // The box grows with its text, so a matrix stays readable in one line.
+  input.size = Math.min(40, Math.max(6, input.value.length + 1));
   if (!input.value.trim()) {
     shape.textContent = 'needed';
     input.removeAttribute('aria-invalid');
@@ -166,9 +168,12 @@ function showError(error) {
   els.error.dataset.type = error.type || '';
   els.expression.setAttribute('aria-invalid', 'true');
   els.expression.setAttribute('aria-describedby', 'expression-error expression-help');
+  // The graph below still shows the previous trace: say so by fading it.
+  document.body.classList.toggle('has-stale-trace', Boolean(model));
 }
 
 function clearError() {
+  document.body.classList.remove('has-stale-trace');
   els.error.hidden = true;
   els.expression.removeAttribute('aria-invalid');
   els.expression.setAttribute('aria-describedby', 'expression-help');
@@ -282,6 +287,7 @@ function loadExample(id) {
   const ex = examples.find((e) => e.id === id);
   if (!ex) return;
   els.expression.value = ex.expression;
+  fitExpressionRows();
   valueTexts.clear();
   rebuildValueBoxes();
   setValueTexts(ex.values || {});
@@ -313,8 +319,14 @@ els.expression.addEventListener('keydown', (ev) => {
     submitTrace(0);
   }
 });
+function fitExpressionRows() {
+  // One row per line of the program, up to six: a three-line program shows whole.
+  els.expression.rows = Math.min(6, Math.max(2, els.expression.value.split('\n').length));
+}
+
 els.expression.addEventListener('input', () => {
   clearError();
+  fitExpressionRows();
   rebuildValueBoxes();
 });
 els.values.addEventListener('keydown', (ev) => {
@@ -387,6 +399,7 @@ async function start() {
   els.check.checked = state.check;
   if (state.expression) {
     els.expression.value = state.expression;
+    fitExpressionRows();
     setValueTexts(state.values);
     rebuildValueBoxes();
     setValueTexts(state.values);

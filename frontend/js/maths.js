@@ -7,7 +7,9 @@
 
 import { flatten, formatNumber, shapeOf, shapeText, toNumber } from './format.js';
 
-const MAX_MATRIX_ELEMENTS = 16;
+// Beyond this a matrix no longer fits the panel in KaTeX: the tables show it.
+const MAX_MATRIX_ELEMENTS = 8;
+const MAX_MATRIX_COLUMNS = 3;
 
 /** Escape text for KaTeX's \text{} and \texttt{}. */
 export function texText(text) {
@@ -43,7 +45,7 @@ export function texNumber(x) {
 export function texValue(value) {
   const shape = shapeOf(value);
   if (shape.length === 0) return texNumber(value);
-  if (flatten(value).length > MAX_MATRIX_ELEMENTS) return `\\text{(${shapeText(shape)})}`;
+  if (flatten(value).length > MAX_MATRIX_ELEMENTS || (shape.length === 2 && shape[1] > MAX_MATRIX_COLUMNS)) return `\\text{(${shapeText(shape)})}`;
   const rows = shape.length === 1 ? value.map((v) => [v]) : value;
   const body = rows.map((r) => r.map(texNumber).join(' & ')).join(' \\\\ ');
   return `\\begin{bmatrix} ${body} \\end{bmatrix}`;
@@ -241,12 +243,14 @@ export function sumLatex(model, node) {
   const head = frac(out, texSymbol(model, node));
   if (node.id === model.output) return `${head} = 1`;
   const outs = model.outEdges.get(node.id) || [];
-  if (outs.length === 0) return `${head} = ${texValue(node.grad)}`;
-  const scalar = shapeOf(node.grad).length === 0;
-  if (outs.length === 1) return `${head} = ${texValue(node.grad)}`;
+  const shape = shapeOf(node.grad);
+  const scalar = shape.length === 0;
+  // A tensor gradient has the input's shape (the shape convention); its numbers go in a table.
+  const space = `\\in \\mathbb{R}^{${shape.join(' \\times ')}}`;
+  if (outs.length <= 1) return scalar ? `${head} = ${texValue(node.grad)}` : `${head} ${space}`;
   if (!scalar) {
     const terms = outs.map((e) => `\\left.${frac(out, texSymbol(model, node))}\\right|_{${texSymbol(model, model.nodeById.get(e.target))}}`);
-    return `${head} = ${terms.join(' + ')}`;
+    return `${head} = ${terms.join(' + ')} ${space}`;
   }
   const parts = outs.map((e, i) => {
     const t = texNumber(e.downstream);

@@ -98,6 +98,9 @@ test('gradients sum at an outward branch: 2 + 3 = 5', () => {
 
 test('tensor edges leave the numbers to the tables', () => {
   const model = prepareTrace(fixture('neural_net'));
+  // A tensor gradient is named with its space; the table below carries the numbers.
+  assert.equal(sumLatex(model, model.nodeById.get('n0')), '\\frac{\\partial s}{\\partial W} \\in \\mathbb{R}^{2 \\times 3}');
+  assert.equal(texValue([[1, 2, 3, 4]]), '\\text{(1×4)}');
   const chain = edgeChainLatex(model, model.edgeById.get('e4'));
   assert.equal(chain.numeric, null);
   assert.match(chain.symbolic, /\\partial s\}\{\\partial z\}/);
