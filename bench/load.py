@@ -158,7 +158,9 @@ def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(seconds: float, connections: int, workers: int, threads: int) -> dict[str, Any]:
+def run(
+    seconds: float, connections: int, workers: int, threads: int, warmup: float = 2.0
+) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="gradtrace-bench-") as tmp:
@@ -174,7 +176,7 @@ def run(seconds: float, connections: int, workers: int, threads: int) -> dict[st
             check_trace(server.url)
             # Warm both endpoints (imports, caches) before anything is recorded.
             for name in ("trace", "health"):
-                run_wrk(server.url + paths[name], scripts[name], 2, connections, threads)
+                run_wrk(server.url + paths[name], scripts[name], warmup, connections, threads)
             rounds: dict[str, list[dict[str, Any]]] = {"trace": [], "health": []}
             for name in ("trace", "health", "health", "trace"):
                 r = run_wrk(server.url + paths[name], scripts[name], seconds, connections, threads)
@@ -209,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the cores)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per endpoint, unrecorded")
     args = parser.parse_args(argv)
-    body = run(args.seconds, args.connections, args.workers, args.threads)
+    body = run(args.seconds, args.connections, args.workers, args.threads, args.warmup)
     path = write_result("load", command_line("bench.load", argv), body)
     print(f"  wrote {path}")
     return 0

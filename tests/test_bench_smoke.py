@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -198,3 +200,40 @@ def test_engine_tensor_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
     assert all(c["max_rel_gradient_difference"] < 1e-9 for c in data["cases"])
     assert data["cases"][1]["shapes"]["X"] == [8, engine_tensor.BATCH]
     assert data["targets"] == []  # the target is set at n = 2048 only
+
+
+def test_load_benchmark_runs_briefly(results_dir: Path) -> None:
+    from bench import load
+
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI"):
+            pytest.fail("wrk is missing: CI must run the load benchmark's smoke test")
+        pytest.skip("wrk is not installed (make bench installs it)")
+    argv = ["--seconds", "1", "--warmup", "1", "--connections", "4", "--workers", "1"]
+    assert load.main(argv) == 0
+    data = json.loads((results_dir / "load.json").read_text())
+    for name in ("trace", "health"):
+        endpoint = data["endpoints"][name]
+        assert len(endpoint["rounds"]) == 2
+        # Every request was answered 200: a refused trace would make the ratio meaningless.
+        assert endpoint["requests"] > 0 and endpoint["errors"] == 0
+        assert 0 < endpoint["p50_ms"] <= endpoint["p99_ms"]
+    assert [t["relation"] for t in data["targets"]] == [">=", "<="]
+
+
+def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
+    from bench import page
+
+    if not os.path.exists(page.CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {page.CHROMIUM}")
+        pytest.skip("Chromium is not installed (make test installs it)")
+    assert page.main(["--sizes", "12", "--repeats", "1", "--steps", "3"]) == 0
+    data = json.loads((results_dir / "page.json").read_text())
+    (case,) = data["cases"]
+    assert case["nodes"] == 12 and case["trace_steps"] == 24
+    assert case["stepping"]["presses"] == 3 + 1 + 1 + 1  # three right, End, one left, Home
+    assert case["counter"] == "1 / 24"  # Home went back to the first step
+    assert case["dagre_layout_s"] > 0 and case["api_round_trip_s"] > 0
+    assert case["trace_to_drawn_s"] > 0
+    assert len(data["targets"]) == 2

@@ -1,0 +1,286 @@
+"""Benchmark 4: the page in headless Chromium, from Trace to drawn graph, and while stepping.
+
+For generated programs of 30, 300 and 1,000 nodes, on the page served by its own
+`gradtrace serve` (127.0.0.1), in one page:
+
+- Trace to drawn graph: from pressing Trace until every node's `data-node-id` element is
+  in the SVG and the next frame has been rendered (so the API round trip is inside);
+- dagre's layout alone: the page's own `computeLayout` run on the same trace with a dagre
+  whose `layout` is timed, so only dagre's work on exactly the graph the page builds counts;
+- one API round trip: `fetch` of the same POST and its `json()`;
+- stepping: Right-arrow key events, one per frame, through the forward pass into the
+  backward pass, then End, Left arrows and Home, with PerformanceObserver watching for
+  'longtask' (and 'long-animation-frame' where Chromium has it) and each key's handler
+  timed in the page.
+
+Targets: Trace to drawn graph <= 2 x dagre's layout + one API round trip; no
+main-thread task over 50 ms while stepping.
+
+    python -m bench.page [--sizes 30,300,1000] [--repeats 3] [--steps 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from typing import Any
+
+from bench.load import Server
+from bench.programs import Program, generate
+from bench.timing import command_line, target, write_result
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LONG_TASK_MS = 50.0
+
+# Installed before the page's own scripts: records long tasks and long frames from the start.
+OBSERVE = """
+window.__bench = { longtasks: [], frames: [] };
+for (const [type, list] of [['longtask', 'longtasks'], ['long-animation-frame', 'frames']]) {
+  try {
+    new PerformanceObserver((entries) => {
+      for (const e of entries.getEntries()) {
+        window.__bench[list].push({ start: e.startTime, duration: e.duration,
+                                    blocking: e.blockingDuration ?? null });
+      }
+    }).observe({ type, buffered: true });
+  } catch (err) { /* this Chromium does not have that entry type */ }
+}
+"""
+
+# Press Trace and resolve once every node is drawn and one more frame has been rendered.
+TRACE_TO_DRAWN = """
+async (nodes) => {
+  const svg = document.getElementById('graph');
+  const drawn = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (svg.querySelectorAll('[data-node-id]').length >= nodes) {
+        observer.disconnect();
+        requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0));
+      }
+    });
+    observer.observe(svg, { childList: true, subtree: true });
+  });
+  const start = performance.now();
+  document.getElementById('trace-button').click();
+  const end = await drawn;
+  return end - start;
+}
+"""
+
+# In the same page: one API round trip, then dagre alone on the graph the page lays out.
+ROUND_TRIP_AND_DAGRE = """
+async ({ expression, values, repeats }) => {
+  const body = JSON.stringify({ expression, values, check: false });
+  const trips = [];
+  let raw = null;
+  for (let i = 0; i < repeats; i += 1) {
+    const t0 = performance.now();
+    const response = await fetch('/api/v1/trace', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    raw = await response.json();
+    trips.push(performance.now() - t0);
+  }
+  const { default: dagre } = await import('/vendor/dagre/dagre.esm.js');
+  const { computeLayout } = await import('/static/js/layout.js');
+  const { prepareTrace } = await import('/static/js/steps.js');
+  const { domMeasure } = await import('/static/js/render/graph.js');
+  const scratch = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  scratch.setAttribute('class', document.getElementById('graph').getAttribute('class') || '');
+  scratch.style.cssText = 'position:absolute;left:-10000px;top:0;width:100px;height:100px';
+  document.body.appendChild(scratch);
+  const measure = domMeasure(scratch);
+  const model = prepareTrace(raw);
+  const layouts = [];
+  let nodes = 0;
+  const timed = {
+    graphlib: dagre.graphlib,
+    layout: (g, options) => {
+      const t0 = performance.now();
+      dagre.layout(g, options);
+      layouts.push(performance.now() - t0);
+      nodes = g.nodeCount();
+    },
+  };
+  for (let i = 0; i < repeats; i += 1) computeLayout(model, timed, measure);
+  scratch.remove();
+  return { trips, layouts, nodes, steps: raw.steps.length };
+}
+"""
+
+# Step with key events, one per rendered frame; time each key's handler in the page.
+STEPPING = """
+async ({ forward, back }) => {
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  if (document.activeElement) document.activeElement.blur();
+  const handlers = [];
+  const frames = [];
+  const press = async (key) => {
+    const t0 = performance.now();
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+    const t1 = performance.now();
+    await nextFrame();
+    handlers.push(t1 - t0);
+    frames.push(performance.now() - t0);
+  };
+  await nextFrame();
+  const start = performance.now();
+  for (let i = 0; i < forward; i += 1) await press('ArrowRight');
+  await press('End');
+  for (let i = 0; i < back; i += 1) await press('ArrowLeft');
+  await press('Home');
+  const end = performance.now();
+  const inWindow = (list) => list.filter((e) => e.start >= start && e.start <= end);
+  return {
+    presses: handlers.length,
+    handlers,
+    frames,
+    longtasks: inWindow(window.__bench.longtasks),
+    long_frames: inWindow(window.__bench.frames),
+    counter: document.getElementById('counter').textContent,
+  };
+}
+"""
+
+
+def page_program(nodes: int) -> Program:
+    """A generated program of exactly `nodes` nodes (inputs included)."""
+    n_inputs = 4 if nodes < 100 else 8
+    return generate(nodes - n_inputs, seed=nodes, n_inputs=n_inputs)
+
+
+def fill_program(page: Any, program: Program) -> None:
+    page.get_by_role("textbox", name="Expression").fill(program.text)
+    for name in program.inputs:
+        page.get_by_role("textbox", name=name, exact=True).fill(repr(program.values[name]))
+
+
+def bench_size(browser: Any, url: str, nodes: int, repeats: int, steps: int) -> dict[str, Any]:
+    program = page_program(nodes)
+    draws: list[float] = []
+    stepping: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for r in range(repeats):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.add_init_script(OBSERVE)
+        page.goto(url + "/")
+        page.wait_for_function("document.getElementById('examples').options.length > 1")
+        fill_program(page, program)
+        draws.append(page.evaluate(TRACE_TO_DRAWN, nodes) / 1e3)
+        if r == 0:
+            extra = page.evaluate(
+                ROUND_TRIP_AND_DAGRE,
+                {"expression": program.text, "values": program.values, "repeats": repeats},
+            )
+            if extra["nodes"] != nodes:
+                raise AssertionError(f"dagre laid out {extra['nodes']} nodes, expected {nodes}")
+            forward = min(steps, extra["steps"] - 1)
+            stepping = page.evaluate(STEPPING, {"forward": forward, "back": min(steps // 2, extra["steps"] - 1)})
+        context.close()
+    dagre = statistics.median(extra["layouts"]) / 1e3
+    trip = statistics.median(extra["trips"]) / 1e3
+    draw = statistics.median(draws)
+    longest = max(
+        [max(stepping["handlers"])]
+        + [t["duration"] for t in stepping["longtasks"]]
+    ) / 1e3
+    return {
+        "nodes": nodes,
+        "counter": stepping["counter"],
+        "statements": program.n_ops,
+        "trace_steps": extra["steps"],
+        "trace_to_drawn_s": draw,
+        "trace_to_drawn_samples_s": draws,
+        "dagre_layout_s": dagre,
+        "dagre_samples_s": [x / 1e3 for x in extra["layouts"]],
+        "api_round_trip_s": trip,
+        "budget_s": 2 * dagre + trip,
+        "ratio_to_budget": draw / (2 * dagre + trip),
+        "stepping": {
+            "presses": stepping["presses"],
+            "max_handler_ms": max(stepping["handlers"]),
+            "median_handler_ms": statistics.median(stepping["handlers"]),
+            "max_key_to_next_frame_ms": max(stepping["frames"]),
+            "median_key_to_next_frame_ms": statistics.median(stepping["frames"]),
+            "longtasks_over_50ms": len(stepping["longtasks"]),
+            "longest_longtask_ms": max((t["duration"] for t in stepping["longtasks"]), default=0.0),
+            "long_animation_frames": len(stepping["long_frames"]),
+            "longest_animation_frame_ms": max((t["duration"] for t in stepping["long_frames"]), default=0.0),
+        },
+        "longest_task_stepping_s": longest,
+    }
+
+
+def run(sizes: list[int], repeats: int, steps: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    cases = []
+    with Server(workers=1) as server, sync_playwright() as pw:
+        server.wait_healthy()
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for nodes in sizes:
+                c = bench_size(browser, server.url, nodes, repeats, steps)
+                s = c["stepping"]
+                print(
+                    f"  page {nodes:5d} nodes  drawn {c['trace_to_drawn_s'] * 1e3:8.1f} ms"
+                    f"  dagre {c['dagre_layout_s'] * 1e3:8.1f} ms  round trip {c['api_round_trip_s'] * 1e3:7.1f} ms"
+                    f"  ({c['ratio_to_budget']:.2f} of budget)  stepping: handler max {s['max_handler_ms']:.1f} ms,"
+                    f" long tasks {s['longtasks_over_50ms']} (max {s['longest_longtask_ms']:.0f} ms)",
+                    flush=True,
+                )
+                cases.append(c)
+        finally:
+            browser.close()
+    targets = []
+    for c in cases:
+        targets.append(
+            target(
+                f"{c['nodes']} nodes: Trace to drawn graph / (2 x dagre layout + API round trip)",
+                c["ratio_to_budget"],
+                1.0,
+            )
+        )
+        targets.append(
+            target(
+                f"{c['nodes']} nodes: longest main-thread task while stepping (ms)",
+                c["longest_task_stepping_s"] * 1e3,
+                LONG_TASK_MS,
+            )
+        )
+    method = (
+        "Chromium headless (/usr/bin/chromium), viewport 1400 x 900, the page served by "
+        "`gradtrace serve --workers 1` on 127.0.0.1. Programs from `bench/programs.py`. "
+        "Trace to drawn graph: Trace pressed until every `data-node-id` is in the SVG and the "
+        "next frame has rendered (median over fresh pages). dagre alone: the page's "
+        "`computeLayout` on the same trace with `dagre.layout` timed. Longest task while "
+        "stepping: the longest of every key handler timed in the page and every 'longtask' "
+        "entry; key-to-next-frame includes waiting for the frame."
+    )
+    return {"method": method, "cases": cases, "targets": targets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="30,300,1000")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=120, help="Right-arrow presses")
+    args = parser.parse_args(argv)
+    body = run([int(s) for s in args.sizes.split(",")], args.repeats, args.steps)
+    path = write_result("page", command_line("bench.page", argv), body)
+    print(f"  wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
