@@ -155,13 +155,44 @@ export function estimateWidth(text, kind) {
  * right. `dagre` is the library module (passed in so the pure tests can use
  * their own copy); `measure(text, kind)` gives a text's width.
  */
+/**
+ * Each node's rank: the length of the longest path from an input to it, so
+ * data always flows to the right.
+ */
+export function longestPathRanks(model) {
+  const rank = new Map();
+  for (const node of model.nodes) {
+    let r = 0;
+    for (const e of model.inEdges.get(node.id) || []) r = Math.max(r, (rank.get(e.source) ?? 0) + 1);
+    rank.set(node.id, r);
+  }
+  return rank;
+}
+
+// dagre adds a hidden node per rank a wire crosses; past this many (a value
+// reused across a long program) its layout takes seconds, so a plain layered
+// layout takes over.
+export const MAX_DAGRE_CROSSINGS = 1500;
+export const MAX_DAGRE_NODES = 400;
+
+/** How many hidden nodes dagre would add for the long wires. */
+export function wireCrossings(model, rank = longestPathRanks(model)) {
+  let total = 0;
+  for (const e of model.edges) total += Math.max(0, rank.get(e.target) - rank.get(e.source) - 1);
+  return total;
+}
+
 export function computeLayout(model, dagre, measure = estimateWidth) {
-  const g = new dagre.graphlib.Graph({ multigraph: true });
   const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
   const ranksep = Math.min(220, Math.max(56, widest + 22));
+  const rank = longestPathRanks(model);
+  if (model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS) {
+    return layeredLayout(model, rank, wires, ranksep, measure);
+  }
+  const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep, edgesep: 20, marginx: 24, marginy: 24 });
   g.setDefaultEdgeLabel(() => ({}));
   const boxes = new Map();
@@ -187,4 +218,46 @@ export function computeLayout(model, dagre, measure = estimateWidth) {
   }
   const graph = g.graph();
   return { nodes, edges, width: graph.width, height: graph.height };
+}
+
+/**
+ * The plain layered layout for large programs: columns by rank, nodes in
+ * topological order down each column, wires as curves. Linear time, and
+ * still left to right with the output last.
+ */
+export function layeredLayout(model, rank, wires, ranksep, measure = estimateWidth) {
+  const margin = 24;
+  const nodesep = 24;
+  const boxes = new Map(model.nodes.map((n) => [n.id, placeLines(nodeLines(model, n), measure)]));
+  const columns = [];
+  for (const node of model.nodes) {
+    const r = rank.get(node.id);
+    while (columns.length <= r) columns.push([]);
+    columns[r].push(node.id);
+  }
+  const heights = columns.map((ids) => ids.reduce((h, id) => h + boxes.get(id).height + nodesep, -nodesep));
+  const tallest = Math.max(...heights);
+  const nodes = new Map();
+  let x = margin;
+  columns.forEach((ids, r) => {
+    const width = Math.max(...ids.map((id) => boxes.get(id).width));
+    let y = margin + (tallest - heights[r]) / 2;
+    for (const id of ids) {
+      const b = boxes.get(id);
+      nodes.set(id, { x: x + width / 2, y: y + b.height / 2, width: b.width, height: b.height, lines: b.lines });
+      y += b.height + nodesep;
+    }
+    x += width + ranksep;
+  });
+  const edges = new Map();
+  for (const e of model.edges) {
+    const s = nodes.get(e.source);
+    const t = nodes.get(e.target);
+    const a = { x: s.x + s.width / 2, y: s.y };
+    const b = { x: t.x - t.width / 2, y: t.y };
+    const points = [a, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, b];
+    const mid = midpoint(points);
+    edges.set(e.id, { points, x: mid.x, y: mid.y, ...wires.get(e.id) });
+  }
+  return { nodes, edges, width: x - ranksep + margin, height: tallest + 2 * margin };
 }

@@ -303,7 +303,7 @@ function setPresenting(on) {
   document.body.classList.toggle('presenting', on);
   els.present.setAttribute('aria-pressed', String(on));
   graph.maxScale = on ? 3 : 2;
-  window.requestAnimationFrame(() => graph.fit());
+  window.requestAnimationFrame(() => graph.fit(false));
   if (model) window.history.replaceState(null, '', queryFromState(state));
 }
 
@@ -360,7 +360,7 @@ $('export-png').addEventListener('click', () => exportPng(els.svg).catch((err) =
 $('export-json').addEventListener('click', () => {
   if (rawTrace) exportJson(rawTrace);
 });
-window.addEventListener('resize', () => graph.fit());
+window.addEventListener('resize', () => graph.fit(false));
 
 function isTextTarget(t) {
   if (!t || !t.tagName) return false;

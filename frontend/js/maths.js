@@ -71,8 +71,8 @@ export function texSymbol(model, node) {
   if (node.name) return texName(node.name);
   if (node.kind === 'constant') return texValue(node.value);
   const span = node.span && model.expression ? stripParens(model.expression.slice(node.span[0], node.span[1]).trim()) : '';
-  if (span && span.length <= 24) return `(\\texttt{${texText(span)}})`;
-  return `\\texttt{${texText(node.label)}}_{${texText(node.id)}}`;
+  if (span && span.length <= 24) return `(\\text{${texText(span)}})`;
+  return `\\text{${texText(node.label)}}_{${texText(node.id)}}`;
 }
 
 /** "(x + y)" → "x + y": the symbol adds its own parentheses. */

@@ -1,7 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import dagre from '../../frontend/node_modules/@dagrejs/dagre/dist/dagre.esm.js';
-import { computeLayout, edgeLines, midpoint, nodeLines, placeLines } from '../../frontend/js/layout.js';
+import {
+  MAX_DAGRE_CROSSINGS, computeLayout, edgeLines, longestPathRanks, midpoint, nodeLines, placeLines, wireCrossings,
+} from '../../frontend/js/layout.js';
 import { prepareTrace } from '../../frontend/js/steps.js';
 import { fixture } from './helpers.mjs';
 
@@ -84,4 +86,29 @@ test('a node used twice by one op gets two wires', () => {
   const model = prepareTrace(raw);
   const layout = computeLayout(model, dagre);
   assert.ok(layout.edges.get('e2') && layout.edges.get('e3'));
+});
+
+test('a long program with a reused input gets the linear layered layout, still left to right', () => {
+  // x feeds every statement: dagre would add a hidden node for each rank a wire crosses.
+  const n = 80;
+  const nodes = [{ id: 'x', kind: 'input', op: null, name: 'x', label: 'x', shape: [], value: 1, grad: 1, span: [0, 1] }];
+  const edges = [];
+  const steps = [];
+  let prev = 'x';
+  for (let i = 0; i < n; i += 1) {
+    const id = `m${i}`;
+    nodes.push({ id, kind: 'op', op: 'mul', name: `a${i}`, label: '*', shape: [], value: 1, grad: 1, span: [0, 1] });
+    edges.push({ id: `p${i}`, source: prev, target: id, index: 0, upstream: 1, local: 1, local_shape: [], downstream: 1 });
+    edges.push({ id: `q${i}`, source: 'x', target: id, index: 1, upstream: 1, local: 1, local_shape: [], downstream: 1 });
+    prev = id;
+  }
+  nodes.forEach((node, i) => steps.push({ index: i, phase: 'forward', node: node.id, edges: [], text: '' }));
+  const model = prepareTrace({ version: 1, expression: 'x', output: prev, value: 1, gradients: {}, nodes, edges, steps, check: null, warnings: [] });
+  const ranks = longestPathRanks(model);
+  assert.equal(ranks.get('m79'), 80);
+  assert.ok(wireCrossings(model, ranks) > MAX_DAGRE_CROSSINGS);
+  const layout = computeLayout(model, dagre);
+  for (const e of model.edges) assert.ok(layout.nodes.get(e.source).x < layout.nodes.get(e.target).x);
+  assert.equal(layout.edges.size, model.edges.length);
+  assert.ok(layout.width > layout.nodes.get(prev).x);
 });

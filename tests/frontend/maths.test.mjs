@@ -39,7 +39,7 @@ test('the forward step writes the equation, then its numbers, then the value', (
   const model = prepareTrace(fixture('lecture_scalar'));
   assert.equal(forwardLatex(model, model.nodeById.get('n4'), OPS), '\\max(y, z) = \\max(2, 0) = 2');
   assert.equal(forwardLatex(model, model.nodeById.get('n2'), OPS), 'x + y = 1 + 2 = 3');
-  assert.equal(forwardLatex(model, model.nodeById.get('n5'), OPS), '(\\texttt{x + y}) \\cdot (\\texttt{max(y, z)}) = 3 \\cdot 2 = 6');
+  assert.equal(forwardLatex(model, model.nodeById.get('n5'), OPS), '(\\text{x + y}) \\cdot (\\text{max(y, z)}) = 3 \\cdot 2 = 6');
   assert.equal(forwardLatex(model, model.nodeById.get('n0'), OPS), 'x = 1');
   // Without the op registry it still says what happened.
   assert.equal(forwardLatex(model, model.nodeById.get('n4'), null), '\\max(y, z) = \\max(2, 0) = 2');
@@ -47,13 +47,13 @@ test('the forward step writes the equation, then its numbers, then the value', (
 
 test('an unnamed subexpression is named by its text, the unnamed output f', () => {
   const model = prepareTrace(fixture('lecture_scalar'));
-  assert.equal(texSymbol(model, model.nodeById.get('n2')), '(\\texttt{x + y})');
+  assert.equal(texSymbol(model, model.nodeById.get('n2')), '(\\text{x + y})');
   assert.equal(texSymbol(model, model.nodeById.get('n5')), 'f');
   // The engine's span of (x + y) may include its parentheses: no doubling.
   const spanned = fixture('lecture_scalar');
   spanned.nodes[2].span = [0, 7];
   const withParens = prepareTrace(spanned);
-  assert.equal(texSymbol(withParens, withParens.nodeById.get('n2')), '(\\texttt{x + y})');
+  assert.equal(texSymbol(withParens, withParens.nodeById.get('n2')), '(\\text{x + y})');
   assert.equal(stripParens('(a) * (b)'), '(a) * (b)');
   assert.equal(stripParens('((a))'), 'a');
   // A program that names something f keeps f for it; the output becomes "out".
@@ -86,7 +86,7 @@ test('each input edge reads [downstream] = [upstream] x [local]', () => {
   assert.match(chain.symbolic, /downstream.*=.*upstream.*\\times.*local/);
   assert.equal(chain.numeric, '3 = 3 \\times 1');
   const local = localLatex(model, model.edgeById.get('e2'), OPS);
-  assert.equal(local, '\\frac{\\partial (\\texttt{max(y, z)})}{\\partial y} = \\mathbf{1}({y} > {z}) = 1');
+  assert.equal(local, '\\frac{\\partial (\\text{max(y, z)})}{\\partial y} = \\mathbf{1}({y} > {z}) = 1');
 });
 
 test('gradients sum at an outward branch: 2 + 3 = 5', () => {

@@ -10,6 +10,8 @@ import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
+// Below this zoom the type of a node is too small to read on a laptop.
+const MIN_AUTO_SCALE = 0.5;
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
@@ -60,7 +62,7 @@ export class GraphView {
     // The editor above can grow (more value boxes, an error): refit to the new size.
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(() => {
-        if (this.model) this.fit();
+        if (this.model) this.fit(false);
       }).observe(svg);
     }
   }
@@ -123,12 +125,16 @@ export class GraphView {
       this.nodeEls.set(node.id, { g, title, parts, box });
     }
     this.bounds = { width: layout.width, height: layout.height };
-    this.fit();
+    this.currentId = null;
+    this.fit(false);
   }
 
   /** Show what is known at one frame: values, gradients, the current node and wires. */
   update(frame) {
     if (!this.model) return;
+    const wasCurrent = this.currentId;
+    this.currentId = frame.step ? frame.step.node : null;
+    if (this.currentId && this.currentId !== wasCurrent) this.follow(this.currentId);
     for (const node of this.model.nodes) {
       const state = frame.nodes.get(node.id);
       const v = this.nodeEls.get(node.id);
@@ -173,14 +179,38 @@ export class GraphView {
     this.svg.setAttribute('viewBox', `${x} ${y} ${w} ${h}`);
   }
 
-  /** Fit the whole graph to the screen, no larger than maxScale. */
-  fit() {
+  /**
+   * Fit the whole graph to the screen, no larger than maxScale. Unless `all`
+   * is asked for, a large graph is not shrunk below readable type: the view
+   * then shows the current node, and follows it while stepping.
+   */
+  fit(all = true) {
     const { w, h } = this.size();
-    const scale = Math.min(w / this.bounds.width, h / this.bounds.height, this.maxScale);
+    const whole = Math.min(w / this.bounds.width, h / this.bounds.height, this.maxScale);
+    const scale = all ? whole : Math.max(whole, MIN_AUTO_SCALE);
     const vw = w / scale;
     const vh = h / scale;
     this.view = { x: (this.bounds.width - vw) / 2, y: (this.bounds.height - vh) / 2, w: vw, h: vh };
+    if (scale > whole && this.currentId) this.centreOn(this.currentId);
+    else this.applyView();
+  }
+
+  /** Move the view (not its zoom) so a node is in the middle. */
+  centreOn(nodeId) {
+    const box = this.layout && this.layout.nodes.get(nodeId);
+    if (!box) return;
+    this.view = { ...this.view, x: box.x - this.view.w / 2, y: box.y - this.view.h / 2 };
     this.applyView();
+  }
+
+  /** Bring a node into view when stepping has moved it off screen. */
+  follow(nodeId) {
+    const box = this.layout && this.layout.nodes.get(nodeId);
+    if (!box) return;
+    const v = this.view;
+    const inside = box.x - box.width / 2 >= v.x && box.x + box.width / 2 <= v.x + v.w
+      && box.y - box.height / 2 >= v.y && box.y + box.height / 2 <= v.y + v.h;
+    if (!inside) this.centreOn(nodeId);
   }
 
   /** Zoom by `factor` (>1 zooms in) around a point in screen pixels (default: the centre). */

@@ -20,7 +20,9 @@ function node(tag, className, text) {
 
 function maths(latex, className = 'maths') {
   const div = node('div', className);
-  katex.render(latex, div, { throwOnError: false, trust: false, displayMode: true, output: 'htmlAndMathml' });
+  // Inline mode with \displaystyle: full-size fractions, and long equations
+  // may break after = and + instead of running off the panel.
+  katex.render(`\\displaystyle ${latex}`, div, { throwOnError: false, trust: false, displayMode: false, output: 'htmlAndMathml' });
   return div;
 }
 
