@@ -268,7 +268,24 @@ function showStep({ index, count, playing }) {
   els.counter.textContent = `${index + 1} / ${count}`;
   document.body.dataset.phase = frame.phase;
   state.step = index;
-  window.history.replaceState(null, '', queryFromState(state));
+  writeUrl();
+}
+
+// Browsers refuse floods of history updates (a held arrow key): write at
+// once when the last write is old enough, otherwise once the burst is over.
+let lastUrlWrite = 0;
+let pendingUrlWrite = null;
+function writeUrl() {
+  const now = Date.now();
+  if (pendingUrlWrite !== null) return;
+  const wait = Math.max(0, lastUrlWrite + 150 - now);
+  const write = () => {
+    pendingUrlWrite = null;
+    lastUrlWrite = Date.now();
+    window.history.replaceState(null, '', queryFromState(state));
+  };
+  if (wait === 0) write();
+  else pendingUrlWrite = window.setTimeout(write, wait);
 }
 
 // ---- examples and ops ----
@@ -304,7 +321,7 @@ function setPresenting(on) {
   els.present.setAttribute('aria-pressed', String(on));
   graph.maxScale = on ? 3 : 2;
   window.requestAnimationFrame(() => graph.fit(false));
-  if (model) window.history.replaceState(null, '', queryFromState(state));
+  if (model) writeUrl();
 }
 
 // ---- events ----
@@ -369,7 +386,13 @@ function isTextTarget(t) {
   return t.tagName === 'INPUT' && !['range', 'checkbox', 'button', 'submit', 'radio'].includes(t.type);
 }
 
+// Space toggles a focused checkbox, as keyboard users expect; every other key still steps.
+function keepsSpace(t) {
+  return Boolean(t && t.tagName === 'INPUT' && (t.type === 'checkbox' || t.type === 'radio'));
+}
+
 document.addEventListener('keydown', (ev) => {
+  if (ev.key === ' ' && keepsSpace(ev.target)) return;
   const action = keyAction({ key: ev.key, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey, targetIsText: isTextTarget(ev.target) });
   if (!action) return;
   if (action === 'present') setPresenting(!state.presenting);
@@ -385,6 +408,8 @@ document.addEventListener('keydown', (ev) => {
 // ---- start ----
 
 async function start() {
+  const limits = pageData.limits || {};
+  if (Number.isFinite(limits.max_expression_length)) els.expression.maxLength = limits.max_expression_length;
   if (Array.isArray(pageData.examples) && pageData.examples.length) fillExamples(pageData.examples);
   else {
     const res = await fetchExamples();
