@@ -50,7 +50,9 @@ export function nodeLines(model, node) {
   }
   let row = 1;
   if (!tensor) {
-    lines.push({ part: 'value', kind: 'value', row: row++, text: formatValue(node.value) });
+    // A constant's label is its number already: its value line stays empty rather than repeat it.
+    const valueText = node.kind === 'constant' && node.label === formatValue(node.value) ? '' : formatValue(node.value);
+    lines.push({ part: 'value', kind: 'value', row: row++, text: valueText });
     lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
   } else if (node.shape.length === 2) {
     // A matrix's rows are wide already: value above gradient.

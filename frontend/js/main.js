@@ -252,7 +252,6 @@ function showWarnings() {
 
 function showStep({ index, count, playing }) {
   els.play.textContent = playing ? 'Pause' : 'Play';
-  els.play.setAttribute('aria-pressed', String(playing));
   els.prev.disabled = !model || index <= 0;
   els.next.disabled = !model || index >= count - 1;
   els.play.disabled = !model || count === 0;

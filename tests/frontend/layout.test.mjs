@@ -49,6 +49,8 @@ test('node texts: name, shape, a small vector as a column, gradient, check', () 
   assert.equal(matrix.at(-1).text, 'check ok');
   const scalar = prepareTrace(fixture('lecture_scalar'));
   assert.deepEqual(nodeLines(scalar, scalar.nodeById.get('n1')).map((l) => l.text), ['y', '2', 'grad 5']);
+  const constant = { id: 'c', kind: 'constant', op: null, name: null, label: '3', shape: [], value: 3, grad: 0.5, span: [0, 1] };
+  assert.deepEqual(nodeLines(scalar, constant).map((l) => l.text), ['3', '', 'grad 0.5']);
 });
 
 test('a large tensor is summarized by its range', () => {

@@ -7,7 +7,7 @@
  */
 
 import katex from '/vendor/katex/katex.mjs';
-import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, sumLatex } from '../maths.js';
+import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, stripParens, sumLatex } from '../maths.js';
 import { formatNumber, formatValue, isDiagonal, jacobianRows, shapeOf, shapeText } from '../format.js';
 import { jacobianFormTable, matrixTable, valueTable } from './tensor.js';
 
@@ -32,7 +32,10 @@ function isTensor(v) {
 
 function symbolText(model, n) {
   if (n.id === model.output && !n.name) return model.nodes.some((m) => m.name === 'f') ? 'out' : 'f';
-  return n.name || n.label;
+  if (n.name) return n.name;
+  // An unnamed subexpression reads as its own text, as in the equations above.
+  const span = n.kind === 'op' && n.span ? stripParens(model.expression.slice(n.span[0], n.span[1]).trim()) : '';
+  return span && span.length <= 24 ? `(${span})` : n.label;
 }
 
 /** Render the panel for `frame`; `options.jacobianForm` switches the gradient's form. */
