@@ -268,8 +268,9 @@ def test_play_and_pause(page: Page, base_url: str) -> None:
     expect(page.get_by_role("button", name="Previous step")).to_be_disabled()
 
 
-def test_presentation_mode(page: Page, base_url: str) -> None:
-    page.set_viewport_size({"width": 1280, "height": 720})
+@pytest.mark.parametrize("width,height", [(1280, 720), (1920, 1080)])
+def test_presentation_mode(page: Page, base_url: str, width: int, height: int) -> None:
+    page.set_viewport_size({"width": width, "height": height})
     trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
     open_url(page, base_url, LECTURE, LECTURE_VALUES, 0)
     expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])
