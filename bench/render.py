@@ -170,6 +170,9 @@ def render_load(r: dict[str, Any]) -> list[str]:
     out = [
         f"Server: `{s['server']}` on a free port of 127.0.0.1. Client: {s['client']}.",
         f"The trace request is the lecture's example, `{json.dumps(s['trace_body'])}`.",
+        "Requests/s counts answered requests only; errors are non-2xx answers (a 503 is",
+        "load shed by the service's queue limit) and socket errors. wrk's latency",
+        "percentiles cover every response, errors included.",
         "",
     ]
     rows = [
@@ -193,6 +196,7 @@ def render_page(r: dict[str, Any]) -> list[str]:
     rows = [
         [
             f"{c['nodes']:,}",
+            "dagre" if c.get("page_uses_dagre", True) else "layered",
             ms(c["trace_to_drawn_s"]),
             ms(c["dagre_layout_s"]),
             ms(c["api_round_trip_s"]),
@@ -204,6 +208,7 @@ def render_page(r: dict[str, Any]) -> list[str]:
     out += table(
         [
             "nodes",
+            "page's layout",
             "Trace to drawn graph",
             "dagre layout alone",
             "API round trip",
