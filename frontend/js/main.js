@@ -185,16 +185,13 @@ async function submitTrace(step = 0) {
   clearError();
   const expression = els.expression.value;
   const values = Object.create(null);
+  // A box that does not parse is left out and marked; the server, the judge
+  // of the program, then says what is missing, or what is wrong before that.
   for (const field of els.values.querySelectorAll('.value-field')) {
     const input = field.querySelector('input');
     const parsed = parseValueText(input.value);
-    if (!parsed.ok) {
-      describeValue(input, field.querySelector('.shape'));
-      showError({ type: 'invalid_value', message: `the value of ${field.dataset.input}: ${parsed.error}`, span: null });
-      input.focus();
-      return;
-    }
-    values[field.dataset.input] = parsed.value;
+    describeValue(input, field.querySelector('.shape'));
+    if (parsed.ok) values[field.dataset.input] = parsed.value;
   }
   const id = ++requestId;
   els.form.classList.add('is-busy');

@@ -333,3 +333,21 @@ def test_export(page: Page, base_url: str, button: str, suffix: str) -> None:
         assert b"data-node-id" in data and b"<svg" in data
     else:
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_missing_value_is_reported_by_the_server_at_its_place(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    expect(page.locator("[data-node-id]").first).to_be_visible()
+    page.get_by_role("textbox", name="Expression").fill("x * y")
+    page.get_by_role("textbox", name="x", exact=True).fill("1")
+    page.get_by_role("textbox", name="y", exact=True).fill("[1, 2")
+    page.get_by_role("button", name="Trace").click()
+    error = page.locator("#expression-error")
+    expect(error).to_be_visible()
+    expect(error.locator("mark")).to_have_text("y")
+    expect(page.locator(".value-field[data-input='y'] .shape")).to_have_class(
+        re.compile(r"\bis-invalid\b")
+    )
+    expect(page.locator(".value-field[data-input='y'] input")).to_have_attribute(
+        "aria-invalid", "true"
+    )

@@ -7,9 +7,9 @@
 import { asRows, divergingColour, flatten, formatNumber, maxAbsFinite, shapeText } from '../format.js';
 
 const MAX_ROWS = 8;
-const MAX_COLS = 8;
+const MAX_COLS = 6;
 
-/** A table for a matrix given as rows; `caption` says what it is and its shape. */
+/** A table for a matrix given as rows, in a box that scrolls when wide; `caption` says what it is and its shape. */
 export function matrixTable(rows, caption, { diagonal = false } = {}) {
   const table = document.createElement('table');
   table.className = diagonal ? 'tensor is-diagonal' : 'tensor';
@@ -28,7 +28,7 @@ export function matrixTable(rows, caption, { diagonal = false } = {}) {
     for (let j = 0; j < showCols; j += 1) {
       const td = document.createElement('td');
       const v = rows[i][j];
-      td.textContent = formatNumber(v);
+      td.textContent = formatNumber(v, 3);
       const c = divergingColour(v, scale);
       td.style.background = c.background;
       td.style.color = c.color;
@@ -53,13 +53,16 @@ export function matrixTable(rows, caption, { diagonal = false } = {}) {
     tbody.appendChild(tr);
   }
   table.appendChild(tbody);
+  const wrap = document.createElement('div');
+  wrap.className = 'tensor-wrap';
+  wrap.appendChild(table);
   if (nRows > showRows || nCols > showCols) {
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of flat) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     cap.textContent = `${caption}: showing ${showRows}×${showCols}${lo <= hi ? `, range ${formatNumber(lo)} … ${formatNumber(hi)}` : ''}`;
   }
-  return table;
+  return wrap;
 }
 
 /** A value of any rank as a table: a vector as a column, as the lecture writes it. */
