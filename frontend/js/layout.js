@@ -43,8 +43,10 @@ export function nodeLines(model, node) {
   const tensor = node.shape && node.shape.length > 0;
   const lines = [{ part: 'title', kind: 'title', row: 0, text: tensor ? `${title} (${shapeText(node.shape)})` : title }];
   let checkText = null;
+  let checkOk = true;
   if (model.check && node.kind === 'input' && node.name && model.check[node.name]) {
     const c = model.check[node.name];
+    checkOk = Boolean(c.ok);
     const verdict = c.ok ? 'ok' : 'FAILED';
     checkText = tensor ? `check ${verdict}` : `check ${formatValue(c.numeric)} ${verdict}`;
   }
@@ -71,7 +73,7 @@ export function nodeLines(model, node) {
       row += 1;
     }
   }
-  if (checkText) lines.push({ part: 'check', kind: 'check', row, text: checkText });
+  if (checkText) lines.push({ part: 'check', kind: 'check', row, text: checkText, ok: checkOk });
   return lines;
 }
 

@@ -12,6 +12,7 @@ import { formatValue } from '../format.js';
 const SVG = 'http://www.w3.org/2000/svg';
 // Below this zoom the type of a node is too small to read on a laptop.
 const MIN_AUTO_SCALE = 0.5;
+const TOP_INSET = 44;
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
@@ -101,7 +102,8 @@ export class GraphView {
       // Every line of a part (a tensor's rows) shows and hides together.
       const parts = { title: [], value: [], grad: [], check: [] };
       for (const line of box.lines) {
-        const t = el('text', { class: `t-${line.kind} node-${line.part}`, x: line.x, y: line.y, 'text-anchor': line.anchor }, g);
+        const failed = line.part === 'check' && line.ok === false ? ' is-failed' : '';
+        const t = el('text', { class: `t-${line.kind} node-${line.part}${failed}`, x: line.x, y: line.y, 'text-anchor': line.anchor }, g);
         if (line.part === 'title') t.textContent = line.text;
         parts[line.part].push({ el: t, text: line.text });
       }
@@ -186,11 +188,14 @@ export class GraphView {
    */
   fit(all = true) {
     const { w, h } = this.size();
-    const whole = Math.min(w / this.bounds.width, h / this.bounds.height, this.maxScale);
+    // The zoom and export buttons float over the top edge: keep the graph below them.
+    const top = Math.min(TOP_INSET, h / 4);
+    const whole = Math.min(w / this.bounds.width, (h - top) / this.bounds.height, this.maxScale);
     const scale = all ? whole : Math.max(whole, MIN_AUTO_SCALE);
     const vw = w / scale;
     const vh = h / scale;
-    this.view = { x: (this.bounds.width - vw) / 2, y: (this.bounds.height - vh) / 2, w: vw, h: vh };
+    const shift = top / scale;
+    this.view = { x: (this.bounds.width - vw) / 2, y: (this.bounds.height - vh - shift) / 2, w: vw, h: vh };
     if (scale > whole && this.currentId) this.centreOn(this.currentId);
     else this.applyView();
   }
