@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -68,3 +69,15 @@ def assert_request_error(response: Any, field: str) -> list[dict[str, Any]]:
     assert isinstance(issues, list) and issues
     assert any(field in [str(part) for part in issue["loc"]] for issue in issues), issues
     return issues
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run a coroutine on a loop of its own, in a thread of its own.
+
+    asyncio.run() refuses to start in a thread whose loop is running, which is
+    the case once a Playwright test has run in the same process.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

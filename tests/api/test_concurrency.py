@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from gradtrace.api.app import create_app
 from gradtrace.api.runner import ServiceUnavailable, TraceRunner
 from gradtrace.api.settings import Settings
+from tests.api.helpers import run_async
 from tests.conftest import LiveServer
 
 
@@ -187,7 +188,7 @@ def test_runner_gives_up_on_a_trace_past_its_grace_but_keeps_its_slot() -> None:
         assert await runner.run(lambda: b"[]") == b"[]"
 
     try:
-        asyncio.run(scenario())
+        run_async(scenario())
     finally:
         release.set()
         runner.shutdown()
@@ -209,7 +210,7 @@ def test_runner_refuses_a_trace_that_waits_too_long_for_a_thread() -> None:
         assert await first == b"{}"
 
     try:
-        asyncio.run(scenario())
+        run_async(scenario())
     finally:
         release.set()
         runner.shutdown()
@@ -232,7 +233,7 @@ def test_runner_runs_queued_traces_in_turn() -> None:
         assert await second == b"2"
 
     try:
-        asyncio.run(scenario())
+        run_async(scenario())
     finally:
         release.set()
         runner.shutdown()

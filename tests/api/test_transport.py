@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from gradtrace.api.app import create_app
 from gradtrace.api.middleware import BodySizeLimitMiddleware
 from gradtrace.api.settings import Settings
-from tests.api.helpers import assert_contract_error, assert_request_error, post_trace
+from tests.api.helpers import assert_contract_error, assert_request_error, post_trace, run_async
 
 # -- the body size limit --------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ def _run_asgi(app: Any, chunks: list[bytes], headers: list[tuple[bytes, bytes]])
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=30))
+    run_async(asyncio.wait_for(app(scope, receive, send), timeout=30))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, body, read
@@ -86,7 +86,7 @@ def test_body_size_middleware_passes_other_scopes_through() -> None:
         seen.append(scope["type"])
 
     middleware = BodySizeLimitMiddleware(inner, max_bytes=1)
-    asyncio.run(middleware({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
+    run_async(middleware({"type": "lifespan"}, None, None))
     assert seen == ["lifespan"]
 
 

@@ -22,6 +22,7 @@ DOCS_HTML = f"""<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>gradtrace API</title>
   <link rel="stylesheet" href="{SWAGGER_UI_PREFIX}/swagger-ui.css">
+  <link rel="icon" type="image/png" href="{SWAGGER_UI_PREFIX}/favicon-32x32.png">
 </head>
 <body>
   <div id="swagger-ui" data-openapi-url="/openapi.json"></div>

@@ -10,7 +10,6 @@ or a 500.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import orjson
@@ -18,57 +17,98 @@ import orjson
 _INT64_MAX = 2**63 - 1
 
 
-def _number(value: float) -> float | str:
+def json_safe(value: Any) -> Any:
+    """`value` with every non-finite float replaced by its contract string; shares what it can.
+
+    Containers are rebuilt only where something inside them changed, so the
+    common case (an already safe trace) costs one walk and no copies. The
+    walk tests the common leaves (str, float, None) inline, because a large
+    trace holds hundreds of thousands of them.
+    """
+    kind = type(value)
+    if kind is dict:
+        return _dict(value)
+    if kind is list:
+        return _list(value)
+    if kind is float:
+        return value if value - value == 0.0 else _non_finite(value)
+    if kind is str or value is None or kind is bool:
+        return value
+    return _other(value)
+
+
+def _non_finite(value: float) -> str:
     if value != value:
         return "NaN"
     return "Infinity" if value > 0 else "-Infinity"
 
 
-def json_safe(value: Any) -> Any:
-    """`value` with every non-finite float replaced by its contract string; shares what it can.
-
-    Containers are rebuilt only where something inside them changed, so the
-    common case (an already safe trace) costs one walk and no copies.
-    """
+def _other(value: Any) -> Any:
+    """Leaves and containers that are rare in a trace: big ints, tuples, numpy values."""
     kind = type(value)
-    if kind is float:
-        return value if math.isfinite(value) else _number(value)
     if kind is int:
         if -_INT64_MAX <= value <= _INT64_MAX:
             return value
-        try:
+        try:  # orjson refuses integers beyond 64 bits
             return float(value)
         except OverflowError:
             return "Infinity" if value > 0 else "-Infinity"
-    if kind is str or kind is bool or value is None:
-        return value
-    if kind is dict:
-        changed: dict[Any, Any] | None = None
-        for key, item in value.items():
-            safe = json_safe(item)
-            if safe is not item:
-                if changed is None:
-                    changed = dict(value)
-                changed[key] = safe
-        return value if changed is None else changed
-    if kind is list or kind is tuple:
-        out: list[Any] | None = None
-        for i, item in enumerate(value):
-            safe = json_safe(item)
-            if safe is not item:
-                if out is None:
-                    out = list(value)
-                out[i] = safe
-        if out is not None:
-            return out
-        return value if kind is list else list(value)
+    if kind is tuple:
+        return _list(list(value))
     if hasattr(value, "tolist"):  # a numpy array or scalar
         return json_safe(value.tolist())
-    if isinstance(value, float):  # float subclasses, such as numpy.float64
+    if isinstance(value, float):
         return json_safe(float(value))
-    if isinstance(value, int):
-        return json_safe(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _other(int(value))
     return value
+
+
+# `x - x == 0.0` is false exactly for NaN and the infinities, and is the cheapest test.
+def _list(items: list[Any]) -> list[Any]:
+    out: list[Any] | None = None
+    for i, item in enumerate(items):
+        kind = type(item)
+        if kind is float:
+            if item - item == 0.0:
+                continue
+            safe: Any = _non_finite(item)
+        elif kind is str or item is None or kind is bool:
+            continue
+        elif kind is list:
+            safe = _list(item)
+        elif kind is dict:
+            safe = _dict(item)
+        else:
+            safe = _other(item)
+        if safe is not item:
+            if out is None:
+                out = list(items)
+            out[i] = safe
+    return items if out is None else out
+
+
+def _dict(mapping: dict[Any, Any]) -> dict[Any, Any]:
+    out: dict[Any, Any] | None = None
+    for key, item in mapping.items():
+        kind = type(item)
+        if kind is float:
+            if item - item == 0.0:
+                continue
+            safe: Any = _non_finite(item)
+        elif kind is str or item is None or kind is bool:
+            continue
+        elif kind is list:
+            safe = _list(item)
+        elif kind is dict:
+            safe = _dict(item)
+        else:
+            safe = _other(item)
+        if safe is not item:
+            if out is None:
+                out = dict(mapping)
+            out[key] = safe
+    return mapping if out is None else out
 
 
 def dumps(value: Any) -> bytes:
