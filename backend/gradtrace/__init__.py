@@ -30,7 +30,7 @@ from gradtrace.errors import (
 )
 from gradtrace.gradcheck import numeric_check
 from gradtrace.graph import Value, build_graph, coerce_value
-from gradtrace.limits import Limits
+from gradtrace.limits import Limits, without_gc
 from gradtrace.ops import describe_ops
 from gradtrace.parser import parse
 from gradtrace.trace import Trace, collect_warnings
@@ -87,6 +87,7 @@ def _coerce_values(expression: str, values: Mapping[str, Any], limits: Limits) -
     return inputs
 
 
+@without_gc
 def trace(
     expression: str,
     values: Mapping[str, Any],

@@ -26,7 +26,7 @@ from gradtrace.errors import (
     UndefinedNameError,
     limit_exceeded,
 )
-from gradtrace.limits import Limits
+from gradtrace.limits import Limits, without_gc
 from gradtrace.ops import BINARY, OPS, UNARY, Op, Shape, ShapeMismatch, show_shape
 from gradtrace.syntax import (
     Assign,
@@ -311,6 +311,7 @@ class _Builder:
         return results[0]
 
 
+@without_gc
 def build_graph(
     expression: str, program: Program, values: Mapping[str, Value], limits: Limits
 ) -> Graph:

@@ -451,7 +451,7 @@ def _s_log(a: float) -> tuple[float, float]:
 def _s_sqrt(a: float) -> tuple[float, float]:
     out = math.sqrt(a) if a >= 0.0 else NAN
     if out == 0.0:
-        return out, math.copysign(INF, out)
+        return out, INF  # sqrt'(0) = +inf, at -0.0 too (the contract's convention)
     return out, 0.5 / out
 
 
@@ -483,13 +483,15 @@ def _s_tanh(a: float) -> tuple[float, float]:
 
 
 def _s_sigmoid(a: float) -> tuple[float, float]:
+    # With e = exp(-|a|) <= 1 nothing overflows, and 1 - sigmoid(a) is computed
+    # directly rather than by cancellation (sigmoid'(30) keeps its digits).
+    if a != a:
+        return NAN, NAN
+    e = math.exp(-abs(a))
+    s = 1.0 / (1.0 + e)
     if a >= 0.0:
-        out = 1.0 / (1.0 + math.exp(-a))
-    else:
-        # exp of a large positive number would overflow; this form only underflows.
-        e = math.exp(a) if a == a else NAN
-        out = e / (1.0 + e)
-    return out, out * (1.0 - out)
+        return s, s * (e * s)
+    return e * s, (e * s) * s
 
 
 def _s_relu(a: float) -> tuple[float, float]:
@@ -498,12 +500,22 @@ def _s_relu(a: float) -> tuple[float, float]:
     return (0.0 if a == a else a), 0.0
 
 
-def _sigmoid(a: Any) -> Any:
+def _sigmoid_parts(a: Any) -> tuple[Any, Any]:
+    """sigmoid(a) and 1 - sigmoid(a), each without overflow or cancellation."""
     with np.errstate(all="ignore"):
-        positive = 1.0 / (1.0 + np.exp(-a))
-        e = np.exp(a)
-        negative = e / (1.0 + e)
-    return np.where(np.greater_equal(a, 0.0), positive, negative)[()]
+        e = np.exp(-np.abs(a))
+        s = 1.0 / (1.0 + e)
+        positive = np.greater_equal(a, 0.0)
+        return np.where(positive, s, e * s), np.where(positive, e * s, s)
+
+
+def _sigmoid(a: Any) -> Any:
+    return _sigmoid_parts(a)[0][()]
+
+
+def _sigmoid_local(out: Any, a: Any) -> Any:
+    value, complement = _sigmoid_parts(a)
+    return value * complement
 
 
 def _relu(a: Any) -> Any:
@@ -512,7 +524,7 @@ def _relu(a: Any) -> Any:
 
 def _sqrt_local(out: Any, a: Any) -> Any:
     with np.errstate(all="ignore"):
-        return np.where(out == 0.0, np.copysign(INF, out), 0.5 / out)
+        return np.where(out == 0.0, INF, 0.5 / out)
 
 
 register_neg = _unary("neg", "-", np.negative, lambda out, a: -np.ones(np.shape(a)), _s_neg,
@@ -533,7 +545,7 @@ register_cos = _unary("cos", "cos", np.cos, lambda out, a: -np.sin(a), _s_cos, r
                       r"-\sin x")
 register_tanh = _unary("tanh", "tanh", np.tanh, lambda out, a: 1.0 - out * out, _s_tanh,
                        r"\tanh x", r"1 - \tanh^{2} x")
-register_sigmoid = _unary("sigmoid", "sigmoid", _sigmoid, lambda out, a: out * (1.0 - out),
+register_sigmoid = _unary("sigmoid", "sigmoid", _sigmoid, _sigmoid_local,
                           _s_sigmoid, r"\sigma(x) = \frac{1}{1 + e^{-x}}",
                           r"\sigma(x)\,(1 - \sigma(x))")
 register_relu = _unary("relu", "relu", _relu,

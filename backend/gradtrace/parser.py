@@ -20,7 +20,7 @@ from gradtrace.errors import (
     UnknownFunctionError,
     limit_exceeded,
 )
-from gradtrace.limits import SAFE_MAX_DEPTH
+from gradtrace.limits import SAFE_MAX_DEPTH, without_gc
 from gradtrace.ops import FUNCTIONS
 from gradtrace.syntax import (
     Assign,
@@ -35,7 +35,7 @@ from gradtrace.syntax import (
     Transpose,
     Unary,
 )
-from gradtrace.tokens import Token, tokenize
+from gradtrace.tokens import message_for, scan
 
 # Left binding powers of the infix operators.
 _INFIX = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
@@ -44,52 +44,47 @@ _POSTFIX_BP = 50
 _OPERAND_HINT = "a number, a name, a function call or '('"
 
 
-def _show(token: Token) -> str:
-    if token.kind == "end":
+def _show(kind: str, text: str) -> str:
+    if kind == "end":
         return "the end of the input"
-    if token.kind == "sep":
-        return "the end of the line" if token.text == "\n" else "';'"
-    if token.kind == "name":
-        return f"the name '{token.text}'"
-    if token.kind == "number":
-        return f"the number {token.text}"
-    return f"'{token.text}'"
+    if kind == "sep":
+        return "the end of the line" if text == "\n" else "';'"
+    if kind == "name":
+        return f"the name '{text}'"
+    if kind == "number":
+        return f"the number {text}"
+    return f"'{text}'"
 
 
 class _Parser:
+    """Recursive descent by binding power over the token lists of `scan`."""
+
     def __init__(
-        self, text: str, tokens: list[Token], max_depth: int, max_statements: int | None
+        self, text: str, max_depth: int, max_statements: int | None
     ) -> None:
         self.text = text
-        self.tokens = tokens
+        self.kinds, self.texts, self.starts = scan(text)
         self.pos = 0
         self.max_depth = max_depth
         self.max_statements = max_statements
 
     # -- helpers ---------------------------------------------------------
-    def peek(self) -> Token:
-        return self.tokens[self.pos]
+    def span(self, pos: int) -> Span:
+        start = self.starts[pos]
+        return (start, start + len(self.texts[pos]))
 
-    def advance(self) -> Token:
-        token = self.tokens[self.pos]
-        self.pos += 1
-        return token
+    def show(self, pos: int) -> str:
+        return _show(self.kinds[pos], self.texts[pos])
 
-    def fail(self, message: str, span: Span) -> SyntaxTraceError:
-        return SyntaxTraceError(message, span)
+    def unexpected(self, pos: int, expected: str) -> TraceError:
+        kind = self.kinds[pos]
+        if kind == "error":
+            return SyntaxTraceError(message_for(kind, self.texts[pos]), self.span(pos))
+        if kind == "end":
+            return SyntaxTraceError(f"unexpected end of input: expected {expected}", self.span(pos))
+        return SyntaxTraceError(f"expected {expected}, found {self.show(pos)}", self.span(pos))
 
-    def unexpected(self, token: Token, expected: str) -> TraceError:
-        if token.kind == "error":
-            return SyntaxTraceError(token.message, (token.start, token.end))
-        if token.kind == "end":
-            return SyntaxTraceError(
-                f"unexpected end of input: expected {expected}", (token.start, token.end)
-            )
-        return SyntaxTraceError(
-            f"expected {expected}, found {_show(token)}", (token.start, token.end)
-        )
-
-    def nest(self, depth: int, token: Token) -> int:
+    def nest(self, depth: int, pos: int) -> int:
         depth += 1
         if depth > self.max_depth:
             raise limit_exceeded(
@@ -97,32 +92,33 @@ class _Parser:
                 "the nesting depth here",
                 f"over {self.max_depth}",
                 self.max_depth,
-                (token.start, token.end),
+                self.span(pos),
             )
         return depth
 
     # -- statements ------------------------------------------------------
     def program(self) -> Program:
         statements: list[Statement] = []
+        kinds = self.kinds
+        limit = self.max_statements
         while True:
-            token = self.peek()
-            if token.kind == "sep":
-                self.advance()
+            kind = kinds[self.pos]
+            if kind == "sep":
+                self.pos += 1
                 continue
-            if token.kind == "end":
+            if kind == "end":
                 break
-            if self.max_statements is not None and len(statements) >= self.max_statements:
+            if limit is not None and len(statements) >= limit:
                 raise limit_exceeded(
                     "max_statements",
                     "the number of statements",
-                    f"over {self.max_statements}",
-                    self.max_statements,
-                    (token.start, token.end),
+                    f"over {limit}",
+                    limit,
+                    self.span(self.pos),
                 )
             statements.append(self.statement())
-            after = self.peek()
-            if after.kind not in ("sep", "end"):
-                raise self.after_operand(after)
+            if kinds[self.pos] not in ("sep", "end"):
+                raise self.after_operand(self.pos)
         if not statements:
             raise SyntaxTraceError(
                 "the expression is empty: type one, for example (x + y) * max(y, z)", (0, 0)
@@ -136,144 +132,154 @@ class _Parser:
                 )
         return Program(tuple(statements))
 
-    def after_operand(self, token: Token) -> TraceError:
-        if token.kind == ")":
-            return SyntaxTraceError("unexpected ')': there is no '(' to close", (token.start, token.end))
-        if token.kind == "=":
+    def after_operand(self, pos: int) -> TraceError:
+        kind = self.kinds[pos]
+        if kind == ")":
+            return SyntaxTraceError("unexpected ')': there is no '(' to close", self.span(pos))
+        if kind == "=":
             return SyntaxTraceError(
                 "unexpected '=': an assignment is 'name = expression' at the start of a statement",
-                (token.start, token.end),
+                self.span(pos),
             )
-        if token.kind in ("name", "number", "("):
+        if kind in ("name", "number", "("):
             return SyntaxTraceError(
-                f"expected an operator or the end of the statement, found {_show(token)} "
+                f"expected an operator or the end of the statement, found {self.show(pos)} "
                 "(multiplication needs a '*')",
-                (token.start, token.end),
+                self.span(pos),
             )
-        return self.unexpected(token, "an operator or the end of the statement")
+        return self.unexpected(pos, "an operator or the end of the statement")
 
     def statement(self) -> Statement:
-        first = self.peek()
-        if first.kind == "name" and self.tokens[self.pos + 1].kind == "=":
-            if first.text in FUNCTIONS:
-                raise AssignmentError(
-                    f"cannot assign to '{first.text}': it is a function",
-                    (first.start, first.end),
-                )
-            self.advance()
-            self.advance()
+        pos = self.pos
+        if self.kinds[pos] == "name" and self.kinds[pos + 1] == "=":
+            name = self.texts[pos]
+            name_span = self.span(pos)
+            if name in FUNCTIONS:
+                raise AssignmentError(f"cannot assign to '{name}': it is a function", name_span)
+            self.pos = pos + 2
             value = self.expr(0, 0)
-            return Assign(first.text, value, (first.start, value.span[1]), (first.start, first.end))
+            return Assign(name, value, (name_span[0], value.span[1]), name_span)
         return self.expr(0, 0)
 
     # -- expressions -----------------------------------------------------
     def expr(self, rbp: int, depth: int) -> Expr:
         left = self.prefix(depth)
-        tokens = self.tokens
+        kinds = self.kinds
+        texts = self.texts
         while True:
-            token = tokens[self.pos]
-            kind = token.kind
+            pos = self.pos
+            kind = kinds[pos]
             if kind == "op":
-                lbp = _INFIX[token.text]
+                op = texts[pos]
+                lbp = _INFIX[op]
                 if lbp <= rbp:
                     return left
-                self.pos += 1
-                if token.text == "**":
+                self.pos = pos + 1
+                if op == "**":
                     # Right-associative: the right side may hold more '**', so it nests.
-                    right = self.expr(lbp - 1, self.nest(depth, token))
+                    right = self.expr(lbp - 1, self.nest(depth, pos))
                 else:
                     right = self.expr(lbp, depth)
-                left = Binary(
-                    token.text, left, right, (left.span[0], right.span[1]), (token.start, token.end)
-                )
+                start = self.starts[pos]
+                left = Binary(op, left, right, (left.span[0], right.span[1]), (start, start + len(op)))
             elif kind == ".T":
                 if _POSTFIX_BP <= rbp:
                     return left
-                self.pos += 1
-                left = Transpose(left, (left.span[0], token.end), (token.start, token.end))
+                self.pos = pos + 1
+                start = self.starts[pos]
+                left = Transpose(left, (left.span[0], start + 2), (start, start + 2))
             else:
                 return left
 
     def prefix(self, depth: int) -> Expr:
-        token = self.advance()
-        kind = token.kind
+        pos = self.pos
+        kind = self.kinds[pos]
         if kind == "name":
-            return self.name_or_call(token, depth)
+            self.pos = pos + 1
+            return self.name_or_call(pos, depth)
         if kind == "number":
-            return Num(float(token.text), token.text, (token.start, token.end))
+            self.pos = pos + 1
+            text = self.texts[pos]
+            start = self.starts[pos]
+            return Num(float(text), text, (start, start + len(text)))
         if kind == "(":
-            inner = self.expr(0, self.nest(depth, token))
-            close = self.advance()
-            if close.kind == ")":
+            self.pos = pos + 1
+            inner = self.expr(0, self.nest(depth, pos))
+            close = self.pos
+            close_kind = self.kinds[close]
+            if close_kind == ")":
+                self.pos = close + 1
                 # The parentheses belong to the construct: its span (and its text) includes them.
-                return replace(inner, span=(token.start, close.end))
-            self.pos -= 1
-            if close.kind in ("end", "sep"):
+                return replace(inner, span=(self.starts[pos], self.starts[close] + 1))
+            if close_kind in ("end", "sep"):
                 raise SyntaxTraceError(
-                    "unclosed '(': expected ')' before " + _show(close), (token.start, token.end)
+                    "unclosed '(': expected ')' before " + self.show(close), self.span(pos)
                 )
             raise self.unexpected_in_parens(close)
-        if kind == "op" and token.text in ("-", "+"):
-            operand = self.expr(_UNARY_BP, self.nest(depth, token))
-            return Unary(
-                token.text, operand, (token.start, operand.span[1]), (token.start, token.end)
-            )
-        self.pos -= 1
-        raise self.unexpected(token, f"an operand ({_OPERAND_HINT})")
+        if kind == "op" and self.texts[pos] in ("-", "+"):
+            self.pos = pos + 1
+            operand = self.expr(_UNARY_BP, self.nest(depth, pos))
+            start = self.starts[pos]
+            return Unary(self.texts[pos], operand, (start, operand.span[1]), (start, start + 1))
+        raise self.unexpected(pos, f"an operand ({_OPERAND_HINT})")
 
-    def unexpected_in_parens(self, token: Token) -> TraceError:
-        if token.kind in ("name", "number", "("):
+    def unexpected_in_parens(self, pos: int) -> TraceError:
+        if self.kinds[pos] in ("name", "number", "("):
             return SyntaxTraceError(
-                f"expected ')' or an operator, found {_show(token)} (multiplication needs a '*')",
-                (token.start, token.end),
+                f"expected ')' or an operator, found {self.show(pos)} (multiplication needs a '*')",
+                self.span(pos),
             )
-        return self.unexpected(token, "')' or an operator")
+        return self.unexpected(pos, "')' or an operator")
 
-    def name_or_call(self, token: Token, depth: int) -> Expr:
-        name = token.text
-        span = (token.start, token.end)
-        if self.peek().kind != "(":
+    def name_or_call(self, at: int, depth: int) -> Expr:
+        name = self.texts[at]
+        start = self.starts[at]
+        span = (start, start + len(name))
+        kinds = self.kinds
+        if kinds[self.pos] != "(":
             if name in FUNCTIONS:
-                raise SyntaxTraceError(
-                    f"'{name}' is a function: call it as {FUNCTIONS[name][1]}", span
-                )
+                if kinds[self.pos] == "error":
+                    # `exp.__globals__`: the stray character is the problem to point at.
+                    raise self.unexpected(self.pos, "'('")
+                raise SyntaxTraceError(f"'{name}' is a function: call it as {FUNCTIONS[name][1]}", span)
             return Name(name, span)
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            raise UnknownFunctionError(
-                f"unknown function '{name}'; the functions are: {known}", span
-            )
+            raise UnknownFunctionError(f"unknown function '{name}'; the functions are: {known}", span)
         arity, syntax = FUNCTIONS[name]
-        open_paren = self.advance()
+        open_paren = self.pos
+        self.pos += 1
         inner_depth = self.nest(depth, open_paren)
         args: list[Expr] = []
-        if self.peek().kind != ")":
+        if kinds[self.pos] != ")":
             while True:
                 args.append(self.expr(0, inner_depth))
-                sep = self.advance()
-                if sep.kind == ",":
+                sep = self.pos
+                sep_kind = kinds[sep]
+                self.pos = sep + 1
+                if sep_kind == ",":
                     continue
-                if sep.kind == ")":
+                if sep_kind == ")":
                     break
-                self.pos -= 1
-                if sep.kind in ("end", "sep"):
+                self.pos = sep
+                if sep_kind in ("end", "sep"):
                     raise SyntaxTraceError(
-                        f"unclosed '(' of {name}(: expected ')' before {_show(sep)}",
-                        (open_paren.start, open_paren.end),
+                        f"unclosed '(' of {name}(: expected ')' before {self.show(sep)}",
+                        self.span(open_paren),
                     )
                 raise self.unexpected(sep, "',' or ')'")
         else:
-            self.advance()
-        close = self.tokens[self.pos - 1]
+            self.pos += 1
+        end = self.starts[self.pos - 1] + 1
         if len(args) != arity:
             plural = "argument" if arity == 1 else "arguments"
             raise SyntaxTraceError(
-                f"{name} takes {arity} {plural}: {syntax}; got {len(args)}",
-                (token.start, close.end),
+                f"{name} takes {arity} {plural}: {syntax}; got {len(args)}", (start, end)
             )
-        return Call(name, tuple(args), (token.start, close.end), span)
+        return Call(name, tuple(args), (start, end), span)
 
 
+@without_gc
 def parse(
     text: str,
     max_depth: int = SAFE_MAX_DEPTH,
@@ -290,15 +296,14 @@ def parse(
                 max_length,
                 (max_length, len(text)),
             )
-        parser = _Parser(text, tokenize(text), min(max_depth, SAFE_MAX_DEPTH), max_statements)
+        parser = _Parser(text, min(max_depth, SAFE_MAX_DEPTH), max_statements)
         try:
             return parser.program()
         except RecursionError:
             # Only reachable when the caller is already deep in its own stack.
-            token = parser.peek()
             raise LimitExceededError(
                 "the expression is nested too deeply for this process",
-                (token.start, token.end),
+                parser.span(min(parser.pos, len(parser.kinds) - 1)),
                 limit="max_depth",
             ) from None
     except TraceError as error:

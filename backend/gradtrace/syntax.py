@@ -12,20 +12,20 @@ from dataclasses import dataclass
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Num:
     value: float
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Name:
     name: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Unary:
     op: str  # "-" or "+"
     operand: Expr
@@ -33,7 +33,7 @@ class Unary:
     op_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Binary:
     op: str  # + - * / ** @
     left: Expr
@@ -42,14 +42,14 @@ class Binary:
     op_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Transpose:
     operand: Expr
     span: Span
     op_span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Call:
     func: str
     args: tuple[Expr, ...]
@@ -60,7 +60,7 @@ class Call:
 Expr = Num | Name | Unary | Binary | Transpose | Call
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Assign:
     name: str
     value: Expr
@@ -71,7 +71,7 @@ class Assign:
 Statement = Assign | Expr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Program:
     statements: tuple[Statement, ...]
 

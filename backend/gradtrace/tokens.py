@@ -20,19 +20,34 @@ class Token(NamedTuple):
     message: str = ""
 
 
-_TOKEN = re.compile(
+# One regex finds every token and the blanks before it; findall runs it in C, and
+# the kind of a token follows from its text (a table for the fixed ones, else
+# its first character), so the Python loop per token stays short.
+_SCAN = re.compile(
     r"""
-    (?P<ws>[ \t\r]+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-  | (?P<name>[A-Za-z][A-Za-z0-9_]*)
-  | (?P<transpose>\.T(?![A-Za-z0-9_]))
-  | (?P<op>\*\*|[-+*/@])
-  | (?P<sep>[;\n])
-  | (?P<punct>[(),=])
+    ([ \t\r]*)
+    (
+      (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?   # number
+    | [A-Za-z][A-Za-z0-9_]*                        # name
+    | \*\*
+    | \.T(?![A-Za-z0-9_])                          # transpose
+    | \#[^\n]*                                     # comment
+    | _[A-Za-z0-9_]*                               # a name that starts with _
+    | [^ \t\r]                                      # one character: operator, punctuation or error
+    )
     """,
-    re.VERBOSE | re.ASCII,
+    re.VERBOSE | re.ASCII | re.DOTALL,
 )
+
+_FIXED = {
+    "+": "op", "-": "op", "*": "op", "/": "op", "@": "op", "**": "op",
+    "(": "(", ")": ")", ",": ",", "=": "=", ";": "sep", "\n": "sep", ".T": ".T",
+    ".": "error",
+}
+_FIRST = {c: "name" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
+_FIRST.update({c: "number" for c in "0123456789."})
+_FIRST["#"] = "comment"
+_SPECIAL = frozenset({"(", ")", "sep", "comment"})
 
 _EXPLAIN = {
     "^": "'^' is not an operator here: use ** for powers (x**2)",
@@ -59,47 +74,55 @@ def _describe(char: str) -> str:
     return f"unexpected character {char!r}"
 
 
-def tokenize(text: str) -> list[Token]:
-    """The tokens of `text`, ending with an `end` token; newlines inside parentheses are dropped."""
-    tokens: list[Token] = []
-    append = tokens.append
-    match = _TOKEN.match
-    pos = 0
-    n = len(text)
+def scan(text: str) -> tuple[list[str], list[str], list[int]]:
+    """Kinds, texts and start offsets of the tokens, ending with an `end` token.
+
+    Parallel lists rather than one object per token: the parser indexes them,
+    and a 100,000-op program has about a million tokens.
+    """
+    kinds: list[str] = []
+    texts: list[str] = []
+    starts: list[int] = []
+    add_kind = kinds.append
+    add_text = texts.append
+    add_start = starts.append
+    fixed = _FIXED.get
+    first = _FIRST.get
+    special = _SPECIAL
     parens = 0
-    while pos < n:
-        m = match(text, pos)
-        if m is None:
-            char = text[pos]
-            end = pos + 1
-            if char == "_":
-                # Swallow the whole would-be name so the error spans it.
-                while end < n and (text[end].isascii() and (text[end].isalnum() or text[end] == "_")):
-                    end += 1
-            append(Token("error", text[pos:end], pos, end, _describe(char)))
-            pos = end
-            continue
-        kind = m.lastgroup
-        end = m.end()
-        if kind == "name":
-            append(Token("name", m.group(), pos, end))
-        elif kind == "op":
-            append(Token("op", m.group(), pos, end))
-        elif kind == "number":
-            append(Token("number", m.group(), pos, end))
-        elif kind == "punct":
-            char = m.group()
-            if char == "(":
+    pos = 0
+    for blanks, token in _SCAN.findall(text):
+        if blanks:
+            pos += len(blanks)
+        kind = fixed(token) or first(token[0], "error")
+        if kind in special:
+            if kind == "(":
                 parens += 1
-            elif char == ")":
+            elif kind == ")":
                 parens -= 1
-            append(Token(char, char, pos, end))
-        elif kind == "sep":
-            # Inside parentheses a newline continues the line, as in Python.
-            if not (parens > 0 and m.group() == "\n"):
-                append(Token("sep", m.group(), pos, end))
-        elif kind == "transpose":
-            append(Token(".T", ".T", pos, end))
-        pos = end
-    append(Token("end", "", n, n))
-    return tokens
+            elif kind == "comment" or (parens > 0 and token == "\n"):
+                # Inside parentheses a newline continues the line, as in Python.
+                pos += len(token)
+                continue
+        add_kind(kind)
+        add_text(token)
+        add_start(pos)
+        pos += len(token)
+    add_kind("end")
+    add_text("")
+    add_start(len(text))
+    return kinds, texts, starts
+
+
+def message_for(kind: str, text: str) -> str:
+    """What is wrong with an error token."""
+    return _describe(text[0]) if kind == "error" else ""
+
+
+def tokenize(text: str) -> list[Token]:
+    """The tokens of `text` as records (for tests and messages); the parser uses scan()."""
+    kinds, texts, starts = scan(text)
+    return [
+        Token(kind, token, start, start + len(token), message_for(kind, token))
+        for kind, token, start in zip(kinds, texts, starts, strict=True)
+    ]

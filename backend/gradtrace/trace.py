@@ -17,7 +17,7 @@ import numpy as np
 
 from gradtrace.engine import Run
 from gradtrace.graph import Graph
-from gradtrace.ops import Op
+from gradtrace.limits import without_gc
 
 VERSION = 1
 _OPERATORS = {"add", "sub", "mul", "div", "pow", "matmul", "neg", "pos"}
@@ -250,6 +250,7 @@ class Trace:
         return f"n{self.graph.output}"
 
     # -- JSON ------------------------------------------------------------
+    @without_gc
     def to_dict(self) -> dict[str, Any]:
         """Exactly the JSON body of POST /api/v1/trace."""
         g = self.graph
@@ -257,59 +258,56 @@ class Trace:
         n = g.size
         ids = [f"n{i}" for i in range(n)]
         eids = [f"e{e}" for e in range(g.n_edges)]
-        scalar = g.scalar
-        conv = json_number if scalar else json_value
-        values = run.values
-        grads = run.grads
+        local_values = self._locals()
+        if g.scalar:
+            # Inline finiteness test: v - v is 0.0 exactly for finite floats.
+            values = [v if v - v == 0.0 else json_number(v) for v in run.values]
+            grads = [v if v - v == 0.0 else json_number(v) for v in run.grads]
+            downs = [v if v - v == 0.0 else json_number(v) for v in run.downstream]
+            locs = [v if v - v == 0.0 else json_number(v) for v in local_values]
+            shapes: list[list[int]] | None = None
+            local_shapes: list[list[int]] | None = None
+        else:
+            values = [json_value(v) for v in run.values]
+            grads = [json_value(v) for v in run.grads]
+            downs = [json_value(v) for v in run.downstream]
+            locs = [None if v is None else json_value(v) for v in local_values]
+            shapes = [list(s) for s in g.shape]
+            local_shapes = [
+                list(g.shape[t] + g.shape[s]) for s, t in zip(g.edge_source, g.edge_target, strict=True)
+            ]
         opnames = [op.name if op is not None else None for op in g.op]
-        shapes = [list(s) for s in g.shape] if not scalar else None
         nodes = [
             {
-                "id": ids[i],
-                "kind": g.kind[i],
-                "op": opnames[i],
-                "name": g.name[i],
-                "label": g.label[i],
-                "shape": shapes[i] if shapes is not None else [],
-                "value": conv(values[i]),
-                "grad": conv(grads[i]),
-                "span": list(g.span[i]),
+                "id": node_id,
+                "kind": kind,
+                "op": op_name,
+                "name": name,
+                "label": label,
+                "shape": [] if shapes is None else shapes[i],
+                "value": value,
+                "grad": grad,
+                "span": [span[0], span[1]],
             }
-            for i in range(n)
+            for i, (node_id, kind, op_name, name, label, value, grad, span) in enumerate(
+                zip(ids, g.kind, opnames, g.name, g.label, values, grads, g.span, strict=True)
+            )
         ]
-        local_values = self._locals()
-        edges: list[dict[str, Any]]
-        src = g.edge_source
-        dst = g.edge_target
-        down = run.downstream
-        if scalar:
-            edges = [
-                {
-                    "id": eids[e],
-                    "source": ids[src[e]],
-                    "target": ids[dst[e]],
-                    "index": g.edge_index[e],
-                    "upstream": conv(grads[dst[e]]),
-                    "local": conv(local_values[e]),
-                    "local_shape": [],
-                    "downstream": conv(down[e]),
-                }
-                for e in range(g.n_edges)
-            ]
-        else:
-            edges = [
-                {
-                    "id": eids[e],
-                    "source": ids[src[e]],
-                    "target": ids[dst[e]],
-                    "index": g.edge_index[e],
-                    "upstream": conv(grads[dst[e]]),
-                    "local": None if local_values[e] is None else conv(local_values[e]),
-                    "local_shape": list(g.shape[dst[e]] + g.shape[src[e]]),
-                    "downstream": conv(down[e]),
-                }
-                for e in range(g.n_edges)
-            ]
+        edges = [
+            {
+                "id": edge_id,
+                "source": ids[source],
+                "target": ids[target],
+                "index": index,
+                "upstream": grads[target],
+                "local": local,
+                "local_shape": [] if local_shapes is None else local_shapes[e],
+                "downstream": down,
+            }
+            for e, (edge_id, source, target, index, local, down) in enumerate(
+                zip(eids, g.edge_source, g.edge_target, g.edge_index, locs, downs, strict=True)
+            )
+        ]
         return {
             "version": VERSION,
             "expression": g.expression,
@@ -383,102 +381,131 @@ class Trace:
         return out
 
     def _steps(self, ids: list[str], eids: list[str], locals_: list[Any]) -> list[dict[str, Any]]:
+        """Forward steps in topological order, then backward steps in reverse, with their texts.
+
+        Built as whole lists (one comprehension per piece of text) rather than per
+        step: a 100,000-op program has 200,000 steps.
+        """
         g = self.graph
         run = self.run
         n = g.size
         display = self._display()
         ops = g.op
         names = g.name
+        args_of = g.args
+        sources = g.edge_source
         # An unnamed operator result inside another operator needs parentheses in text.
         wrapped = [
-            f"({display[i]})"
-            if names[i] is None
-            and ops[i] is not None
-            and ops[i].name in _OPERATORS  # type: ignore[union-attr]
-            and not _enclosed(display[i])
-            else display[i]
-            for i in range(n)
+            f"({d})"
+            if name is None and op is not None and op.name in _OPERATORS and not _enclosed(d)
+            else d
+            for d, name, op in zip(display, names, ops, strict=True)
         ]
-        subjects = [w if (" " not in w and "(" not in w) or _enclosed(w) else f"({w})" for w in wrapped]
-        vals = [fmt(v) for v in run.values]
-        grads = [fmt(v) for v in run.grads]
-        downs = [fmt(v) for v in run.downstream]
-        edge_ranges = [
-            range(g.edge_start[i], g.edge_start[i] + len(g.args[i])) for i in range(n)
+        subjects = [
+            w if (" " not in w and "(" not in w) or _enclosed(w) else f"({w})" for w in wrapped
         ]
-        steps: list[dict[str, Any]] = []
-        append = steps.append
-        for i in range(n):
-            append(
-                {
-                    "index": i,
-                    "phase": "forward",
-                    "node": ids[i],
-                    "edges": [eids[e] for e in edge_ranges[i]],
-                    "text": self._forward_text(i, display, wrapped, vals),
-                }
-            )
-        consumers: list[list[int]] = [[] for _ in range(n)]
-        for e, source in enumerate(g.edge_source):
-            consumers[source].append(e)
+        if g.scalar:
+            vals = [format(v, ".4g") for v in run.values]
+            grads = [format(v, ".4g") for v in run.grads]
+            downs = [format(v, ".4g") for v in run.downstream]
+            local_text = [format(v, ".4g") for v in locals_]
+        else:
+            vals = [fmt(v) for v in run.values]
+            grads = [fmt(v) for v in run.grads]
+            downs = [fmt(v) for v in run.downstream]
+            local_text = [
+                fmt(v)
+                if v is not None
+                else "<" + "x".join(str(d) for d in g.shape[t] + g.shape[s]) + ">"
+                for v, s, t in zip(locals_, sources, g.edge_target, strict=True)
+            ]
+        starts = g.edge_start
+        edge_lists = [eids[e : e + len(a)] for e, a in zip(starts, args_of, strict=True)]
+
+        # Forward: "name = symbolic = numbers = value".
+        forward_texts: list[str] = []
+        add = forward_texts.append
+        for i, (kind, name, op, args) in enumerate(zip(g.kind, names, ops, args_of, strict=True)):
+            if op is None:
+                if kind == "input":
+                    add(f"{name} = {vals[i]} (input)")
+                else:
+                    add(f"{name} = {g.label[i]} (constant)" if name else f"{g.label[i]} (constant)")
+                continue
+            template = op.template
+            pieces = wrapped if op.name in _OPERATORS else display
+            if len(args) == 1:
+                symbolic = template.format(pieces[args[0]])
+                numeric = template.format(vals[args[0]])
+            else:
+                symbolic = template.format(pieces[args[0]], pieces[args[1]])
+                numeric = template.format(vals[args[0]], vals[args[1]])
+            if numeric != symbolic:
+                text = f"{symbolic} = {numeric} = {vals[i]}"
+            else:
+                text = f"{symbolic} = {vals[i]}"
+            add(f"{name} = {text}" if name else text)
+
+        # Backward: the node's gradient (summed over its consumers), then each input edge's
+        # [downstream] = [upstream] x [local].
         out_node = g.output
         f = names[out_node] or "f"
-        local_text = [fmt(v) if v is not None else "" for v in locals_]
-        for k, i in enumerate(range(n - 1, -1, -1)):
-            head = f"d{f}/d{subjects[i]}"
-            if i == out_node:
-                text = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
-            else:
-                used = consumers[i]
-                if not self.reaches[i]:
-                    text = f"{head} = {grads[i]} (it does not reach the output)"
-                elif len(used) == 1:
-                    text = f"{head} = {grads[i]}"
-                else:
-                    terms = [downs[e] for e in used]
-                    if len(terms) > 6:
-                        terms = terms[:5] + [f"... ({len(used)} terms)"]
-                    text = (
-                        f"{head} = {' + '.join(terms)} = {grads[i]} "
-                        f"(gradients sum at outward branches: {len(used)} consumers)"
-                    )
-            op = ops[i]
-            if op is not None:
-                parts = []
-                for e in edge_ranges[i]:
-                    source = g.edge_source[e]
-                    local = local_text[e] or (
-                        "<" + "x".join(str(d) for d in g.shape[i] + g.shape[source]) + ">"
-                    )
-                    parts.append(f"d{f}/d{subjects[source]} += {grads[i]} x {local} = {downs[e]}")
-                text += "; [downstream] = [upstream] x [local]: " + ", ".join(parts)
-                hint = _SHORT_INTUITION.get(op.name)
-                if hint:
-                    text += f" ({hint})"
-            append(
-                {
-                    "index": n + k,
-                    "phase": "backward",
-                    "node": ids[i],
-                    "edges": [eids[e] for e in edge_ranges[i]],
-                    "text": text,
-                }
+        heads = [f"d{f}/d{subject} = {grad}" for subject, grad in zip(subjects, grads, strict=True)]
+        consumers = [0] * n
+        for source in sources:
+            consumers[source] += 1
+        gathered: dict[int, list[int]] = {}
+        for e, source in enumerate(sources):
+            if consumers[source] > 1:
+                gathered.setdefault(source, []).append(e)
+        reaches = self.reaches
+        for i in range(n):
+            if consumers[i] > 1 or not reaches[i]:
+                heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), reaches[i])
+        heads[out_node] = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
+        parts = [
+            f"d{f}/d{subjects[source]} += {grads[target]} x {local} = {down}"
+            for source, target, local, down in zip(sources, g.edge_target, local_text, downs, strict=True)
+        ]
+        backward_texts = heads
+        for i, (op, e, args) in enumerate(zip(ops, starts, args_of, strict=True)):
+            if op is None:
+                continue
+            tail = parts[e] if len(args) == 1 else parts[e] + ", " + parts[e + 1]
+            hint = _SHORT_INTUITION.get(op.name)
+            backward_texts[i] = (
+                f"{heads[i]}; [downstream] = [upstream] x [local]: {tail}"
+                + (f" ({hint})" if hint else "")
             )
+
+        steps = [
+            {"index": i, "phase": "forward", "node": ids[i], "edges": edge_lists[i], "text": text}
+            for i, text in enumerate(forward_texts)
+        ]
+        steps += [
+            {
+                "index": n + k,
+                "phase": "backward",
+                "node": ids[i],
+                "edges": edge_lists[i],
+                "text": backward_texts[i],
+            }
+            for k, i in enumerate(range(n - 1, -1, -1))
+        ]
         return steps
 
-    def _forward_text(self, i: int, display: list[str], wrapped: list[str], vals: list[str]) -> str:
-        g = self.graph
-        kind = g.kind[i]
-        name = g.name[i]
-        if kind == "input":
-            return f"{name} = {vals[i]} (input)"
-        if kind == "constant":
-            return f"{name} = {g.label[i]} (constant)" if name else f"{g.label[i]} (constant)"
-        op: Op = g.op[i]  # type: ignore[assignment]
-        args = g.args[i]
-        symbolic = op.template.format(*[wrapped[a] if op.name in _OPERATORS else display[a] for a in args])
-        numeric = op.template.format(*[vals[a] for a in args])
-        text = f"{symbolic} = {numeric} = {vals[i]}" if numeric != symbolic else f"{symbolic} = {vals[i]}"
-        return f"{name} = {text}" if name else text
 
-
+def _gathered_head(
+    f: str, subject: str, grad: str, downs: list[str], used: list[int], reaches: bool
+) -> str:
+    """The head of a backward step whose gradient is a sum over several consumers."""
+    head = f"d{f}/d{subject}"
+    if not reaches:
+        return f"{head} = {grad} (it does not reach the output)"
+    terms = [downs[e] for e in used]
+    if len(terms) > 6:
+        terms = terms[:5] + [f"... ({len(used)} terms)"]
+    return (
+        f"{head} = {' + '.join(terms)} = {grad} "
+        f"(gradients sum at outward branches: {len(used)} consumers)"
+    )
