@@ -33,7 +33,7 @@ from gradtrace.graph import Value, build_graph, coerce_value
 from gradtrace.limits import Limits, without_gc
 from gradtrace.ops import describe_ops
 from gradtrace.parser import parse
-from gradtrace.trace import Trace, collect_warnings
+from gradtrace.trace import Trace
 
 __version__ = "0.1.0"
 
@@ -110,8 +110,7 @@ def trace(
     inputs = _coerce_values(expression, values, applied)
     graph = build_graph(expression, program, inputs, applied)
     numbers = run(graph, inputs, deadline)
-    result = Trace(graph, numbers, [], None, applied.max_local_elements)
-    result.warnings = collect_warnings(graph, numbers, result.reaches)
+    result = Trace(graph, numbers, None, None, applied.max_local_elements)
     if check:
         gradients = {name: result.gradients[name] for name in graph.inputs}
         result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)

@@ -37,7 +37,6 @@ from gradtrace.syntax import (
     Num,
     Program,
     Span,
-    Transpose,
     Unary,
     children,
 )
@@ -167,12 +166,21 @@ def _check_numbers(row: list[Any] | tuple[Any, ...], invalid: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
+_POSITIONS = {1: (0,), 2: (0, 1)}
+
+
 class _Builder:
     def __init__(self, graph: Graph, values: Mapping[str, Value], limits: Limits) -> None:
         self.g = graph
         self.values = values
         self.limits = limits
         self.env: dict[str, int] = {}
+        # Without size limits a scalar node needs no accounting at all (the common case).
+        self.checking = (
+            limits.max_nodes is not None
+            or limits.max_tensor_elements is not None
+            or limits.max_total_elements is not None
+        )
 
     def check_size(self, shape: Shape, span: Span) -> None:
         g = self.g
@@ -213,8 +221,12 @@ class _Builder:
         where: Span | None = None,
     ) -> int:
         g = self.g
-        # A limit is reported at the operator that would build the node, like a shape error.
-        self.check_size(shape, where or span)
+        if shape:
+            g.scalar = False
+            self.check_size(shape, where or span)
+        elif self.checking:
+            # A limit is reported at the operator that would build the node, like a shape error.
+            self.check_size(shape, where or span)
         index = len(g.kind)
         g.kind.append(kind)
         g.op.append(op)
@@ -225,12 +237,10 @@ class _Builder:
         g.shape.append(shape)
         g.constant.append(constant)
         g.edge_start.append(len(g.edge_source))
-        for position, source in enumerate(args):
-            g.edge_source.append(source)
-            g.edge_target.append(index)
-            g.edge_index.append(position)
-        if shape:
-            g.scalar = False
+        if args:
+            g.edge_source.extend(args)
+            g.edge_target.extend([index] * len(args))
+            g.edge_index.extend(_POSITIONS[len(args)])
         return index
 
     def resolve(self, node: Name, assigned: dict[str, int], statement: int) -> int:
@@ -257,56 +267,87 @@ class _Builder:
             f"'{name}' has no value: give it in values, or assign it before this line", node.span
         )
 
+    def leaf(self, node: Expr, assigned: dict[str, int], statement: int) -> int:
+        """The node of a name or a literal (a negative literal is one constant); -1 otherwise."""
+        kind = type(node)
+        if kind is Name:
+            found = self.env.get(node.name)  # type: ignore[union-attr]
+            return found if found is not None else self.resolve(node, assigned, statement)  # type: ignore[arg-type]
+        if kind is Num:
+            return self.add_node(
+                "constant", None, (), node.text, node.span, (), constant=node.value  # type: ignore[union-attr]
+            )
+        if kind is Unary and node.op == "-" and type(node.operand) is Num:  # type: ignore[union-attr]
+            # A negative literal is one constant, as a reader sees it.
+            text = "-" + node.operand.text  # type: ignore[union-attr]
+            return self.add_node(
+                "constant", None, (), text, node.span, (), constant=-node.operand.value  # type: ignore[union-attr]
+            )
+        return -1
+
+    def build_op(self, node: Expr, args: tuple[int, ...]) -> int:
+        kind = type(node)
+        if kind is Binary:
+            op = OPS[BINARY[node.op]]  # type: ignore[union-attr]
+            where = node.op_span  # type: ignore[union-attr]
+        elif kind is Call:
+            op = OPS[node.func]  # type: ignore[union-attr]
+            where = node.name_span  # type: ignore[union-attr]
+        elif kind is Unary:
+            op = OPS[UNARY[node.op]]  # type: ignore[union-attr]
+            where = node.op_span  # type: ignore[union-attr]
+        else:
+            op = OPS["transpose"]
+            where = node.op_span  # type: ignore[union-attr]
+        shapes = self.g.shape
+        if len(args) == 1:
+            first = shapes[args[0]]
+            shape = first if op.elementwise else None
+        else:
+            first, second = shapes[args[0]], shapes[args[1]]
+            shape = first if (op.elementwise and first == second) else None
+        if shape is None:
+            try:
+                shape = op.shape(*[shapes[a] for a in args])
+            except ShapeMismatch as error:
+                text = self.g.expression
+                source = text[node.span[0] : node.span[1]]
+                if len(source) > 40:
+                    source = source[:37] + "..."
+                raise ShapeError(f"{source}: {error}", where) from None
+        return self.add_node("op", op, args, op.label, node.span, shape, where=where)
+
     def lower(self, expr: Expr, assigned: dict[str, int], statement: int) -> int:
+        """The node of an expression: an iterative post-order walk (trees can be very deep)."""
+        leaf = self.leaf
+        found = leaf(expr, assigned, statement)
+        if found >= 0:
+            return found
         results: list[int] = []
         stack: list[tuple[Expr, bool]] = [(expr, False)]
-        text = self.g.expression
         while stack:
             node, ready = stack.pop()
-            if isinstance(node, Num):
-                results.append(
-                    self.add_node("constant", None, (), node.text, node.span, (), constant=node.value)
-                )
-            elif isinstance(node, Name):
-                results.append(self.resolve(node, assigned, statement))
-            elif isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Num):
-                # A negative literal is one constant, as a reader sees it.
-                results.append(
-                    self.add_node(
-                        "constant", None, (), text[node.span[0] : node.span[1]].replace(" ", ""),
-                        node.span, (), constant=-node.operand.value,
-                    )
-                )
-            elif not ready:
-                stack.append((node, True))
-                for child in reversed(children(node)):
-                    stack.append((child, False))
-            else:
-                if isinstance(node, Binary):
-                    op = OPS[BINARY[node.op]]
-                    where = node.op_span
-                elif isinstance(node, Unary):
-                    op = OPS[UNARY[node.op]]
-                    where = node.op_span
-                elif isinstance(node, Transpose):
-                    op = OPS["transpose"]
-                    where = node.op_span
-                else:
-                    assert isinstance(node, Call)
-                    op = OPS[node.func]
-                    where = node.name_span
-                arity = op.arity
+            if ready:
+                arity = len(children(node))
                 args = tuple(results[-arity:])
                 del results[-arity:]
-                shapes = [self.g.shape[a] for a in args]
-                try:
-                    shape = op.shape(*shapes)
-                except ShapeMismatch as error:
-                    source = text[node.span[0] : node.span[1]]
-                    if len(source) > 40:
-                        source = source[:37] + "..."
-                    raise ShapeError(f"{source}: {error}", where) from None
-                results.append(self.add_node("op", op, args, op.label, node.span, shape, where=where))
+                results.append(self.build_op(node, args))
+                continue
+            index = leaf(node, assigned, statement)
+            if index >= 0:
+                results.append(index)
+                continue
+            parts = children(node)
+            direct = [leaf(part, assigned, statement) for part in parts] if all(
+                type(part) is Name or type(part) is Num for part in parts
+            ) else None
+            if direct is not None:
+                # The common case: an operation on names and numbers, built at once.
+                results.append(self.build_op(node, tuple(direct)))
+                continue
+            stack.append((node, True))
+            for part in reversed(parts):
+                stack.append((part, False))
         assert len(results) == 1
         return results[0]
 

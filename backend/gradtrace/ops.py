@@ -682,13 +682,16 @@ def _matmul_shape(a: Shape, b: Shape) -> Shape:
 
 
 def _matmul_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
-    a2 = a if np.ndim(a) == 2 else np.reshape(a, (1, -1))
-    b2 = b if np.ndim(b) == 2 else np.reshape(b, (-1, 1))
-    g2 = np.reshape(g, (a2.shape[0], b2.shape[1]))
-    # Shape convention: dA = G B^T, dB = A^T G.
-    da = (g2 @ b2.T).reshape(np.shape(a))
-    db = (a2.T @ g2).reshape(np.shape(b))
-    return da, db
+    # Shape convention: dA = G B^T and dB = A^T G, with vectors as the rows or
+    # columns they stand for (an outer product where one side is a vector).
+    a_rank, b_rank = np.ndim(a), np.ndim(b)
+    if a_rank == 2 and b_rank == 2:
+        return g @ np.transpose(b), np.transpose(a) @ g
+    if a_rank == 2:  # matrix @ vector
+        return np.outer(g, b), np.transpose(a) @ g
+    if b_rank == 2:  # vector @ matrix
+        return b @ g, np.outer(a, g)
+    return g * b, g * a  # vector @ vector: a scalar
 
 
 def _matmul_jacobian(out: Any, a: Any, b: Any) -> tuple[Array, Array]:

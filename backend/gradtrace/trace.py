@@ -223,13 +223,13 @@ class Trace:
         self,
         graph: Graph,
         run: Run,
-        warnings: list[dict[str, Any]],
+        warnings: list[dict[str, Any]] | None,
         check: dict[str, dict[str, Any]] | None,
         max_local_elements: int,
     ) -> None:
         self.graph = graph
         self.run = run
-        self.warnings = warnings
+        self._warnings = warnings
         self.check = check
         self.max_local_elements = max_local_elements
         self.reaches = reachability(graph)
@@ -244,6 +244,22 @@ class Trace:
             )
         for name in graph.unused_values:
             self.gradients[name] = 0.0
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Non-finite numbers, ties and kinks, unused inputs: computed on first use.
+
+        Lazy because on large tensors the scan for non-finite numbers reads every
+        value and gradient once more, and a caller that only wants gradients
+        should not pay for it.
+        """
+        if self._warnings is None:
+            self._warnings = collect_warnings(self.graph, self.run, self.reaches)
+        return self._warnings
+
+    @warnings.setter
+    def warnings(self, value: list[dict[str, Any]]) -> None:
+        self._warnings = value
 
     @property
     def output(self) -> str:

@@ -138,3 +138,14 @@ def test_hundred_thousand_op_chain_has_no_recursion_error() -> None:
     flat = " + ".join(["x"] * 50_000)
     result = gradtrace.trace(flat, {"x": 1.0})
     assert result.value == 50_000.0 and result.gradients["x"] == 50_000.0
+
+
+def test_negative_literals_are_one_constant() -> None:
+    body = traced("-2 * x + (-3)", {"x": 1.5})
+    constants = [n for n in body["nodes"] if n["kind"] == "constant"]
+    assert [(n["label"], n["value"]) for n in constants] == [("-2", -2.0), ("-3", -3.0)]
+    assert not any(n["op"] == "neg" for n in body["nodes"])
+    assert body["value"] == -6.0 and body["gradients"]["x"] == -2.0
+    # A negated name or expression is an op node.
+    body = traced("-x - -(x * 2)", {"x": 1.0})
+    assert sum(n["op"] == "neg" for n in body["nodes"]) == 2
