@@ -45,7 +45,7 @@ def _parse_values(text: str) -> dict[str, Any]:
 
 def _trace(args: argparse.Namespace) -> int:
     import gradtrace
-    from gradtrace.api.encoding import dumps
+    from gradtrace.api.encoding import dumps, dumps_trace
 
     values = _parse_values(args.values)
     limits = None
@@ -59,7 +59,7 @@ def _trace(args: argparse.Namespace) -> int:
         sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
         sys.stderr.flush()
         return EXIT_TRACE_ERROR
-    sys.stdout.buffer.write(dumps(result.to_dict()) + b"\n")
+    sys.stdout.buffer.write(dumps_trace(result.to_dict()) + b"\n")
     sys.stdout.flush()
     return 0
 

@@ -141,3 +141,16 @@ def test_page_embeds_examples_and_limits(client: TestClient) -> None:
     assert data["version"]
     # Nothing in the embedded JSON can close the script element early.
     assert "</" not in found.group(1) and "<" not in found.group(1)
+
+
+def test_a_ten_thousand_node_trace_is_answered_in_full(client: TestClient) -> None:
+    terms = 3334
+    expression = "+".join(f"x*{i % 7 + 1}" for i in range(terms))
+    response = post_trace(client, expression, {"x": 0.5})
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    assert len(body["nodes"]) >= 10_000
+    assert len(body["steps"]) == 2 * len(body["nodes"])
+    slope = sum(i % 7 + 1 for i in range(terms))
+    assert body["gradients"]["x"] == pytest.approx(slope)
+    assert body["value"] == pytest.approx(0.5 * slope)

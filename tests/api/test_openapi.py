@@ -76,7 +76,7 @@ def test_openapi_document_describes_the_trace(client: TestClient) -> None:
 # -- the generated requests -----------------------------------------------------------------
 
 _config = schemathesis.Config.from_dict(
-    {"generation": {"max-examples": 30}, "checks": {"max_response_time": 10.0}}
+    {"generation": {"max-examples": 120}, "checks": {"max_response_time": 10.0}}
 )
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app(Settings(max_seconds=2.0)), config=_config
@@ -86,7 +86,7 @@ schema = schemathesis.openapi.from_asgi(
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 
 import gradtrace
-from gradtrace.api.encoding import dumps
+from gradtrace.api.encoding import dumps_trace
 from gradtrace.api.middleware import JSONBytesResponse
 from gradtrace.api.runner import TraceRunner
 from gradtrace.api.schemas import (
@@ -77,7 +77,7 @@ TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _trace_json(expression: str, values: dict[str, Any], check: bool, limits: Any) -> bytes:
     """Trace and serialize, both in the worker thread: a large trace is work to encode too."""
     result = gradtrace.trace(expression, values, check=check, limits=limits)
-    return dumps(result.to_dict())
+    return dumps_trace(result.to_dict())
 
 
 @router.post(
