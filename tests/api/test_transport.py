@@ -244,3 +244,18 @@ def test_cors_opens_to_configured_origins_only() -> None:
 def test_cors_origins_can_be_set_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRADTRACE_CORS_ORIGINS", '["https://course.example"]')
     assert Settings().cors_origins == ["https://course.example"]
+
+
+def test_a_bug_is_a_json_500_with_the_security_headers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradtrace
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(gradtrace, "trace", broken)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        response = post_trace(client, "x", {"x": 1})
+    assert response.status_code == 500
+    assert response.json()["detail"]["type"] == "internal_error"
+    assert "a bug" not in response.text
+    _assert_security_headers(response.headers)

@@ -26,6 +26,7 @@ from gradtrace import __version__
 from gradtrace.api import docs
 from gradtrace.api.encoding import dumps, json_safe
 from gradtrace.api.middleware import (
+    SECURITY_HEADERS,
     BodySizeLimitMiddleware,
     JSONBytesResponse,
     SecurityHeadersMiddleware,
@@ -159,6 +160,24 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         assert isinstance(error, RequestValidationError)
         return JSONBytesResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
 
+    async def on_bug(request: Request, error: Exception) -> JSONBytesResponse:
+        # A bug, never an answer to a bad input: still JSON, still with the security
+        # headers (this handler runs outside the middleware that adds them).
+        response = error_response(
+            500,
+            {
+                "type": "internal_error",
+                "message": "the server failed on this request; please report it with the request",
+                "span": None,
+                "line": None,
+                "column": None,
+            },
+        )
+        for name, value in SECURITY_HEADERS:
+            response.headers[name.decode()] = value.decode()
+        return response
+
+    app.add_exception_handler(Exception, on_bug)
     app.add_exception_handler(gradtrace.TraceError, on_trace_error)
     app.add_exception_handler(ServiceUnavailable, on_unavailable)
     app.add_exception_handler(RequestValidationError, on_request_invalid)
