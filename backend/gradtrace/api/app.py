@@ -74,8 +74,8 @@ def _openapi_examples(limits: Any, settings: Settings) -> dict[str, Any]:
         shapes = {"detail": error.to_dict()}
     busy = ServiceUnavailable(
         "busy",
-        f"16 traces are already waiting; the limit (max_queued_traces) is "
-        f"{settings.max_queued_traces}. Try again in a moment.",
+        f"{settings.max_queued_traces} traces are already waiting; the limit "
+        f"(max_queued_traces) is {settings.max_queued_traces}. Try again in a moment.",
         "max_queued_traces",
         settings.retry_after_seconds(),
     )

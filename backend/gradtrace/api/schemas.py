@@ -123,7 +123,7 @@ class Step(BaseModel):
     text: str
 
 
-class Warning(BaseModel):
+class TraceWarning(BaseModel):
     """Something worth knowing: a tie or kink, or the first non-finite value or gradient."""
 
     node: str | None
@@ -151,7 +151,7 @@ class Trace(BaseModel):
     edges: list[Edge]
     steps: list[Step]
     check: dict[str, CheckResult] | None
-    warnings: list[Warning]
+    warnings: list[TraceWarning]
 
 
 class ErrorDetail(BaseModel):
