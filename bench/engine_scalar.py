@@ -3,7 +3,7 @@
 Programs of N ops mixing + * tanh relu max, with fan-out (bench/programs.py). For each N,
 in one process and one loop, repeat: micrograd builds and back-propagates the graph, the
 float tape runs forward and backward, gradtrace runs phase by phase (parse, forward,
-backward, recording, JSON), and gradtrace runs whole, text to JSON, as the API does.
+backward, recording, JSON encoding as to_dict and bytes), and gradtrace runs whole, text to JSON, as the API does.
 
 Targets, at every N:
   forward + backward + recording  <= 0.5 x micrograd's forward + backward
@@ -11,7 +11,10 @@ Targets, at every N:
   backward                        <= 2 x forward
 and time per op at N = 100,000 within 1.5x of time per op at N = 1,000.
 
-    python -m bench.engine_scalar [--sizes 100,1000,10000,100000] [--repeats R]
+Everything here is single-threaded Python, so the default clock is the thread's CPU time:
+it leaves out the time other processes on a shared machine hold the cores.
+
+    python -m bench.engine_scalar [--sizes 100,1000,10000,100000] [--repeats R] [--clock cpu]
 """
 
 from __future__ import annotations
@@ -40,28 +43,30 @@ def default_repeats(n: int) -> int:
     return {100: 25, 1_000: 11, 10_000: 5}.get(n, 3)
 
 
-def one_repeat(program: Program, tape: list[tuple[int, int, int]]) -> dict[str, float]:
+def one_repeat(program: Program, tape: list[tuple[int, int, int]], clock: str) -> dict[str, float]:
     """Every contestant once, back to back, on the same program."""
     out: dict[str, float] = {}
-    out["micrograd_forward"], built = timed(lambda: micrograd_forward(program))
+    out["micrograd_forward"], built = timed(lambda: micrograd_forward(program), clock)
     output = built[1]
-    out["micrograd_backward"], _ = timed(lambda: micrograd_backward(output))
+    out["micrograd_backward"], _ = timed(lambda: micrograd_backward(output), clock)
     built = output = None  # free micrograd's graph before the next contestant
-    out["tape_forward"], vals = timed(lambda: tape_forward(program, tape))
-    out["tape_backward"], _ = timed(lambda: tape_backward(tape, vals))
+    out["tape_forward"], vals = timed(lambda: tape_forward(program, tape), clock)
+    out["tape_backward"], _ = timed(lambda: tape_backward(tape, vals), clock)
     vals = None
-    out.update(gt_phases.time_phases(program.text, program.values))
-    out["gradtrace_whole"], _ = timed(lambda: gt_phases.whole(program.text, program.values))
+    out.update(gt_phases.time_phases(program.text, program.values, clock))
+    out["gradtrace_whole"], _ = timed(
+        lambda: gt_phases.whole(program.text, program.values), clock
+    )
     return out
 
 
-def bench_size(n: int, repeats: int, seed: int = 0) -> dict[str, Any]:
+def bench_size(n: int, repeats: int, clock: str, seed: int = 0) -> dict[str, Any]:
     program = generate(n, seed=seed)
     tape = compile_tape(program)
     gt_phases.validate(program)  # untimed: the same value and gradients as the tape
     samples: dict[str, list[float]] = {}
     for _ in range(repeats):
-        for key, seconds in run_deep(lambda: one_repeat(program, tape)).items():
+        for key, seconds in run_deep(lambda: one_repeat(program, tape, clock)).items():
             samples.setdefault(key, []).append(seconds)
     times = {k: summarize(v) for k, v in samples.items()}
     med = {k: v["median"] for k, v in times.items()}
@@ -80,6 +85,7 @@ def bench_size(n: int, repeats: int, seed: int = 0) -> dict[str, Any]:
             "gradtrace_lower_forward_backward_record": engine + med["gradtrace_lower"],
             "gradtrace_sum_of_phases": sum(v for k, v in med.items() if k.startswith("gradtrace_") and k != "gradtrace_whole"),
             "gradtrace_whole": med["gradtrace_whole"],
+            "gradtrace_json_encoding": med["gradtrace_to_dict"] + med["gradtrace_json"],
             "engine_per_op_us": engine / n * 1e6,
             "whole_per_op_us": med["gradtrace_whole"] / n * 1e6,
         },
@@ -93,10 +99,10 @@ def bench_size(n: int, repeats: int, seed: int = 0) -> dict[str, Any]:
     }
 
 
-def run(sizes: list[int], repeats: int | None) -> dict[str, Any]:
+def run(sizes: list[int], repeats: int | None, clock: str = "cpu") -> dict[str, Any]:
     results = []
     for n in sizes:
-        r = bench_size(n, repeats or default_repeats(n))
+        r = bench_size(n, repeats or default_repeats(n), clock)
         d, q = r["derived"], r["ratios"]
         print(
             f"  scalar N={n:6d}  micrograd f+b {d['micrograd_forward_backward'] * 1e3:9.2f} ms"
@@ -122,15 +128,19 @@ def run(sizes: list[int], repeats: int | None) -> dict[str, Any]:
                 1.5,
             )
         )
-    return {"phases": gt_phases.DESCRIPTION, "sizes": results, "targets": targets}
+    return {"phases": gt_phases.DESCRIPTION, "clock": clock, "sizes": results, "targets": targets}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
     parser.add_argument("--repeats", type=int, default=None, help="default: fewer as N grows")
+    parser.add_argument(
+        "--clock", choices=("cpu", "wall"), default="cpu",
+        help="cpu: this thread's CPU time (steady on a shared machine); wall: elapsed time",
+    )
     args = parser.parse_args(argv)
-    body = run([int(s) for s in args.sizes.split(",")], args.repeats)
+    body = run([int(s) for s in args.sizes.split(",")], args.repeats, args.clock)
     path = write_result("engine_scalar", command_line("bench.engine_scalar", argv), body)
     print(f"  wrote {path}")
     return 0

@@ -27,8 +27,10 @@ from gradtrace.trace import Trace, collect_warnings
 DESCRIPTION = (
     "parse = tokens and syntax tree (`parser.parse`); lower = inputs checked and graph built "
     "(`graph.build_graph`); forward and backward = `engine.forward_scalar` and "
-    "`engine.backward_scalar`; recording = `trace.Trace`, `collect_warnings` and `Trace.to_dict()` "
-    "(nodes, edges, steps); JSON = the API's encoder on that dict."
+    "`engine.backward_scalar`; recording = the `Trace` that `gradtrace.trace()` returns "
+    "(`trace.Trace` and `collect_warnings`: what each node and edge carried, kept as flat "
+    "lists); JSON encoding = `Trace.to_dict()` (the contract's nodes, edges and steps, step "
+    "texts included) then the API's encoder (`api.encoding.dumps`) to bytes."
 )
 
 
@@ -51,30 +53,35 @@ def whole(text: str, values: dict[str, float]) -> bytes:
     return encode(gradtrace.trace(text, values))
 
 
-def time_phases(text: str, values: dict[str, float]) -> dict[str, float]:
+def time_phases(text: str, values: dict[str, float], clock: str = "wall") -> dict[str, float]:
     """Seconds per phase, the steps of `gradtrace.trace` one at a time (scalar programs).
 
     parse: tokens and syntax tree; lower: the inputs checked and the graph built (shapes,
     topological order); forward and backward: the engine's scalar passes; record: the
-    Trace, its warnings and its `to_dict()` (nodes, edges, steps); json: the bytes.
+    Trace that `gradtrace.trace` returns, with its warnings; to_dict: the contract's
+    nodes, edges and steps as Python objects; json: the bytes the API sends.
     """
     dumps = _dumps()
     limits = Limits.unlimited()
     deadline = limits.deadline()
     out: dict[str, float] = {}
     out["gradtrace_parse"], program = timed(
-        lambda: parse(text, limits.max_depth, limits.max_statements, limits.max_expression_length)
+        lambda: parse(text, limits.max_depth, limits.max_statements, limits.max_expression_length),
+        clock,
     )
-    out["gradtrace_lower"], (inputs, graph) = timed(lambda: _lower(text, program, values, limits))
+    out["gradtrace_lower"], (inputs, graph) = timed(lambda: _lower(text, program, values, limits), clock)
     if not graph.scalar:
         raise ValueError("the scalar benchmark needs a program whose every node is one number")
-    out["gradtrace_forward"], (vals, locals_) = timed(lambda: forward_scalar(graph, inputs, deadline))
+    out["gradtrace_forward"], (vals, locals_) = timed(
+        lambda: forward_scalar(graph, inputs, deadline), clock
+    )
     out["gradtrace_backward"], (grads, downstream) = timed(
-        lambda: backward_scalar(graph, locals_, deadline)
+        lambda: backward_scalar(graph, locals_, deadline), clock
     )
     run = Run(vals, locals_, grads, downstream)
-    out["gradtrace_record"], record = timed(lambda: _record(graph, run, limits))
-    out["gradtrace_json"], _ = timed(lambda: dumps(record))
+    out["gradtrace_record"], result = timed(lambda: _record(graph, run, limits), clock)
+    out["gradtrace_to_dict"], body = timed(result.to_dict, clock)
+    out["gradtrace_json"], _ = timed(lambda: dumps(body), clock)
     return out
 
 
@@ -83,10 +90,10 @@ def _lower(text: str, program: Any, values: dict[str, float], limits: Limits) ->
     return inputs, build_graph(text, program, inputs, limits)
 
 
-def _record(graph: Any, run: Run, limits: Limits) -> dict[str, Any]:
+def _record(graph: Any, run: Run, limits: Limits) -> Trace:
     result = Trace(graph, run, [], None, limits.max_local_elements)
     result.warnings = collect_warnings(graph, run, result.reaches)
-    return result.to_dict()
+    return result
 
 
 def validate(program: Program) -> None:

@@ -17,7 +17,7 @@ For generated programs of 30, 300 and 1,000 nodes, on the page served by its own
 Targets: Trace to drawn graph <= 2 x dagre's layout + one API round trip; no
 main-thread task over 50 ms while stepping.
 
-    python -m bench.page [--sizes 30,300,1000] [--repeats 3] [--steps 120]
+    python -m bench.page [--sizes 30,300,1000] [--repeats 3] [--steps 40]
 """
 
 from __future__ import annotations
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="30,300,1000")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=120, help="Right-arrow presses")
+    parser.add_argument("--steps", type=int, default=40, help="Right-arrow presses")
     args = parser.parse_args(argv)
     body = run([int(s) for s in args.sizes.split(",")], args.repeats, args.steps)
     path = write_result("page", command_line("bench.page", argv), body)

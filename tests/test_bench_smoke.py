@@ -183,7 +183,7 @@ def test_engine_scalar_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
     data = json.loads((results_dir / "engine_scalar.json").read_text())
     assert data["command"].endswith("-m bench.engine_scalar --sizes 30,60 --repeats 2")
     assert [s["n"] for s in data["sizes"]] == [30, 60]
-    phases = {"parse", "lower", "forward", "backward", "record", "json", "whole"}
+    phases = {"parse", "lower", "forward", "backward", "record", "to_dict", "json", "whole"}
     for size in data["sizes"]:
         assert {f"gradtrace_{p}" for p in phases} <= set(size["times"])
         assert {"micrograd_forward", "micrograd_backward", "tape_forward", "tape_backward"} <= set(size["times"])
