@@ -55,8 +55,10 @@ bench: setup browser
 fuzz: setup
 	GRADTRACE_FUZZ=large $(BIN)/pytest tests/fuzz -q
 
+# The classroom load test: 100 students for 60 s against a server of its own on 127.0.0.1
+# (bench/classroom.py; results in bench/results/classroom.json, figures in docs/load.md).
 load: setup
-	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.classroom
 
 clean:
 	rm -rf $(VENV) frontend/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -107,7 +107,8 @@ def build_users(wait: tuple[float, float], hostile: bool) -> tuple[type, type]:
                 catch_response=True,
             ) as response:
                 if response.status_code != status:
-                    response.failure(f"status {response.status_code}, want {status}")
+                    text = (response.text or "")[:160] if response.status_code else ""
+                    response.failure(f"status {response.status_code}, want {status}: {text}")
                     return
                 if status == 200 and value is not None:
                     got = json.loads(response.content)["value"]
