@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from gradtrace.graph import Graph, Value
-from gradtrace.limits import Deadline
+from gradtrace.limits import Deadline, without_gc
 
 # Nodes per slice between two deadline checks: the check is then free per node.
 _BLOCK = 512
@@ -44,17 +44,6 @@ class Run:
         self.downstream = downstream
 
 
-def _program(graph: Graph) -> list[tuple[int, Any, int, int, int]]:
-    """(node, scalar rule, first argument, second argument or -1, first edge) per op node."""
-    prog = []
-    for i, op in enumerate(graph.op):
-        if op is None:
-            continue
-        args = graph.args[i]
-        prog.append((i, op.scalar, args[0], args[1] if len(args) > 1 else -1, graph.edge_start[i]))
-    return prog
-
-
 def _blocks(items: list[Any], deadline: Deadline) -> list[list[Any]]:
     if not deadline.active or len(items) <= _BLOCK:
         return [items]
@@ -72,12 +61,13 @@ def _initial_values(graph: Graph, inputs: Mapping[str, Value], as_numpy: bool) -
     return values
 
 
+@without_gc
 def forward_scalar(
     graph: Graph, inputs: Mapping[str, Value], deadline: Deadline
 ) -> tuple[list[float], list[float]]:
     values = _initial_values(graph, inputs, False)
     locals_ = [0.0] * graph.n_edges
-    for block in _blocks(_program(graph), deadline):
+    for block in _blocks(graph.prog, deadline):
         deadline.check()
         for i, rule, s0, s1, e in block:
             if s1 < 0:
@@ -87,15 +77,21 @@ def forward_scalar(
     return values, locals_
 
 
+@without_gc
 def backward_scalar(
     graph: Graph, locals_: list[float], deadline: Deadline
 ) -> tuple[list[float], list[float]]:
     grads = [0.0] * graph.size
     grads[graph.output] = 1.0
     downstream = [0.0] * graph.n_edges
-    prog = _program(graph)
-    prog.reverse()
-    for block in _blocks(prog, deadline):
+    prog = graph.prog
+    blocks = _blocks(prog, deadline)
+    if len(blocks) == 1:
+        # One block: walk it backwards without copying it.
+        blocks = [reversed(prog)]  # type: ignore[list-item]
+    else:
+        blocks = [block[::-1] for block in reversed(blocks)]
+    for block in blocks:
         deadline.check()
         for i, _rule, s0, s1, e in block:
             upstream = grads[i]
@@ -109,6 +105,7 @@ def backward_scalar(
     return grads, downstream
 
 
+@without_gc
 def forward_tensor(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> list[Any]:
     values = _initial_values(graph, inputs, True)
     with np.errstate(all="ignore"):
@@ -121,6 +118,7 @@ def forward_tensor(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline
     return values
 
 
+@without_gc
 def backward_tensor(
     graph: Graph, values: list[Any], deadline: Deadline
 ) -> tuple[list[Any], list[Any]]:

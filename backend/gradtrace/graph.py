@@ -61,6 +61,9 @@ class Graph:
     edge_source: list[int] = field(default_factory=list)
     edge_target: list[int] = field(default_factory=list)
     edge_index: list[int] = field(default_factory=list)
+    # Per op node, for the engine's loops: (node, scalar rule, arg 0, arg 1 or -1, first edge).
+    prog: list[tuple[int, Any, int, int, int]] = field(default_factory=list)
+    kink_nodes: list[int] = field(default_factory=list)  # op nodes whose op has ties or kinks
     inputs: dict[str, int] = field(default_factory=dict)  # input name -> node
     unused_values: list[str] = field(default_factory=list)  # given in values, never used
     output: int = -1
@@ -236,7 +239,14 @@ class _Builder:
         g.span.append(span)
         g.shape.append(shape)
         g.constant.append(constant)
-        g.edge_start.append(len(g.edge_source))
+        first_edge = len(g.edge_source)
+        g.edge_start.append(first_edge)
+        if op is not None:
+            g.prog.append(
+                (index, op.scalar, args[0], args[1] if len(args) > 1 else -1, first_edge)
+            )
+            if op.kink is not None:
+                g.kink_nodes.append(index)
         if args:
             g.edge_source.extend(args)
             g.edge_target.extend([index] * len(args))

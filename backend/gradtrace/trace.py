@@ -128,6 +128,7 @@ def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
     return first, first_nan
 
 
+@without_gc
 def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[str, Any]]:
     """Non-finite numbers (where they first appear), ties and kinks, unused inputs and names."""
     warnings: list[dict[str, Any]] = []
@@ -165,9 +166,10 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
                 break
         if first >= 0:
             warnings.append(_non_finite(graph, first, "gradient", grads[first]))
-    for i, op in enumerate(graph.op):
-        if op is None or op.kink is None:
-            continue
+    ops = graph.op
+    for i in graph.kink_nodes:
+        op = ops[i]
+        assert op is not None and op.kink is not None
         args = [values[a] for a in graph.args[i]]
         if scalar and not _SCALAR_KINK[op.name](*args):
             continue
@@ -192,8 +194,10 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
                     "message": f"'{name}' does not affect the output, so its gradient is 0",
                 }
             )
-    for i, assigned in enumerate(graph.name):
-        if assigned is not None and graph.kind[i] != "input" and not reaches[i]:
+    names = graph.name
+    for i in [i for i, reached in enumerate(reaches) if not reached]:
+        assigned = names[i]
+        if assigned is not None and graph.kind[i] != "input":
             warnings.append(
                 {
                     "node": f"n{i}",
