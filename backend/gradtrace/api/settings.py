@@ -74,7 +74,12 @@ class Settings(BaseSettings):
         default=2, ge=1, le=64, description="Traces computed at once per worker process (threads)."
     )
     max_queued_traces: int = Field(
-        default=16, ge=0, description="Traces waiting for a thread per worker; beyond that, a 503."
+        default=256,
+        ge=0,
+        description=(
+            "Traces waiting for a thread per worker (a whole class clicking at once fits); "
+            "beyond that, a 503. Waiting is bounded by max_queue_seconds too."
+        ),
     )
     max_queue_seconds: float = Field(
         default=10.0, gt=0, description="Time a trace may wait for a thread; beyond that, a 503."
