@@ -30,17 +30,18 @@ DESCRIPTION = (
     "`engine.backward_scalar`; recording = the `Trace` that `gradtrace.trace()` returns "
     "(`trace.Trace` and `collect_warnings`: what each node and edge carried, kept as flat "
     "lists); JSON encoding = `Trace.to_dict()` (the contract's nodes, edges and steps, step "
-    "texts included) then the API's encoder (`api.encoding.dumps`) to bytes."
+    "texts included) then the API's encoder (`api.encoding.dumps_trace`) to bytes."
 )
 
 
 def _dumps() -> Callable[[Any], bytes]:
-    """The API's encoder (orjson, non-finite numbers as strings); plain orjson before it lands."""
+    """The encoder `POST /api/v1/trace` uses for a Trace's dict (plain orjson as a fallback)."""
     try:
-        from gradtrace.api.encoding import dumps
+        from gradtrace.api import encoding
     except ImportError:
         return orjson.dumps
-    return dumps
+    found: Callable[[Any], bytes] = getattr(encoding, "dumps_trace", None) or encoding.dumps
+    return found
 
 
 def encode(trace: Any) -> bytes:

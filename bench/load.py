@@ -196,6 +196,9 @@ def run(
     trace, health = endpoints["trace"], endpoints["health"]
     throughput = trace["rps"] / health["rps"]
     p99 = trace["p99_ms"] / health["p99_ms"]
+    # Throughput and latency mean little if the service answered most traces with a 503:
+    # the share of refused or failed requests is a target of its own.
+    failed = {name: e["errors"] / max(1, e["requests"]) for name, e in endpoints.items()}
     return {
         "setup": {
             "server": f"gradtrace serve --host {HOST} --workers {workers}",
@@ -203,10 +206,16 @@ def run(
             "trace_body": LECTURE,
         },
         "endpoints": endpoints,
-        "ratios": {"trace_vs_health_throughput": throughput, "trace_vs_health_p99": p99},
+        "ratios": {
+            "trace_vs_health_throughput": throughput,
+            "trace_vs_health_p99": p99,
+            "trace_failed_share": failed["trace"],
+            "health_failed_share": failed["health"],
+        },
         "targets": [
-            target("trace throughput / health throughput", throughput, 0.3, at_most=False),
+            target("trace throughput / health throughput (answered requests)", throughput, 0.3, at_most=False),
             target("trace p99 / health p99", p99, 3.0),
+            target("share of trace requests refused (503) or failed", failed["trace"], 0.01),
         ],
     }
 

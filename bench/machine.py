@@ -35,14 +35,20 @@ def _blas() -> str:
         return "unknown"
 
 
-def _git_commit() -> str:
+def _git(*args: str) -> str:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
-        )
-        return out.stdout.strip() or "unknown"
+        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return ""
+
+
+def _git_commit() -> str:
+    """The commit measured; marked when the code under test had uncommitted changes."""
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    if _git("status", "--porcelain", "--untracked-files=no", "backend", "frontend"):
+        commit += " with uncommitted changes"
+    return commit
 
 
 def describe() -> dict[str, Any]:

@@ -218,7 +218,8 @@ def test_load_benchmark_runs_briefly(results_dir: Path) -> None:
         # Every request was answered 200: a refused trace would make the ratio meaningless.
         assert endpoint["requests"] > 0 and endpoint["errors"] == 0
         assert 0 < endpoint["p50_ms"] <= endpoint["p99_ms"]
-    assert [t["relation"] for t in data["targets"]] == [">=", "<="]
+    assert [t["relation"] for t in data["targets"]] == [">=", "<=", "<="]
+    assert data["targets"][2]["value"] == 0.0 and data["targets"][2]["holds"]
 
 
 def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
