@@ -16,6 +16,16 @@ export const SIZES = {
   lineGap: 6,
 };
 
+/**
+ * The space around the type. Presenting uses the compact spacing: the graph
+ * is fitted to the screen, so every unit of padding or gap saved is type
+ * made larger for the back of the hall.
+ */
+export const SPACING = {
+  normal: { padX: SIZES.padX, padY: SIZES.padY, lineGap: SIZES.lineGap, nodesep: 30, rankPad: 22, minRanksep: 56, margin: 24 },
+  compact: { padX: 9, padY: 5, lineGap: 3, nodesep: 16, rankPad: 16, minRanksep: 34, margin: 8 },
+};
+
 // Tensors on the graph stay narrow: a small vector is written as a column
 // (as the lecture writes x in R^n), a small matrix row by row, anything
 // larger as its range; the panel's tables carry every number.
@@ -33,12 +43,15 @@ function tensorRows(value, shape) {
 /**
  * The lines a node shows, as their final text: they size its box. Each line
  * has a `part` (title, value, grad, check) that the stepping shows or hides,
- * a `kind` that sets its type size, and a `row`. A tensor puts its value and
- * its gradient side by side (`column` left and right), one row per element,
- * so the box stays short; a matrix puts its rows of values above its rows of
- * gradients.
+ * a `kind` that sets its type size, and a `row`. By default a vector puts its
+ * value and its gradient side by side (`column` left and right), one row per
+ * element, so the box stays short; with `stack` (a wide graph on a projector)
+ * its gradient rows go under its value rows, so the box stays narrow. A matrix
+ * always puts its rows of values above its rows of gradients. `heads` adds the
+ * small "value" and "grad" captions over a tensor's numbers; without them the
+ * page's legend tells them apart (gradients are italic, as everywhere).
  */
-export function nodeLines(model, node) {
+export function nodeLines(model, node, { stack = false, heads = true } = {}) {
   const title = node.kind === 'op' && node.name ? `${node.name} = ${node.label}` : node.label;
   const tensor = node.shape && node.shape.length > 0;
   const lines = [{ part: 'title', kind: 'title', row: 0, text: tensor ? `${title} (${shapeText(node.shape)})` : title }];
@@ -56,15 +69,17 @@ export function nodeLines(model, node) {
     const valueText = node.kind === 'constant' && node.label === formatValue(node.value) ? '' : formatValue(node.value);
     lines.push({ part: 'value', kind: 'value', row: row++, text: valueText });
     lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
-  } else if (node.shape.length === 2) {
+  } else if (node.shape.length === 2 || stack) {
     // A matrix's rows are wide already: value above gradient.
-    lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
+    if (heads) lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
     for (const text of tensorRows(node.value, node.shape)) lines.push({ part: 'value', kind: 'value', row: row++, text });
-    lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
+    if (heads) lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
     for (const text of tensorRows(node.grad, node.shape)) lines.push({ part: 'grad', kind: 'grad', row: row++, text });
   } else {
-    lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
-    lines.push({ part: 'grad', kind: 'head', row: row++, column: 'right', text: 'grad' });
+    if (heads) {
+      lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
+      lines.push({ part: 'grad', kind: 'head', row: row++, column: 'right', text: 'grad' });
+    }
     const values = tensorRows(node.value, node.shape);
     const grads = tensorRows(node.grad, node.shape);
     for (let i = 0; i < Math.max(values.length, grads.length); i += 1) {
@@ -84,7 +99,7 @@ const COLUMN_GAP = 18;
  * centred, the value column right-aligned on the left and the gradient
  * column right-aligned on the right (numbers line up by their last digit).
  */
-export function placeLines(lines, measure) {
+export function placeLines(lines, measure, spacing = SPACING.normal) {
   const widthOf = (l) => measure(l.text, l.kind);
   let left = 0;
   let right = 0;
@@ -95,17 +110,17 @@ export function placeLines(lines, measure) {
     else single = Math.max(single, widthOf(l));
   }
   const columns = left || right ? left + COLUMN_GAP + right : 0;
-  const width = Math.max(56, single, columns) + 2 * SIZES.padX;
+  const width = Math.max(spacing === SPACING.normal ? 56 : 40, single, columns) + 2 * spacing.padX;
   const rows = Math.max(...lines.map((l) => l.row)) + 1;
   const rowSize = Array.from({ length: rows }, (_, r) => Math.max(...lines.filter((l) => l.row === r).map((l) => fontFor(l.kind)), 0));
   const rowY = [];
-  let y = SIZES.padY;
+  let y = spacing.padY;
   for (let r = 0; r < rows; r += 1) {
     y += rowSize[r];
     rowY.push(y);
-    y += SIZES.lineGap;
+    y += spacing.lineGap;
   }
-  const height = y - SIZES.lineGap + SIZES.padY + 4;
+  const height = y - spacing.lineGap + spacing.padY + 4;
   const colStart = (width - columns) / 2;
   const placed = lines.map((l) => {
     if (l.column === 'left') return { ...l, x: colStart + left, y: rowY[l.row], anchor: 'end' };
@@ -155,11 +170,6 @@ export function estimateWidth(text, kind) {
 }
 
 /**
- * Lay out a trace left to right: inputs on the left, the output on the
- * right. `dagre` is the library module (passed in so the pure tests can use
- * their own copy); `measure(text, kind)` gives a text's width.
- */
-/**
  * Each node's rank: the length of the longest path from an input to it, so
  * data always flows to the right.
  */
@@ -186,22 +196,31 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
   return total;
 }
 
-export function computeLayout(model, dagre, measure = estimateWidth) {
+/**
+ * Lay out a trace left to right: inputs on the left, the output on the
+ * right. `dagre` is the library module (passed in so the pure tests can use
+ * their own copy); `measure(text, kind)` gives a text's width. `compact`
+ * takes the presenting spacing and drops the tensors' captions; `stack` puts
+ * a vector's gradient under its value (see nodeLines).
+ */
+export function computeLayout(model, dagre, measure = estimateWidth, { compact = false, stack = false } = {}) {
+  const spacing = compact ? SPACING.compact : SPACING.normal;
+  const lineOptions = { stack, heads: !compact };
   const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
-  const ranksep = Math.min(220, Math.max(56, widest + 22));
+  const ranksep = Math.min(220, Math.max(spacing.minRanksep, widest + spacing.rankPad));
   const rank = longestPathRanks(model);
   if (model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS) {
-    return layeredLayout(model, rank, wires, ranksep, measure);
+    return layeredLayout(model, rank, wires, ranksep, measure, spacing, lineOptions);
   }
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep, edgesep: 20, marginx: 24, marginy: 24 });
+  g.setGraph({ rankdir: 'LR', nodesep: spacing.nodesep, ranksep, edgesep: 20, marginx: spacing.margin, marginy: spacing.margin });
   g.setDefaultEdgeLabel(() => ({}));
   const boxes = new Map();
   for (const node of model.nodes) {
-    boxes.set(node.id, placeLines(nodeLines(model, node), measure));
+    boxes.set(node.id, placeLines(nodeLines(model, node, lineOptions), measure, spacing));
   }
   // dagre stacks a rank's nodes in reverse order of insertion: insert the
   // last first, so the first input (x of x, y, z) comes out on top.
@@ -229,10 +248,10 @@ export function computeLayout(model, dagre, measure = estimateWidth) {
  * topological order down each column, wires as curves. Linear time, and
  * still left to right with the output last.
  */
-export function layeredLayout(model, rank, wires, ranksep, measure = estimateWidth) {
-  const margin = 24;
-  const nodesep = 24;
-  const boxes = new Map(model.nodes.map((n) => [n.id, placeLines(nodeLines(model, n), measure)]));
+export function layeredLayout(model, rank, wires, ranksep, measure = estimateWidth, spacing = SPACING.normal, lineOptions = {}) {
+  const { margin } = spacing;
+  const nodesep = Math.min(24, spacing.nodesep);
+  const boxes = new Map(model.nodes.map((n) => [n.id, placeLines(nodeLines(model, n, lineOptions), measure, spacing)]));
   const columns = [];
   for (const node of model.nodes) {
     const r = rank.get(node.id);

@@ -211,9 +211,8 @@ async function submitTrace(step = 0) {
 function loadTrace(raw, step) {
   rawTrace = raw;
   model = prepareTrace(raw);
-  const layout = computeLayout(model, dagre, measure);
   els.graphEmpty.hidden = true;
-  graph.draw(model, layout);
+  layoutAndDraw();
   const count = model.steps.length;
   const ranges = phaseRanges(model);
   els.scrubber.max = String(Math.max(0, count - 1));
@@ -224,6 +223,69 @@ function loadTrace(raw, step) {
   els.jacobian.disabled = !tensors;
   showWarnings();
   player.load(count, step);
+}
+
+/**
+ * The page's layout, or when presenting the compact one whose graph shows
+ * largest on this screen: a vector's gradient beside its value (short boxes,
+ * for a tall graph) or under it (narrow boxes, for a wide one).
+ */
+function chooseLayout() {
+  document.body.classList.remove('wide-panel');
+  if (!state.presenting) return computeLayout(model, dagre, measure);
+  const side = computeLayout(model, dagre, measure, { compact: true });
+  let layout = side;
+  if (model.nodes.some((n) => n.shape && n.shape.length === 1)) {
+    const stacked = computeLayout(model, dagre, measure, { compact: true, stack: true });
+    if (graph.wholeScale(stacked) > graph.wholeScale(side) * 1.02) layout = stacked;
+  }
+  // A graph bound by the screen's height leaves width over: the panel takes
+  // it, so its equations need less wrapping and scrolling.
+  const narrow = graph.wholeScale(layout);
+  document.body.classList.add('wide-panel');
+  if (graph.wholeScale(layout) < narrow * 0.97) document.body.classList.remove('wide-panel');
+  return layout;
+}
+
+/**
+ * Keep the status line as tall as the trace's longest step text needs, so
+ * the graph above it keeps its size (and its zoom) from step to step.
+ */
+function reserveStatusHeight() {
+  els.status.style.minHeight = '';
+  if (!model || !model.steps.length) return;
+  // The longest texts wrap to the most lines (words may wrap a shorter one
+  // further, so not only the very longest): the first eighty of them.
+  const texts = [...new Set(model.steps.map((s) => s.text))].sort((a, b) => b.length - a.length).slice(0, 80);
+  const probe = els.status.cloneNode(false);
+  probe.removeAttribute('id');
+  probe.removeAttribute('role');
+  probe.setAttribute('aria-hidden', 'true');
+  probe.classList.add('probe');
+  probe.style.width = `${els.status.getBoundingClientRect().width}px`;
+  els.status.after(probe);
+  let tallest = 0;
+  for (const text of texts) {
+    probe.textContent = text;
+    tallest = Math.max(tallest, probe.getBoundingClientRect().height);
+  }
+  probe.remove();
+  els.status.style.minHeight = `${Math.ceil(tallest)}px`;
+}
+
+function layoutAndDraw() {
+  reserveStatusHeight();
+  const layout = chooseLayout();
+  // The panel's width may have changed with the layout: the status line's wrapping with it.
+  reserveStatusHeight();
+  graph.draw(model, layout);
+}
+
+/** Draw the graph again (presenting changes its spacing); the step and the view's fit stay. */
+function redraw() {
+  if (!model) return;
+  layoutAndDraw();
+  if (model.steps.length) graph.update(frameAt(model, player.index));
 }
 
 function showWarnings() {
@@ -316,7 +378,7 @@ function setPresenting(on) {
   document.body.classList.toggle('presenting', on);
   els.present.setAttribute('aria-pressed', String(on));
   graph.maxScale = on ? 3 : 2;
-  window.requestAnimationFrame(() => graph.fit(false));
+  window.requestAnimationFrame(redraw);
   if (model) writeUrl();
 }
 
@@ -373,7 +435,17 @@ $('export-png').addEventListener('click', () => exportPng(els.svg).catch((err) =
 $('export-json').addEventListener('click', () => {
   if (rawTrace) exportJson(rawTrace);
 });
-window.addEventListener('resize', () => graph.fit(false));
+// Presenting picks its layout for the screen's shape, and the status line's
+// height follows its width: a new size measures both again.
+let redrawFrame = null;
+window.addEventListener('resize', () => {
+  if (redrawFrame === null) {
+    redrawFrame = window.requestAnimationFrame(() => {
+      redrawFrame = null;
+      redraw();
+    });
+  }
+});
 
 function isTextTarget(t) {
   if (!t || !t.tagName) return false;

@@ -351,3 +351,66 @@ def test_a_missing_value_is_reported_by_the_server_at_its_place(page: Page, base
     expect(page.locator(".value-field[data-input='y'] input")).to_have_attribute(
         "aria-invalid", "true"
     )
+
+
+NEURAL_NET = "z = W @ x + b; h = sigmoid(z); s = u @ h"
+NEURAL_NET_VALUES = {"W": [[1, 2, 3], [4, 5, 6]], "x": [1, 0, -1], "b": [0.5, -0.5], "u": [1, -1]}
+
+# The on-screen size of every drawn node text: its box's height, and its font
+# size times the zoom the SVG is drawn at.
+NODE_TEXT_SIZES = """() => [...document.querySelectorAll('[data-node-id] text')]
+  .filter((t) => t.textContent && !t.closest('.badge'))
+  .map((t) => ({
+    text: t.textContent,
+    height: t.getBoundingClientRect().height,
+    px: parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a,
+  }))"""
+
+
+@pytest.mark.parametrize(
+    "expression,values,least",
+    [(LECTURE, LECTURE_VALUES, 24), (NEURAL_NET, NEURAL_NET_VALUES, 15)],
+    ids=["lecture", "neural-net"],
+)
+def test_presented_node_text_is_readable_at_1280x720(
+    page: Page, base_url: str, expression: str, values: dict[str, Any], least: float
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    trace = server_trace(page, base_url, expression, values)
+    last = len(trace["steps"]) - 1
+    open_url(page, base_url, expression, values, last, present="1")
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][last]["text"])
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+    page.wait_for_function("() => document.querySelector('#graph').getAttribute('viewBox')")
+    sizes = page.evaluate(NODE_TEXT_SIZES)
+    assert len(sizes) >= len(trace["nodes"]) * 2
+    smallest = min(sizes, key=lambda s: s["px"])
+    assert smallest["px"] >= least, smallest
+    assert min(s["height"] for s in sizes) >= least * 1.1
+    # Every node's label (its title) reads at 16 px or more.
+    titles = page.evaluate(
+        "() => [...document.querySelectorAll('[data-node-id] .node-title')]"
+        ".map((t) => t.getBoundingClientRect().height)"
+    )
+    assert len(titles) == len(trace["nodes"]) and min(titles) >= 19
+    # The whole graph is on screen.
+    svg = page.locator("#graph").bounding_box()
+    assert svg is not None
+    for node in trace["nodes"]:
+        box = page.locator(f'[data-node-id="{node["id"]}"]').bounding_box()
+        assert box is not None
+        assert box["x"] >= svg["x"] - 1 and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1
+
+
+def test_the_graph_keeps_its_zoom_while_stepping_in_presentation(page: Page, base_url: str) -> None:
+    # Step texts differ in length: the status line must not resize the graph between steps.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 0, present="1")
+    status = page.get_by_role("status")
+    expect(status).to_have_text(trace["steps"][0]["text"])
+    view = page.locator("#graph").get_attribute("viewBox")
+    for i in range(1, len(trace["steps"])):
+        page.keyboard.press("PageDown")
+        expect(status).to_have_text(trace["steps"][i]["text"])
+        assert page.locator("#graph").get_attribute("viewBox") == view

@@ -114,3 +114,22 @@ test('a long program with a reused input gets the linear layered layout, still l
   assert.equal(layout.edges.size, model.edges.length);
   assert.ok(layout.width > layout.nodes.get(prev).x);
 });
+
+test('presenting: compact spacing, no tensor captions, and stacked vectors make a narrower graph', () => {
+  const model = prepareTrace(fixture('neural_net'));
+  const normal = computeLayout(model, dagre);
+  const side = computeLayout(model, dagre, undefined, { compact: true });
+  const stacked = computeLayout(model, dagre, undefined, { compact: true, stack: true });
+  assert.ok(side.width < normal.width && side.height < normal.height);
+  assert.ok(stacked.width < side.width, `${stacked.width} vs ${side.width}`);
+  // A stacked vector: its values' rows, then its gradient's rows, no captions, one column.
+  const lines = nodeLines(model, model.nodeById.get('n4'), { stack: true, heads: false });
+  assert.deepEqual(lines.map((l) => [l.part, l.row, l.column ?? null, l.text]), [
+    ['title', 0, null, 'z = + (2)'],
+    ['value', 1, null, '-1.65'], ['value', 2, null, '1.8'],
+    ['grad', 3, null, '0.135'], ['grad', 4, null, '-0.243'],
+  ]);
+  assert.ok(!nodeLines(model, model.nodeById.get('n0'), { heads: false }).some((l) => l.kind === 'head'));
+  // Every box still holds its texts.
+  for (const box of stacked.nodes.values()) for (const l of box.lines) assert.ok(l.x <= box.width && l.y <= box.height);
+});

@@ -190,7 +190,7 @@ export class GraphView {
     const { w, h } = this.size();
     // The zoom and export buttons float over the top edge: keep the graph below them.
     const top = Math.min(TOP_INSET, h / 4);
-    const whole = Math.min(w / this.bounds.width, (h - top) / this.bounds.height, this.maxScale);
+    const whole = this.wholeScale(this.bounds);
     const scale = all ? whole : Math.max(whole, MIN_AUTO_SCALE);
     const vw = w / scale;
     const vh = h / scale;
@@ -198,6 +198,13 @@ export class GraphView {
     this.view = { x: (this.bounds.width - vw) / 2, y: (this.bounds.height - vh - shift) / 2, w: vw, h: vh };
     if (scale > whole && this.currentId) this.centreOn(this.currentId);
     else this.applyView();
+  }
+
+  /** The zoom at which a layout of this size shows whole on the screen, no larger than maxScale. */
+  wholeScale({ width, height }) {
+    const { w, h } = this.size();
+    const top = Math.min(TOP_INSET, h / 4);
+    return Math.min(w / width, (h - top) / height, this.maxScale);
   }
 
   /** Move the view (not its zoom) so a node is in the middle. */

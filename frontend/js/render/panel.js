@@ -54,16 +54,9 @@ export function renderPanel(container, model, frame, ops, options = {}) {
     // Only definitions that say more than the equation itself (the sigmoid, matmul's indices).
     if (definition && definition.includes('=')) container.appendChild(maths(definition, 'maths definition'));
     if (isTensor(current.value)) container.appendChild(valueTable(current.value, symbolText(model, current), current.shape));
+    appendIntuition(container, current, ops);
   } else {
     renderBackward(container, model, current, ops, options);
-  }
-
-  const info = current.op && ops ? ops.get(current.op) : null;
-  if (info && info.intuition) {
-    const p = node('p', 'intuition');
-    p.appendChild(node('strong', '', `${current.label}: `));
-    p.appendChild(document.createTextNode(info.intuition));
-    container.appendChild(p);
   }
   for (const w of model.warningsByNode.get(current.id) || []) {
     const p = node('p', 'warning');
@@ -71,6 +64,16 @@ export function renderPanel(container, model, frame, ops, options = {}) {
     p.appendChild(document.createTextNode(w.message));
     container.appendChild(p);
   }
+}
+
+/** What the op does with gradients, in words, from the op registry. */
+function appendIntuition(container, current, ops) {
+  const info = current.op && ops ? ops.get(current.op) : null;
+  if (!info || !info.intuition) return;
+  const p = node('p', 'intuition');
+  p.appendChild(node('strong', '', `${current.label}: `));
+  p.appendChild(document.createTextNode(info.intuition));
+  container.appendChild(p);
 }
 
 function renderBackward(container, model, current, ops, options) {
@@ -90,6 +93,9 @@ function renderBackward(container, model, current, ops, options) {
     container.appendChild(p);
   }
 
+  // The op's rule in words before its edges' numbers: on a projector the
+  // panel's first screen carries it, without scrolling.
+  appendIntuition(container, current, ops);
   const ins = model.inEdges.get(current.id) || [];
   for (const edge of ins) {
     const src = model.nodeById.get(edge.source);
