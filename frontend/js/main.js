@@ -16,6 +16,7 @@ import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 const $ = (id) => document.getElementById(id);
 const els = {
   form: $('expression-form'),
+  traceButton: $('trace-button'),
   expression: $('expression'),
   error: $('expression-error'),
   values: $('values'),
@@ -61,6 +62,9 @@ let rawTrace = null;
 let requestId = 0;
 let jacobianForm = false;
 
+// A click, or Enter or Space on a focused node, jumps to that node's step in
+// the phase being shown: its forward step during the forward pass, its
+// backward step during the backward pass (its forward step if it has none).
 const graph = new GraphView(els.svg, {
   onNodeClick: (id) => {
     if (!model) return;
@@ -206,6 +210,9 @@ async function submitTrace(step = 0) {
   state.values = values;
   state.check = els.check.checked;
   loadTrace(result.data, step);
+  // The trace is ready: the keys now step it. Space on the Trace button would
+  // trace again, so the keyboard's place moves from it to the graph.
+  if (document.activeElement === els.traceButton) els.svg.focus({ preventScroll: true });
 }
 
 function loadTrace(raw, step) {
@@ -454,13 +461,16 @@ function isTextTarget(t) {
   return t.tagName === 'INPUT' && !['range', 'checkbox', 'button', 'submit', 'radio'].includes(t.type);
 }
 
-// Space toggles a focused checkbox, as keyboard users expect; every other key still steps.
+// Space presses a focused button and toggles a focused checkbox, as keyboard
+// users expect; elsewhere (the page, the graph, the slider) it steps forward.
 function keepsSpace(t) {
-  return Boolean(t && t.tagName === 'INPUT' && (t.type === 'checkbox' || t.type === 'radio'));
+  if (!t || !t.tagName) return false;
+  if (t.tagName === 'BUTTON') return !t.disabled;
+  return t.tagName === 'INPUT' && ['checkbox', 'radio', 'button', 'submit'].includes(t.type);
 }
 
 document.addEventListener('keydown', (ev) => {
-  if (ev.key === ' ' && keepsSpace(ev.target)) return;
+  if ((ev.key === ' ' || ev.key === 'Spacebar') && keepsSpace(ev.target)) return;
   const action = keyAction({ key: ev.key, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey, targetIsText: isTextTarget(ev.target) });
   if (!action) return;
   if (action === 'present') setPresenting(!state.presenting);
@@ -469,7 +479,7 @@ document.addEventListener('keydown', (ev) => {
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
   else if (model) player[action]();
   else return;
-  // The page's keys win over a focused button's or slider's own handling.
+  // The arrows and Page keys win over a focused slider's own handling.
   ev.preventDefault();
 });
 

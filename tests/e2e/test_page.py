@@ -414,3 +414,75 @@ def test_the_graph_keeps_its_zoom_while_stepping_in_presentation(page: Page, bas
         page.keyboard.press("PageDown")
         expect(status).to_have_text(trace["steps"][i]["text"])
         assert page.locator("#graph").get_attribute("viewBox") == view
+
+
+def test_graph_nodes_work_from_the_keyboard(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    steps = trace["steps"]
+    last = len(steps) - 1
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, last)
+    status = page.get_by_role("status")
+    expect(status).to_have_text(steps[last]["text"])
+    x, y = node_id(trace, "x"), node_id(trace, "y")
+    # The examples menu is the last control before the graph: Tab goes on to the first node.
+    page.get_by_role("combobox", name="Example").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.getAttribute('data-node-id')")
+    assert focused == x
+    x_node = page.locator(f'[data-node-id="{x}"]')
+    expect(x_node).to_have_attribute("role", "button")
+    expect(x_node).to_have_attribute("aria-label", re.compile(r"^x = 1, gradient 2\b"))
+    # The focus ring shows.
+    expect(x_node.locator(".focus-ring")).to_be_visible()
+    # In the backward pass Enter jumps to the node's backward step.
+    page.keyboard.press("Enter")
+    x_back = next(s for s in steps if s["phase"] == "backward" and s["node"] == x)
+    expect(status).to_have_text(x_back["text"])
+    expect(x_node).to_have_attribute("aria-current", "step")
+    # Space on the next node does the same; the page's keys still step from a node.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    y_back = next(s for s in steps if s["phase"] == "backward" and s["node"] == y)
+    expect(status).to_have_text(y_back["text"])
+    expect(page.locator(f'[data-node-id="{y}"]')).to_have_attribute(
+        "aria-label", re.compile(r"^y = 2, gradient 5\b")
+    )
+    page.keyboard.press("ArrowRight")
+    expect(status).to_have_text(steps[y_back["index"] + 1]["text"])
+    # During the forward pass Enter on a node jumps to its forward step.
+    page.keyboard.press("Home")
+    expect(status).to_have_text(steps[0]["text"])
+    max_id = next(n["id"] for n in trace["nodes"] if n["op"] == "max")
+    max_node = page.locator(f'[data-node-id="{max_id}"]')
+    expect(max_node).to_have_attribute("aria-label", re.compile(r"not computed yet"))
+    max_node.focus()
+    page.keyboard.press("Enter")
+    max_forward = next(s for s in steps if s["phase"] == "forward" and s["node"] == max_id)
+    expect(status).to_have_text(max_forward["text"])
+    expect(max_node).to_have_attribute("aria-label", re.compile(r"^max\(y, z\) = 2"))
+
+
+def test_space_presses_a_focused_button_and_steps_elsewhere(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    steps = trace["steps"]
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 5)
+    status = page.get_by_role("status")
+    expect(status).to_have_text(steps[5]["text"])
+    # Space on "Previous step" goes back: the button is pressed, not a step forward.
+    page.get_by_role("button", name="Previous step").focus()
+    page.keyboard.press("Space")
+    expect(status).to_have_text(steps[4]["text"])
+    # Space on the slider or the page itself steps forward.
+    page.get_by_role("slider", name="Step").focus()
+    page.keyboard.press("Space")
+    expect(status).to_have_text(steps[5]["text"])
+    page.evaluate("() => document.activeElement.blur()")
+    page.keyboard.press("Space")
+    expect(status).to_have_text(steps[6]["text"])
+    # Space on Play plays, once (the button is not both renamed and pressed twice).
+    page.get_by_role("combobox", name="Speed").select_option("0.5")
+    page.get_by_role("button", name="Play").focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()

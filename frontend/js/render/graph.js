@@ -8,6 +8,7 @@
 
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
+import { stripParens } from '../maths.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 // Below this zoom the type of a node is too small to read on a laptop.
@@ -50,6 +51,18 @@ export function domMeasure(svg) {
   };
 }
 
+/**
+ * What a node says to a screen reader and in its tooltip at this step:
+ * "y = 2, gradient 5", "b = max = 2", or "h = sigmoid (2), not computed yet".
+ */
+export function nodeDescription(title, node, state) {
+  const known = state.value && !(node.kind === 'constant' && title === formatValue(node.value));
+  const parts = [state.value ? (known ? `${title} = ${formatValue(node.value)}` : title) : `${title}, not computed yet`];
+  if (state.grad) parts.push(`gradient ${formatValue(node.grad)}`);
+  if (state.current) parts.push('current step');
+  return parts.join(', ');
+}
+
 export class GraphView {
   constructor(svg, { onNodeClick } = {}) {
     this.svg = svg;
@@ -70,6 +83,9 @@ export class GraphView {
 
   /** Clear and draw a laid-out trace. */
   draw(model, layout) {
+    // Drawing again (presenting changes the spacing) keeps the keyboard's place.
+    const focused = document.activeElement && this.svg.contains(document.activeElement)
+      ? document.activeElement.getAttribute('data-node-id') : null;
     this.model = model;
     this.layout = layout;
     while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
@@ -123,12 +139,26 @@ export class GraphView {
         const mark = el('text', { class: 'badge-text', x: 0, y: 4, 'text-anchor': 'middle' }, badge);
         mark.textContent = label;
       }
+      // A node is a button for the keyboard too: Tab reaches it, Enter or
+      // Space does what a click does (the page's keys handle the rest).
+      g.setAttribute('tabindex', '0');
+      g.setAttribute('role', 'button');
+      el('rect', { class: 'focus-ring', x: -6, y: -6, width: box.width + 12, height: box.height + 12, rx: 12, ry: 12 }, g);
       g.addEventListener('click', () => this.onNodeClick(node.id));
+      g.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Enter' && ev.key !== ' ' && ev.key !== 'Spacebar') return;
+        if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+        ev.preventDefault();
+        ev.stopPropagation();
+        this.onNodeClick(node.id);
+      });
+      g.addEventListener('focus', () => this.follow(node.id));
       this.nodeEls.set(node.id, { g, title, parts, box });
     }
     this.bounds = { width: layout.width, height: layout.height };
     this.currentId = null;
     this.fit(false);
+    if (focused && this.nodeEls.has(focused)) this.nodeEls.get(focused).g.focus({ preventScroll: true });
   }
 
   /** Show what is known at one frame: values, gradients, the current node and wires. */
@@ -149,10 +179,8 @@ export class GraphView {
       for (const line of v.parts.value) line.el.textContent = state.value ? line.text : '';
       for (const line of v.parts.grad) line.el.textContent = state.grad ? line.text : '';
       for (const line of v.parts.check) line.el.textContent = state.grad ? line.text : '';
-      const parts = [v.parts.title[0].text];
-      if (state.value) parts.push(`value ${formatValue(node.value)}`);
-      if (state.grad) parts.push(`gradient ${formatValue(node.grad)}`);
-      v.title.textContent = parts.join(', ');
+      v.title.textContent = nodeDescription(this.spokenTitle(node, v.parts.title[0].text), node, state);
+      v.g.setAttribute('aria-label', v.title.textContent);
     }
     for (const edge of this.model.edges) {
       const state = frame.edges.get(edge.id);
@@ -167,6 +195,13 @@ export class GraphView {
       v.value.textContent = state.value ? v.box.value : '';
       v.grad.textContent = state.grad ? v.box.grad : '';
     }
+  }
+
+  /** An unnamed op is spoken as the text it came from ("max(y, z)"), not as its bare symbol. */
+  spokenTitle(node, title) {
+    if (node.kind !== 'op' || node.name || !Array.isArray(node.span) || !this.model.expression) return title;
+    const text = stripParens(this.model.expression.slice(node.span[0], node.span[1]).trim());
+    return text && text.length <= 40 ? text : title;
   }
 
   // ---- pan and zoom on the viewBox ----
