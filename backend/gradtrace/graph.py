@@ -66,6 +66,7 @@ class Graph:
     kink_nodes: list[int] = field(default_factory=list)  # op nodes whose op has ties or kinks
     inputs: dict[str, int] = field(default_factory=dict)  # input name -> node
     unused_values: list[str] = field(default_factory=list)  # given in values, never used
+    unused_shapes: dict[str, Shape] = field(default_factory=dict)
     output: int = -1
     scalar: bool = True  # every node holds one number: the fast path applies
     total_elements: int = 0
@@ -409,4 +410,5 @@ def build_graph(
     except TraceError as error:
         raise error.locate(expression) from None
     graph.unused_values = [name for name in values if name not in graph.inputs]
+    graph.unused_shapes = {name: np.shape(values[name]) for name in graph.unused_values}
     return graph

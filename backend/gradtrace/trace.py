@@ -210,7 +210,8 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
 
 def _non_finite(graph: Graph, i: int, what: str, v: Any) -> dict[str, Any]:
     shown = fmt(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
-    where: str = graph.name[i] or graph.expression[graph.span[i][0] : graph.span[i][1]][:30]
+    start, end = graph.span[i]
+    where: str = graph.name[i] or graph.expression[start : min(end, start + 30)]
     message = (
         f"the {what} of {where} (n{i}) is {shown}: the first non-finite {what} "
         + ("in the forward pass" if what == "value" else "in the backward pass")
@@ -247,7 +248,8 @@ class Trace:
                 float(grad) if np.ndim(grad) == 0 else np.asarray(grad)
             )
         for name in graph.unused_values:
-            self.gradients[name] = 0.0
+            shape = graph.unused_shapes.get(name, ())
+            self.gradients[name] = np.zeros(shape) if shape else 0.0
 
     @property
     def warnings(self) -> list[dict[str, Any]]:
@@ -393,8 +395,10 @@ class Trace:
                 out.append(g.label[i])
             else:
                 s, e = g.span[i]
-                source = text[s:e]
-                if len(source) <= 24 and "\n" not in source and ";" not in source:
+                # Long spans are never sliced: in a chain x + x + ... + x they nest, and
+                # slicing each would copy the text once per node.
+                source = text[s:e] if e - s <= 24 else ""
+                if source and "\n" not in source and ";" not in source:
                     out.append(source)
                 else:
                     out.append(f"n{i}")

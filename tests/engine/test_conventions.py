@@ -149,3 +149,16 @@ def test_negative_literals_are_one_constant() -> None:
     # A negated name or expression is an op node.
     body = traced("-x - -(x * 2)", {"x": 1.0})
     assert sum(n["op"] == "neg" for n in body["nodes"]) == 2
+
+
+def test_unused_tensor_inputs_get_zero_gradients_of_their_shape() -> None:
+    body = traced("x * 2", {"x": 1.0, "v": [1.0, 2.0, 3.0]})
+    assert body["gradients"]["v"] == [0.0, 0.0, 0.0]
+
+
+def test_long_flat_chain_serialises() -> None:
+    # Each + node's span covers the chain before it: texts must not copy those spans.
+    text = " + ".join(["x"] * 20_000)
+    body = gradtrace.trace(text, {"x": 0.5}).to_dict()
+    assert body["value"] == 10_000.0 and body["gradients"]["x"] == 20_000.0
+    assert len(body["steps"]) == 2 * len(body["nodes"])
