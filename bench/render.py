@@ -216,11 +216,11 @@ def render_page(r: dict[str, Any]) -> list[str]:
         [
             "nodes",
             "page's layout",
-            "Trace to drawn graph",
-            "dagre layout alone",
-            "API round trip",
-            "budget (2 x dagre + round trip)",
-            "longest main-thread task while stepping",
+            "Trace to drawn graph (ms)",
+            "dagre layout alone (ms)",
+            "API round trip (ms)",
+            "budget: 2 x dagre + round trip (ms)",
+            "longest main-thread task while stepping (ms)",
         ],
         rows,
     )
