@@ -97,7 +97,8 @@ def trace(
     """Trace `expression` at `values`: forward, backward, every edge's numbers, and warnings.
 
     `limits=None` applies no limit but the nesting depth (Python's stack);
-    the server passes `Limits()` or its own. Raises a TraceError subclass for
+    the server passes `Limits()` or its own. Its `max_seconds` is a cooperative
+    deadline that starts here and also covers the returned Trace's `to_dict()`. Raises a TraceError subclass for
     anything that cannot be traced; non-finite results are reported, not raised.
     """
     if not isinstance(expression, str):
@@ -110,7 +111,7 @@ def trace(
     inputs = _coerce_values(expression, values, applied)
     graph = build_graph(expression, program, inputs, applied)
     numbers = run(graph, inputs, deadline)
-    result = Trace(graph, numbers, None, None, applied.max_local_elements)
+    result = Trace(graph, numbers, None, None, applied.max_local_elements, deadline)
     if check:
         gradients = {name: result.gradients[name] for name in graph.inputs}
         result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)

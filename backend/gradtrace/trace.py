@@ -17,7 +17,7 @@ import numpy as np
 
 from gradtrace.engine import Run
 from gradtrace.graph import Graph
-from gradtrace.limits import without_gc
+from gradtrace.limits import Deadline, without_gc
 
 VERSION = 1
 _OPERATORS = {"add", "sub", "mul", "div", "pow", "matmul", "neg", "pos"}
@@ -231,8 +231,11 @@ class Trace:
         warnings: list[dict[str, Any]] | None,
         check: dict[str, dict[str, Any]] | None,
         max_local_elements: int,
+        deadline: Deadline | None = None,
     ) -> None:
         self.graph = graph
+        # The request's cooperative deadline also covers building the JSON body.
+        self.deadline = deadline if deadline is not None else Deadline(None)
         self.run = run
         self._warnings = warnings
         self.check = check
@@ -278,9 +281,12 @@ class Trace:
         g = self.graph
         run = self.run
         n = g.size
+        check_time = self.deadline.check
+        check_time()
         ids = [f"n{i}" for i in range(n)]
         eids = [f"e{e}" for e in range(g.n_edges)]
         local_values = self._locals()
+        check_time()
         if g.scalar:
             # Inline finiteness test: v - v is 0.0 exactly for finite floats.
             values = [v if v - v == 0.0 else json_number(v) for v in run.values]
@@ -315,6 +321,7 @@ class Trace:
                 zip(ids, g.kind, opnames, g.name, g.label, values, grads, g.span, strict=True)
             )
         ]
+        check_time()
         edges = [
             {
                 "id": edge_id,
@@ -330,6 +337,10 @@ class Trace:
                 zip(eids, g.edge_source, g.edge_target, g.edge_index, locs, downs, strict=True)
             )
         ]
+        check_time()
+        warnings = list(self.warnings)
+        steps = self._steps(ids, eids, local_values)
+        check_time()
         return {
             "version": VERSION,
             "expression": g.expression,
@@ -338,9 +349,9 @@ class Trace:
             "gradients": {name: json_value(v) for name, v in self.gradients.items()},
             "nodes": nodes,
             "edges": edges,
-            "steps": self._steps(ids, eids, local_values),
+            "steps": steps,
             "check": self._check_dict(),
-            "warnings": list(self.warnings),
+            "warnings": warnings,
         }
 
     def _check_dict(self) -> dict[str, Any] | None:
@@ -367,6 +378,8 @@ class Trace:
             for i, op in enumerate(g.op):
                 if op is None:
                     continue
+                if i % 64 == 0:
+                    self.deadline.check()
                 args = g.args[i]
                 out_size = math.prod(g.shape[i])
                 wanted = [out_size * math.prod(g.shape[a]) <= limit for a in args]
@@ -446,6 +459,7 @@ class Trace:
         starts = g.edge_start
         edge_lists = [eids[e : e + len(a)] for e, a in zip(starts, args_of, strict=True)]
 
+        self.deadline.check()
         # Forward: "name = symbolic = numbers = value".
         forward_texts: list[str] = []
         add = forward_texts.append
@@ -470,6 +484,7 @@ class Trace:
                 text = f"{symbolic} = {vals[i]}"
             add(f"{name} = {text}" if name else text)
 
+        self.deadline.check()
         # Backward: the node's gradient (summed over its consumers), then each input edge's
         # [downstream] = [upstream] x [local].
         out_node = g.output

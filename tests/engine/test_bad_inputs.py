@@ -281,3 +281,15 @@ def test_deadline_is_cooperative_and_named() -> None:
 def test_numeric_check_too_costly_is_refused() -> None:
     error = refused("sum(x * x)", {"x": list(range(100))}, check=True, limits=Limits(max_check_evaluations=100))
     assert error.limit == "max_check_evaluations"
+
+
+def test_deadline_also_covers_building_the_json_body() -> None:
+    from gradtrace.limits import Deadline
+
+    result = gradtrace.trace("x * y + x", {"x": 1.0, "y": 2.0}, limits=Limits())
+    result.deadline = Deadline(1e-9)  # as if the request's time ran out after trace()
+    with pytest.raises(TraceError) as caught:
+        result.to_dict()
+    assert caught.value.limit == "max_seconds"
+    # Without limits there is no deadline at all.
+    assert gradtrace.trace("x * y + x", {"x": 1.0, "y": 2.0}).to_dict()["value"] == 3.0
