@@ -222,7 +222,10 @@ export function localLatex(model, edge, ops) {
     const srcs = (model.inEdges.get(tgt.id) || []).map((e) => texSymbol(model, model.nodeById.get(e.source)));
     const generic = info.local_latex[edge.index];
     if (info.elementwise) {
-      formula = ` = ${substitute(generic, names, srcs)}`;
+      const applied = substitute(generic, names, srcs);
+      // A formula that is its number already (+ gives 1) is not written twice: = 1, not = 1 = 1.
+      if (shapeOf(edge.local).length === 0 && edge.local !== null && applied.trim() === texNumber(edge.local)) return `${head} = ${applied.trim()}`;
+      formula = ` = ${applied}`;
     } else {
       // Index formulas (matmul's delta_{ik} B_{lj}) keep their letters, with the mapping beside them.
       const mapping = names.map((n, i) => (srcs[i] ? `${n} = ${srcs[i]}` : null)).filter(Boolean).join(',\\ ');

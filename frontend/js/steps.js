@@ -141,3 +141,26 @@ export function stepOfNode(model, nodeId, phase) {
   const at = phase === 'backward' ? model.backwardAt : model.forwardAt;
   return at.get(nodeId);
 }
+
+// Ops that send the whole upstream gradient to one input: the panel names it.
+const ROUTING = { max: 'larger', min: 'smaller' };
+
+/**
+ * Where a node's gradient comes from at its backward step: one part per
+ * outgoing wire, with the consumer, the argument it fills, the wire's
+ * upstream, local and downstream, and for a routing op (max, min) the input
+ * the gradient went to (none when a tie splits it).
+ */
+export function gradientSources(model, nodeId) {
+  if (nodeId === model.output) return [];
+  return (model.outEdges.get(nodeId) || []).map((edge) => {
+    const consumer = model.nodeById.get(edge.target);
+    let routedTo = null;
+    if (consumer.op in ROUTING) {
+      const ins = model.inEdges.get(consumer.id) || [];
+      const taken = ins.filter((e) => typeof e.local === 'number' && e.local !== 0);
+      if (taken.length === 1 && ins.length > 1) routedTo = taken[0];
+    }
+    return { edge, consumer, argument: edge.index + 1, routing: ROUTING[consumer.op] || null, routedTo };
+  });
+}

@@ -486,3 +486,44 @@ def test_space_presses_a_focused_button_and_steps_elsewhere(page: Page, base_url
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
     page.keyboard.press("Space")
     expect(page.get_by_role("button", name="Play")).to_be_visible()
+
+
+def backward_step(trace: dict[str, Any], node: str) -> int:
+    return next(
+        s["index"] for s in trace["steps"] if s["phase"] == "backward" and s["node"] == node
+    )
+
+
+def test_an_inputs_panel_says_where_its_gradient_came_from(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    z, y = node_id(trace, "z"), node_id(trace, "y")
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, backward_step(trace, z))
+    panel = page.locator("#panel")
+    expect(panel.locator(".source")).to_have_count(1)
+    source = panel.locator(".source").first
+    expect(source).to_contain_text("from max(y, z)")
+    expect(source).to_contain_text("upstream 3 × local 0 = 0")
+    expect(source).to_contain_text("max routes the gradient to the larger input: here y")
+    # y has two consumers: both shares, and their sum above them.
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, backward_step(trace, y))
+    expect(panel.locator(".source")).to_have_count(2)
+    expect(panel.locator(".source").nth(0)).to_contain_text("from x + y")
+    expect(panel.locator(".source").nth(0)).to_contain_text("= 2")
+    expect(panel.locator(".source").nth(1)).to_contain_text("= 3")
+    expect(panel).to_contain_text("summed")
+    # The + node's local gradient is written once: "= 1", not "= 1 = 1".
+    add = next(n["id"] for n in trace["nodes"] if n["op"] == "add")
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, backward_step(trace, add))
+    expect(panel.locator(".maths.local").first).to_be_visible()
+    locals_ = " ".join(panel.locator(".maths.local annotation").all_text_contents())
+    assert "= 1" in locals_ and "= 1 = 1" not in locals_
+
+
+def test_the_neural_inputs_panel_names_its_consumer(page: Page, base_url: str) -> None:
+    trace = server_trace(page, base_url, NEURAL_NET, NEURAL_NET_VALUES)
+    x = node_id(trace, "x")
+    open_url(page, base_url, NEURAL_NET, NEURAL_NET_VALUES, backward_step(trace, x))
+    source = page.locator("#panel .source")
+    expect(source).to_have_count(1)
+    expect(source).to_contain_text("from W @ x")
+    expect(source).to_contain_text("argument 2")

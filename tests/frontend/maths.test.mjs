@@ -89,6 +89,13 @@ test('each input edge reads [downstream] = [upstream] x [local]', () => {
   assert.equal(local, '\\frac{\\partial (\\text{max(y, z)})}{\\partial y} = \\mathbf{1}({y} > {z}) = 1');
 });
 
+test('a local gradient that is its own number is written once: = 1, not = 1 = 1', () => {
+  const model = prepareTrace(fixture('lecture_scalar'));
+  assert.equal(localLatex(model, model.edgeById.get('e0'), OPS), '\\frac{\\partial (\\text{x + y})}{\\partial x} = 1');
+  // A formula in symbols still shows its value: * gives the other input, here max(y, z) = 2.
+  assert.match(localLatex(model, model.edgeById.get('e4'), OPS), / = \{\(\\text\{max\(y, z\)\}\)\} = 2$/);
+});
+
 test('gradients sum at an outward branch: 2 + 3 = 5', () => {
   const model = prepareTrace(fixture('lecture_scalar'));
   assert.equal(sumLatex(model, model.nodeById.get('n1')), '\\frac{\\partial f}{\\partial y} = 2 + 3 = 5');

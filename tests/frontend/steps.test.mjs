@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { frameAt, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
+import { frameAt, gradientSources, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
 import { fixture } from './helpers.mjs';
 
 const lecture = () => prepareTrace(fixture('lecture_scalar'));
@@ -66,4 +66,25 @@ test('tensor traces keep their nested lists and the gradient check', () => {
   assert.equal(model.inEdges.get('n2').map((e) => e.id).join(), 'e0,e1');
   assert.equal(model.check.W.ok, true);
   assert.equal(model.outEdges.get('n4').length, 1);
+});
+
+test('where a gradient comes from: each consumer, and the input max routed it to', () => {
+  const model = lecture();
+  // z feeds only max(y, z), which routed its gradient to y.
+  const z = gradientSources(model, 'n3');
+  assert.equal(z.length, 1);
+  assert.equal(z[0].consumer.id, 'n4');
+  assert.equal(z[0].argument, 2);
+  assert.equal(z[0].routing, 'larger');
+  assert.equal(z[0].routedTo.source, 'n1');
+  assert.equal(z[0].edge.downstream, 0);
+  // y feeds two consumers: x + y (no routing) and max(y, z).
+  const y = gradientSources(model, 'n1');
+  assert.deepEqual(y.map((s) => [s.consumer.id, s.argument, s.routing, s.edge.downstream]), [['n2', 2, null, 2], ['n4', 1, 'larger', 3]]);
+  // The output's gradient is seeded, not sent by a consumer.
+  assert.deepEqual(gradientSources(model, model.output), []);
+  // A tie splits the gradient: no single input is named.
+  const raw = fixture('lecture_scalar');
+  for (const e of raw.edges) if (e.target === 'n4') e.local = 0.5;
+  assert.equal(gradientSources(prepareTrace(raw), 'n3')[0].routedTo, null);
 });

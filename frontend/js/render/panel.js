@@ -9,6 +9,7 @@
 import katex from '/vendor/katex/katex.mjs';
 import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, stripParens, sumLatex } from '../maths.js';
 import { formatNumber, formatValue, isDiagonal, jacobianRows, shapeOf, shapeText } from '../format.js';
+import { gradientSources } from '../steps.js';
 import { jacobianFormTable, matrixTable, valueTable } from './tensor.js';
 
 function node(tag, className, text) {
@@ -30,6 +31,62 @@ function isTensor(v) {
   return shapeOf(v).length > 0;
 }
 
+/** A consumer as the text it came from: "max(y, z)", or its name. */
+function consumerText(model, n) {
+  if (n.name) return n.name;
+  const span = n.kind === 'op' && n.span ? stripParens(model.expression.slice(n.span[0], n.span[1]).trim()) : '';
+  // The unnamed output is f, as in the equations above.
+  if (n.id === model.output) return span && span.length <= 32 ? `${symbolText(model, n)} = ${span}` : symbolText(model, n);
+  if (span && span.length <= 32) return span;
+  return symbolText(model, n);
+}
+
+/**
+ * Where a node's gradient comes from, in words: each consumer with the
+ * share it sends back (upstream x local = downstream), and for max or min
+ * which input the gradient was routed to.
+ */
+function renderSources(container, model, current, ops) {
+  const sources = gradientSources(model, current.id);
+  if (!sources.length) return;
+  const out = symbolText(model, model.nodeById.get(model.output));
+  const wrap = node('div', 'sources');
+  const lead = sources.length > 1
+    ? `∂${out}/∂${symbolText(model, current)} comes from its ${sources.length} consumers, summed:`
+    : `∂${out}/∂${symbolText(model, current)} comes from one consumer:`;
+  wrap.appendChild(node('p', 'sources-lead', lead));
+  const list = node('ul', 'source-list');
+  for (const src of sources) {
+    const li = node('li', 'source');
+    li.dataset.edgeId = src.edge.id;
+    li.appendChild(node('strong', '', `from ${consumerText(model, src.consumer)}`));
+    const scalar = !isTensor(src.edge.downstream) && !isTensor(src.edge.upstream) && src.edge.local !== null && !isTensor(src.edge.local);
+    const numbers = scalar
+      ? `upstream ${formatNumber(src.edge.upstream)} × local ${formatNumber(src.edge.local)} = ${formatNumber(src.edge.downstream)}`
+      : `downstream ${formatValue(src.edge.downstream)}`;
+    li.appendChild(document.createTextNode(` (its argument ${src.argument}): ${numbers}`));
+    const why = sourceReason(model, src, ops);
+    if (why) li.appendChild(node('span', 'source-why', ` (${why})`));
+    list.appendChild(li);
+  }
+  wrap.appendChild(list);
+  container.appendChild(wrap);
+}
+
+function sourceReason(model, src, ops) {
+  const label = src.consumer.label;
+  if (src.routing) {
+    const rule = `${label} routes the gradient to the ${src.routing} input`;
+    if (!src.routedTo) return `${rule}: here a tie`;
+    const winner = model.nodeById.get(src.routedTo.source);
+    return `${rule}: here ${consumerText(model, winner)}`;
+  }
+  const info = src.consumer.op && ops ? ops.get(src.consumer.op) : null;
+  // The registry's intuition opens with its rule in a few words ("* switches").
+  const rule = info && info.intuition ? info.intuition.split(':')[0].trim() : '';
+  return rule && rule.length <= 40 ? rule : '';
+}
+
 function symbolText(model, n) {
   if (n.id === model.output && !n.name) return model.nodes.some((m) => m.name === 'f') ? 'out' : 'f';
   if (n.name) return n.name;
@@ -45,7 +102,9 @@ export function renderPanel(container, model, frame, ops, options = {}) {
   if (!step) return;
   const current = model.nodeById.get(step.node);
   const phaseName = step.phase === 'forward' ? 'Forward pass' : 'Backward pass';
-  const head = node('h2', `panel-head phase-${step.phase}`, `${phaseName} · step ${step.index + 1} of ${model.steps.length}`);
+  const head = node('h2', `panel-head phase-${step.phase}`, phaseName);
+  // The step's number is also under the graph: presenting hides this copy to keep the heading on one line.
+  head.appendChild(node('span', 'head-step', ` · step ${step.index + 1} of ${model.steps.length}`));
   container.appendChild(head);
 
   if (step.phase === 'forward') {
@@ -71,7 +130,8 @@ function appendIntuition(container, current, ops) {
   const info = current.op && ops ? ops.get(current.op) : null;
   if (!info || !info.intuition) return;
   const p = node('p', 'intuition');
-  p.appendChild(node('strong', '', `${current.label}: `));
+  // "max routes: ..." names its op already; "an elementwise function: ..." gets the name in front.
+  if (!info.intuition.startsWith(`${current.label} `)) p.appendChild(node('strong', '', `${current.label}: `));
   p.appendChild(document.createTextNode(info.intuition));
   container.appendChild(p);
 }
@@ -85,6 +145,7 @@ function renderBackward(container, model, current, ops, options) {
     const name = symbolText(model, current);
     container.appendChild(node('p', 'note branch', `${name} feeds ${outs.length} nodes: gradients sum at outward branches.`));
   }
+  renderSources(container, model, current, ops);
   if (isTensor(current.grad)) container.appendChild(gradientTable(current.grad, `∂${symbolText(model, model.nodeById.get(model.output))}/∂${symbolText(model, current)}`, current.shape, options));
   if (model.check && current.kind === 'input' && current.name && model.check[current.name]) {
     const c = model.check[current.name];
