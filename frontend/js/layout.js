@@ -60,7 +60,8 @@ export function nodeLines(model, node, { stack = false, heads = true } = {}) {
   if (model.check && node.kind === 'input' && node.name && model.check[node.name]) {
     const c = model.check[node.name];
     checkOk = Boolean(c.ok);
-    const verdict = c.ok ? 'ok' : 'FAILED';
+    // A failed check carries a cross as well as its word and its red.
+    const verdict = c.ok ? 'ok' : 'FAILED ✗';
     checkText = tensor ? `check ${verdict}` : `check ${formatValue(c.numeric)} ${verdict}`;
   }
   let row = 1;

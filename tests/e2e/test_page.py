@@ -527,3 +527,28 @@ def test_the_neural_inputs_panel_names_its_consumer(page: Page, base_url: str) -
     expect(source).to_have_count(1)
     expect(source).to_contain_text("from W @ x")
     expect(source).to_contain_text("argument 2")
+
+
+def test_a_failed_check_and_a_warning_are_told_by_more_than_colour(
+    page: Page, base_url: str
+) -> None:
+    # relu at its kink: the numeric slope is 0.5, the convention's 0, so x's check fails.
+    expression, values = "relu(x) * y", {"x": 0, "y": 3}
+    trace = server_trace(page, base_url, expression, values, check=True)
+    assert trace["check"]["x"]["ok"] is False and trace["check"]["y"]["ok"] is True
+    open_url(page, base_url, expression, values, len(trace["steps"]) - 1, check="1")
+    x_check = page.locator(f'[data-node-id="{node_id(trace, "x")}"] .node-check')
+    expect(x_check).to_contain_text("FAILED ✗")
+    expect(x_check).to_have_class(re.compile(r"\bis-failed\b"))
+    expect(page.locator(f'[data-node-id="{node_id(trace, "y")}"] .node-check')).to_have_text(
+        "check 0 ok"
+    )
+    page.keyboard.press("End")
+    x_step = backward_step(trace, node_id(trace, "x"))
+    for _ in range(len(trace["steps"]) - 1 - x_step):
+        page.keyboard.press("ArrowLeft")
+    expect(page.locator("#panel .check.is-failed")).to_contain_text("✗")
+    # The kink is named in words with its icon, on the node and in the list.
+    relu = next(n["id"] for n in trace["nodes"] if n["op"] == "relu")
+    expect(page.locator(f'[data-node-id="{relu}"] .badge-text')).to_have_text("⚠ kink")
+    expect(page.get_by_role("list", name="Warnings")).to_contain_text("⚠ kink:")
