@@ -114,7 +114,15 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
         ],
         rows,
     )
-    out += ["", "Ratios (the float tape is the limit for pure Python):", ""]
+    out += [
+        "",
+        "Ratios. The float tape is the limit for pure Python. gradtrace pauses Python's cyclic",
+        "garbage collector during a trace; micrograd, run as its users run it, does not, and on",
+        "large graphs most of its forward is the collector walking its Values and closures. The",
+        "targets compare with micrograd as it is; the second-last column compares with micrograd",
+        "run with the collector paused too.",
+        "",
+    ]
     rows = []
     for s in r["sizes"]:
         q, d = s["ratios"], s["derived"]
@@ -126,6 +134,9 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
                 f"{q['whole_vs_micrograd']:.2f}",
                 f"{q['backward_vs_forward']:.2f}",
                 f"{q['tape_vs_micrograd']:.3f}",
+                f"{q['engine_vs_micrograd_without_gc']:.2f} / {q['whole_vs_micrograd_without_gc']:.2f}"
+                if "engine_vs_micrograd_without_gc" in q
+                else "",
                 f"{d['engine_per_op_us']:.2f}",
                 f"{d['whole_per_op_us']:.2f}",
             ]
@@ -138,6 +149,7 @@ def render_engine_scalar(r: dict[str, Any]) -> list[str]:
             "whole / micrograd fwd+bwd",
             "gradtrace bwd / fwd",
             "tape / micrograd",
+            "fwd+bwd+rec / whole against micrograd with its GC paused",
             "fwd+bwd+rec per op (us)",
             "whole per op (us)",
         ],

@@ -186,7 +186,10 @@ def test_engine_scalar_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
     phases = {"parse", "lower", "forward", "backward", "record", "to_dict", "json", "whole"}
     for size in data["sizes"]:
         assert {f"gradtrace_{p}" for p in phases} <= set(size["times"])
-        assert {"micrograd_forward", "micrograd_backward", "tape_forward", "tape_backward"} <= set(size["times"])
+        assert {
+            "micrograd_forward", "micrograd_backward", "micrograd_nogc_forward_backward",
+            "tape_forward", "tape_backward",
+        } <= set(size["times"])
         assert all(len(t["samples"]) == 2 and t["median"] > 0 for t in size["times"].values())
     names = [t["name"] for t in data["targets"]]
     assert len(names) == 6 and all(isinstance(t["holds"], bool) for t in data["targets"])
