@@ -552,3 +552,19 @@ def test_a_failed_check_and_a_warning_are_told_by_more_than_colour(
     relu = next(n["id"] for n in trace["nodes"] if n["op"] == "relu")
     expect(page.locator(f'[data-node-id="{relu}"] .badge-text')).to_have_text("⚠ kink")
     expect(page.get_by_role("list", name="Warnings")).to_contain_text("⚠ kink:")
+
+
+def test_presented_type_grows_with_the_screen(page: Page, base_url: str) -> None:
+    sizes = {}
+    for width, height in [(1280, 720), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        open_url(page, base_url, LECTURE, LECTURE_VALUES, 7, present="1")
+        expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+        expect(page.locator("#panel .panel-head")).to_be_visible()
+        sizes[width] = page.evaluate(
+            "() => ['#step-text', '#panel .panel-head', '#next']"
+            ".map((s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"
+        )
+    assert sizes[1280][0] >= 24
+    for small, large in zip(sizes[1280], sizes[1920], strict=True):
+        assert large >= small * 1.4, sizes
