@@ -85,6 +85,10 @@ def backward_scalar(
     grads[graph.output] = 1.0
     downstream = [0.0] * graph.n_edges
     prog = graph.prog
+    reaches = graph.reaches
+    if not all(reaches):
+        # Nodes that do not reach the output keep gradient 0 and send nothing back.
+        prog = [item for item in prog if reaches[item[0]]]
     blocks = _blocks(prog, deadline)
     if len(blocks) == 1:
         # One block: walk it backwards without copying it.
@@ -126,6 +130,7 @@ def backward_tensor(
     grads[graph.output] = np.ones(graph.shape[graph.output])[()]
     downstream: list[Any] = [None] * graph.n_edges
     shapes = graph.shape
+    reaches = graph.reaches
     with np.errstate(all="ignore"):
         for i in range(graph.size - 1, -1, -1):
             upstream = grads[i]
@@ -134,6 +139,14 @@ def backward_tensor(
                 upstream = grads[i] = np.zeros(shapes[i])[()]
             op = graph.op[i]
             if op is None:
+                continue
+            if not reaches[i]:
+                # It sends nothing back: a zero, not 0 x (a non-finite local) = NaN.
+                e = graph.edge_start[i]
+                for k, source in enumerate(graph.args[i]):
+                    downstream[e + k] = np.zeros(shapes[source])[()]
+                    if grads[source] is None:
+                        grads[source] = np.zeros(shapes[source])[()]
                 continue
             if i % 64 == 0:
                 deadline.check()

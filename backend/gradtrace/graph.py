@@ -68,6 +68,7 @@ class Graph:
     unused_values: list[str] = field(default_factory=list)  # given in values, never used
     unused_shapes: dict[str, Shape] = field(default_factory=dict)
     output: int = -1
+    reaches: list[bool] = field(default_factory=list)  # whether each node reaches the output
     scalar: bool = True  # every node holds one number: the fast path applies
     total_elements: int = 0
 
@@ -78,6 +79,22 @@ class Graph:
     @property
     def n_edges(self) -> int:
         return len(self.edge_source)
+
+
+def reachability(graph: Graph) -> list[bool]:
+    """Whether each node reaches the output (one reverse sweep, no recursion).
+
+    Backward visits only these: a statement the output never uses must not send
+    0 x (a non-finite local) = NaN into its inputs' gradients.
+    """
+    reaches = [False] * graph.size
+    reaches[graph.output] = True
+    args = graph.args
+    for i in range(graph.output, -1, -1):
+        if reaches[i]:
+            for a in args[i]:
+                reaches[a] = True
+    return reaches
 
 
 # ---------------------------------------------------------------------------
@@ -409,6 +426,7 @@ def build_graph(
             )
     except TraceError as error:
         raise error.locate(expression) from None
+    graph.reaches = reachability(graph)
     graph.unused_values = [name for name in values if name not in graph.inputs]
     graph.unused_shapes = {name: np.shape(values[name]) for name in graph.unused_values}
     return graph

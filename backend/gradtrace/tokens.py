@@ -91,7 +91,9 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     special = _SPECIAL
     parens = 0
     pos = 0
-    for blanks, token in _SCAN.findall(text):
+    # Trailing blanks are cut first: the regex would otherwise retry them from every
+    # position (blanks with no token after them), which is quadratic in their number.
+    for blanks, token in _SCAN.findall(text.rstrip(" \t\r")):
         if blanks:
             pos += len(blanks)
         kind = fixed(token) or first(token[0], "error")

@@ -42,21 +42,26 @@ def json_number(v: float) -> float | str:
 
 def json_value(v: Any) -> Any:
     """A float or a float64 array as plain JSON: a number or nested lists of numbers."""
-    if isinstance(v, float):
+    if type(v) is float:
         return json_number(v)
     array = np.asarray(v, dtype=np.float64)
     if array.ndim == 0:
         return json_number(float(array))
     if bool(np.isfinite(array).all()):
         return array.tolist()
-    if array.ndim == 1:
-        return [json_number(x) for x in array.tolist()]
-    return [[json_number(x) for x in row] for row in array.tolist()]
+    return _replace_non_finite(array.tolist())
+
+
+def _replace_non_finite(items: Any) -> Any:
+    """Nested lists of any depth (Jacobians have up to 4 axes), non-finite floats as strings."""
+    if isinstance(items, list):
+        return [_replace_non_finite(item) for item in items]
+    return json_number(items)
 
 
 def fmt(v: Any) -> str:
     """A number for step texts: up to 4 significant digits; tensors of more than 4 by shape."""
-    if isinstance(v, float):
+    if type(v) is float:
         return format(v, ".4g")
     array = np.asarray(v, dtype=np.float64)
     if array.ndim == 0:
@@ -83,18 +88,6 @@ def _enclosed(text: str) -> bool:
     return True
 
 
-def reachability(graph: Graph) -> list[bool]:
-    """Whether each node reaches the output (one reverse sweep, no recursion)."""
-    reaches = [False] * graph.size
-    reaches[graph.output] = True
-    args = graph.args
-    for i in range(graph.output, -1, -1):
-        if reaches[i]:
-            for a in args[i]:
-                reaches[a] = True
-    return reaches
-
-
 _SCALAR_KINK: dict[str, Callable[..., bool]] = {
     "max": lambda a, b: a == b,
     "min": lambda a, b: a == b,
@@ -110,7 +103,7 @@ def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
     first = first_nan = -1
     for i in order:
         v = values[i]
-        if isinstance(v, float):
+        if type(v) is float:
             if v - v == 0.0:
                 continue
             bad, nan = True, v != v
@@ -157,7 +150,7 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
         first = -1
         for i in order:
             g = grads[i]
-            if isinstance(g, float):
+            if type(g) is float:
                 if g - g != 0.0:
                     first = i
                     break
@@ -240,14 +233,14 @@ class Trace:
         self._warnings = warnings
         self.check = check
         self.max_local_elements = max_local_elements
-        self.reaches = reachability(graph)
+        self.reaches = graph.reaches
         self.expression = graph.expression
         out = run.values[graph.output]
-        self.value: float = float(np.reshape(out, -1)[0]) if not isinstance(out, float) else out
+        self.value: float = out if type(out) is float else float(np.reshape(out, -1)[0])
         self.gradients: dict[str, Any] = {}
         for name, node in graph.inputs.items():
             grad = run.grads[node]
-            self.gradients[name] = grad if isinstance(grad, float) else (
+            self.gradients[name] = grad if type(grad) is float else (
                 float(grad) if np.ndim(grad) == 0 else np.asarray(grad)
             )
         for name in graph.unused_values:

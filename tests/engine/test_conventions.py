@@ -162,3 +162,39 @@ def test_long_flat_chain_serialises() -> None:
     body = gradtrace.trace(text, {"x": 0.5}).to_dict()
     assert body["value"] == 10_000.0 and body["gradients"]["x"] == 20_000.0
     assert len(body["steps"]) == 2 * len(body["nodes"])
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "gradients"),
+    [
+        ("t = log(z); 2*z", {"z": 0.0}, {"z": 2.0}),
+        ("t = z/y; y", {"z": 1.0, "y": 0.0}, {"z": 0.0, "y": 1.0}),
+        ("t = sqrt(z); N = relu(h); A = z", {"z": -4.0, "h": [[1e-127], [-5.0], [-700.0]]},
+         {"z": 1.0, "h": [[0.0], [0.0], [0.0]]}),
+        ("t = log(v); sum(v * 2)", {"v": [0.0, 1.0]}, {"v": [2.0, 2.0]}),
+    ],
+)
+def test_dead_statements_send_no_gradient(expression: str, values: dict[str, Any], gradients: dict[str, Any]) -> None:
+    # A statement the output never uses must not turn 0 x inf into NaN in its inputs' gradients.
+    body = traced(expression, values)
+    assert body["gradients"] == gradients
+    assert "unused_value" in kinds(body)
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [("sum(log(x))", {"x": [[0.0]]}), ("exp(dot(A, (log(x)) @ (A)))", {"A": [0.0], "x": [[0.0]]})],
+)
+def test_non_finite_numbers_in_jacobians_of_any_rank(expression: str, values: dict[str, Any]) -> None:
+    body = traced(expression, values)
+    locals_ = [e["local"] for e in body["edges"] if e["local"] is not None]
+    assert any(len(e["local_shape"]) >= 3 for e in body["edges"])
+    assert locals_
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "\r"])
+def test_trailing_blanks_are_not_quadratic(blank: str) -> None:
+    # 20,000 characters; the old scan retried the blanks from every position (minutes).
+    text = "x" + blank * 19_999
+    body = traced(text, {"x": 1.5})
+    assert body["value"] == 1.5
