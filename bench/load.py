@@ -5,9 +5,10 @@ for health, then drives 64 connections with wrk in alternating rounds, trace the
 then health then trace (so drift in the machine's load hits both alike), and stops the
 server. Targets: trace throughput at least 0.3x health's, trace p99 at most 3x health's.
 
-    python -m bench.load [--seconds 8] [--connections 64] [--workers 2]
+    python -m bench.load [--seconds 8] [--connections 64] [--workers 2] [--client auto]
 
-wrk comes from Debian (`make bench` installs it when missing).
+wrk comes from Debian (`make bench` installs it when missing); without it the same rounds
+run with locust headless (bench/locustfile.py), which is slower and shares the cores.
 """
 
 from __future__ import annotations
@@ -149,6 +150,56 @@ def run_wrk(url: str, script: Path, seconds: float, connections: int, threads: i
     return stats
 
 
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+def _percentile(histogram: dict[str, int], q: float) -> float:
+    """The q-th percentile (0-100), in ms, of locust's histogram of rounded response times."""
+    items = sorted((float(ms), n) for ms, n in histogram.items())
+    total = sum(n for _, n in items)
+    rank = q / 100 * total
+    seen = 0
+    for ms, n in items:
+        seen += n
+        if seen >= rank:
+            return ms
+    return items[-1][0] if items else 0.0
+
+
+def run_locust(
+    base: str, method: str, path: str, body: str | None, seconds: float, connections: int
+) -> dict[str, Any]:
+    """The same figures as run_wrk, from locust run headless in a process of its own."""
+    env = dict(os.environ, BENCH_METHOD=method, BENCH_PATH=path)
+    if body is not None:
+        env["BENCH_BODY"] = body
+    cmd = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "-u", str(connections), "-r", str(connections), "-t", f"{max(1, round(seconds))}s",
+        "--host", base, "--only-summary", "--skip-log", "--json",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, env=env, cwd=tempfile.gettempdir())
+    entries = json.loads(out.stdout[out.stdout.index("[") :])
+    entry = next(e for e in entries if e["name"] == path)
+    duration = max(1e-9, entry["last_request_timestamp"] - entry["start_time"])
+    hist = entry["response_times"]
+    failed = int(entry["num_failures"])
+    requests = int(entry["num_requests"])
+    return {
+        "requests": requests,
+        "duration_us": int(duration * 1e6),
+        "p50_us": _percentile(hist, 50) * 1e3,
+        "p90_us": _percentile(hist, 90) * 1e3,
+        "p99_us": _percentile(hist, 99) * 1e3,
+        "mean_us": entry["total_response_time"] / max(1, requests) * 1e3,
+        "max_us": entry["max_response_time"] * 1e3,
+        "errors": {"status": failed},
+        "failed": failed,
+        "rps": (requests - failed) / duration,
+        "rps_all": requests / duration,
+    }
+
+
 def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """An endpoint's figures over its rounds: mean throughput, median of the percentiles."""
     return {
@@ -165,10 +216,19 @@ def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(
-    seconds: float, connections: int, workers: int, threads: int, warmup: float = 2.0
+    seconds: float,
+    connections: int,
+    workers: int,
+    threads: int,
+    warmup: float = 2.0,
+    client: str = "auto",
 ) -> dict[str, Any]:
-    if shutil.which("wrk") is None:
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "locust"
+    if client == "wrk" and shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    bodies = {"trace": json.dumps(LECTURE), "health": None}
+    methods = {"trace": "POST", "health": "GET"}
     with tempfile.TemporaryDirectory(prefix="gradtrace-bench-") as tmp:
         scripts = {
             "trace": Path(tmp) / "trace.lua",
@@ -180,12 +240,21 @@ def run(
         with Server(workers) as server:
             server.wait_healthy()
             check_trace(server.url)
+
+            def one_round(name: str, duration: float) -> dict[str, Any]:
+                if client == "wrk":
+                    return run_wrk(server.url + paths[name], scripts[name], duration, connections, threads)
+                return run_locust(
+                    server.url, methods[name], paths[name], bodies[name], duration, connections
+                )
+
             # Warm both endpoints (imports, caches) before anything is recorded.
-            for name in ("trace", "health"):
-                run_wrk(server.url + paths[name], scripts[name], warmup, connections, threads)
+            if warmup > 0:
+                for name in ("trace", "health"):
+                    one_round(name, warmup)
             rounds: dict[str, list[dict[str, Any]]] = {"trace": [], "health": []}
             for name in ("trace", "health", "health", "trace"):
-                r = run_wrk(server.url + paths[name], scripts[name], seconds, connections, threads)
+                r = one_round(name, seconds)
                 print(
                     f"  load {name:6s} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1e3:7.2f} ms"
                     f"  p99 {r['p99_us'] / 1e3:7.2f} ms  errors {r['failed']} of {r['requests']}",
@@ -202,7 +271,12 @@ def run(
     return {
         "setup": {
             "server": f"gradtrace serve --host {HOST} --workers {workers}",
-            "client": f"wrk -t{threads} -c{connections}, {seconds:g} s per round, rounds trace/health/health/trace",
+            "client": (
+                f"wrk -t{threads} -c{connections}" if client == "wrk"
+                else f"locust headless, {connections} users (FastHttpUser, no wait)"
+            )
+            + f", {seconds:g} s per round, rounds trace/health/health/trace",
+            "driver": client,
             "trace_body": LECTURE,
         },
         "endpoints": endpoints,
@@ -227,8 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the cores)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per endpoint, unrecorded")
+    parser.add_argument(
+        "--client", choices=("auto", "wrk", "locust"), default="auto",
+        help="auto: wrk when it is installed, else locust (slower: it shares the cores in Python)",
+    )
     args = parser.parse_args(argv)
-    body = run(args.seconds, args.connections, args.workers, args.threads, args.warmup)
+    body = run(args.seconds, args.connections, args.workers, args.threads, args.warmup, args.client)
     path = write_result("load", command_line("bench.load", argv), body)
     print(f"  wrote {path}")
     return 0
