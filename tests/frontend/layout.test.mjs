@@ -133,3 +133,10 @@ test('presenting: compact spacing, no tensor captions, and stacked vectors make 
   // Every box still holds its texts.
   for (const box of stacked.nodes.values()) for (const l of box.lines) assert.ok(l.x <= box.width && l.y <= box.height);
 });
+
+test('presenting: tensor wires drop their brackets, so the gaps between ranks stay narrow', () => {
+  const model = prepareTrace(fixture('neural_net'));
+  assert.deepEqual(edgeLines(model, model.edgeById.get('e0'), { compact: true }), { value: '2×3', grad: '← 2×3' });
+  const scalar = prepareTrace(fixture('lecture_scalar'));
+  assert.deepEqual(edgeLines(scalar, scalar.edgeById.get('e2'), { compact: true }), { value: '2', grad: '← 3' });
+});

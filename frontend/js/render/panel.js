@@ -77,7 +77,7 @@ function sourceReason(model, src, ops) {
   const label = src.consumer.label;
   if (src.routing) {
     const rule = `${label} routes the gradient to the ${src.routing} input`;
-    if (!src.routedTo) return `${rule}: here a tie`;
+    if (!src.routedTo) return `${rule}; here the inputs tie, and it is split between them`;
     const winner = model.nodeById.get(src.routedTo.source);
     return `${rule}: here ${consumerText(model, winner)}`;
   }
