@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -117,6 +116,3 @@ def trace(
         result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)
     return result
 
-
-# `math` is imported for users' convenience in type stubs of older releases; keep names tidy.
-del math

@@ -112,6 +112,7 @@ def backward_scalar(
 @without_gc
 def forward_tensor(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> list[Any]:
     values = _initial_values(graph, inputs, True)
+    deadline.check()
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.op):
             if op is None:

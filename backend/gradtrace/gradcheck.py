@@ -87,6 +87,7 @@ def _partial(
     index: tuple[int, ...] | None,
     deadline: Deadline,
 ) -> float:
+    deadline.check()
     original = float(x if index is None else x[index])
     h = H * max(1.0, abs(original)) if math.isfinite(original) else H
     if index is None:

@@ -120,6 +120,7 @@ class Op:
     # A tie or kink that decided the local gradient: (kind, message) or None.
     kink: Callable[..., tuple[str, str] | None] | None = None
     is_function: bool = False
+    # The elementwise ops' local-derivative rule ("local" or "locals"), for tests and tools.
     extra: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:

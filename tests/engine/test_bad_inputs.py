@@ -293,3 +293,11 @@ def test_deadline_also_covers_building_the_json_body() -> None:
     assert caught.value.limit == "max_seconds"
     # Without limits there is no deadline at all.
     assert gradtrace.trace("x * y + x", {"x": 1.0, "y": 2.0}).to_dict()["value"] == 3.0
+
+
+def test_deadline_stops_the_numeric_check() -> None:
+    # A small graph with many input elements: the check's many short forward passes
+    # must still look at the clock.
+    with pytest.raises(TraceError) as caught:
+        gradtrace.trace("sum(x * x)", {"x": list(range(5000))}, check=True, limits=Limits(max_seconds=1e-9))
+    assert caught.value.limit == "max_seconds"
