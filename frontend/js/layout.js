@@ -23,7 +23,7 @@ export const SIZES = {
  */
 export const SPACING = {
   normal: { padX: SIZES.padX, padY: SIZES.padY, lineGap: SIZES.lineGap, nodesep: 30, rankPad: 22, minRanksep: 56, margin: 24 },
-  compact: { padX: 9, padY: 5, lineGap: 3, nodesep: 16, rankPad: 22, minRanksep: 40, margin: 8 },
+  compact: { padX: 9, padY: 5, lineGap: 3, nodesep: 16, rankPad: 18, minRanksep: 40, margin: 8 },
 };
 
 // Tensors on the graph stay narrow: a small vector is written as a column
@@ -54,7 +54,10 @@ function tensorRows(value, shape) {
 export function nodeLines(model, node, { stack = false, heads = true } = {}) {
   const title = node.kind === 'op' && node.name ? `${node.name} = ${node.label}` : node.label;
   const tensor = node.shape && node.shape.length > 0;
-  const lines = [{ part: 'title', kind: 'title', row: 0, text: tensor ? `${title} (${shapeText(node.shape)})` : title }];
+  // Without captions (presenting) an op's shape is left to its rows and its
+  // wires, which say it too; an input keeps it, as the lecture writes W (2×3).
+  const shaped = tensor && (heads || node.kind !== 'op');
+  const lines = [{ part: 'title', kind: 'title', row: 0, text: shaped ? `${title} (${shapeText(node.shape)})` : title }];
   let checkText = null;
   let checkOk = true;
   if (model.check && node.kind === 'input' && node.name && model.check[node.name]) {
@@ -135,12 +138,12 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
  * The two texts a wire shows: its forward value above, its gradient below.
  * A tensor wire shows its shape: its numbers are on the nodes at its ends.
  */
-export function edgeLines(model, edge, { compact = false } = {}) {
+export function edgeLines(model, edge) {
   const src = model.nodeById.get(edge.source);
   const tensor = src.shape && src.shape.length > 0;
   if (!tensor) return { value: formatValue(src.value), grad: `← ${formatValue(edge.downstream)}` };
-  // Presenting drops the brackets: the widest wire text sets every gap between ranks.
-  const shape = compact ? shapeText(src.shape) : `[${shapeText(src.shape)}]`;
+  // In brackets: a bare "2" on a wire would read as a value, not as a shape.
+  const shape = `[${shapeText(src.shape)}]`;
   return { value: shape, grad: `← ${shape}` };
 }
 
@@ -208,7 +211,7 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
 export function computeLayout(model, dagre, measure = estimateWidth, { compact = false, stack = false } = {}) {
   const spacing = compact ? SPACING.compact : SPACING.normal;
   const lineOptions = { stack, heads: !compact };
-  const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e, { compact })]));
+  const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
