@@ -71,13 +71,17 @@ def check_trace(trace: dict[str, Any], expression: str, values: dict[str, Any] |
     np.testing.assert_array_equal(decode(output["grad"]).reshape(-1), [1.0])
 
     nonfinite = False
+    only_constant_grads = True  # whether every non-finite number is a constant's gradient
     for node in trace["nodes"]:
         assert node["kind"] in ("input", "constant", "op"), node["kind"]
         shape = tuple(node["shape"])
         value, grad = decode(node["value"]), decode(node["grad"])
         assert value.shape == shape, (node["id"], value.shape, shape)
         assert grad.shape == shape, (node["id"], grad.shape, shape)
-        nonfinite |= not (np.all(np.isfinite(value)) and np.all(np.isfinite(grad)))
+        finite_value, finite_grad = bool(np.all(np.isfinite(value))), bool(np.all(np.isfinite(grad)))
+        nonfinite |= not (finite_value and finite_grad)
+        if not finite_value or (not finite_grad and node["kind"] != "constant"):
+            only_constant_grads = False
         if node.get("span") is not None:
             _check_span(node["span"], expression)
 
@@ -107,14 +111,39 @@ def check_trace(trace: dict[str, Any], expression: str, values: dict[str, Any] |
     phases = [s["phase"] for s in trace["steps"]]
     assert phases.count("forward") == len(nodes) and phases.count("backward") == len(nodes)
     assert phases == sorted(phases, key=lambda p: p != "forward"), "forward steps come first"
-    if nonfinite:
-        assert trace["warnings"], "a non-finite number appeared without a warning"
+    if nonfinite and not trace["warnings"]:
+        where = "on a constant" if only_constant_grads else "in the trace"
+        raise AssertionError(f"a non-finite number appeared {where} without a warning")
     for warning in trace["warnings"]:
         assert warning["node"] is None or warning["node"] in nodes
         assert isinstance(warning["message"], str) and warning["message"]
 
     if _engine_invariants is not None:
-        _engine_invariants(trace)
+        try:
+            _engine_invariants(trace)
+        except AssertionError as error:
+            if "gradients sum at outward branches" in str(error) and sums_hold_within_rounding(trace):
+                raise AssertionError(f"outward-branch sum differs only by rounding: {error}") from error
+            raise
+
+
+def sums_hold_within_rounding(trace: dict[str, Any]) -> bool:
+    """Whether every node's grad is the sum of its outward downstreams, up to the rounding
+    error of adding those terms in any order (eps times the sum of their magnitudes)."""
+    terms: dict[str, list[np.ndarray]] = {}
+    for edge in trace["edges"]:
+        terms.setdefault(edge["source"], []).append(decode(edge["downstream"]))
+    for node in trace["nodes"]:
+        parts = terms.get(node["id"])
+        if not parts:
+            continue
+        grad = decode(node["grad"])
+        magnitude = sum(np.abs(p) for p in parts)
+        if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(magnitude))):
+            continue
+        if np.any(np.abs(grad - sum(parts)) > 1e-9 * magnitude + 1e-12):
+            return False
+    return True
 
 
 def check_error_detail(detail: dict[str, Any], expression: str | None) -> None:
