@@ -415,6 +415,14 @@ def build_graph(
                 builder.env[name] = last
             else:
                 last = builder.lower(statement, assigned, number)
+        if last != graph.size - 1:
+            # The output is an earlier value (`a = x * 2; b = y; a`): an identity node
+            # makes it the last node, so the first backward step seeds the output.
+            final = program.statements[-1]
+            alias = final.name if isinstance(final, Assign) else None
+            last = builder.add_node(
+                "op", OPS["identity"], (last,), "=", final.span, graph.shape[last], name=alias
+            )
         graph.output = last
         shape = graph.shape[last]
         if math.prod(shape) != 1:

@@ -633,6 +633,15 @@ def _transpose_jacobian(out: Any, a: Any) -> tuple[Array]:
     return (np.einsum("il,jk->ijkl", np.eye(cols), np.eye(rows)),)
 
 
+register_identity = register(Op(
+    name="identity", label="=", syntax="b = a", template="{0}", arity=1,
+    forward=lambda a: a,
+    vjp=lambda g, out, a: (g,),
+    jacobian=lambda out, a: (elementwise_jacobian(np.ones(np.shape(a)), np.shape(a), np.shape(a)),),
+    shape=same_shape, forward_latex="b = a", local_latex=(r"I",),
+    intuition="an output that is an earlier value: the gradient passes through unchanged",
+    elementwise=True, scalar=_s_identity, domain=("real",),
+))
 register_transpose = register(Op(
     name="transpose", label=".T", syntax="a.T", template="{0}.T", arity=1,
     forward=lambda a: np.transpose(a)[()],

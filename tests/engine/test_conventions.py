@@ -198,3 +198,12 @@ def test_trailing_blanks_are_not_quadratic(blank: str) -> None:
     text = "x" + blank * 19_999
     body = traced(text, {"x": 1.5})
     assert body["value"] == 1.5
+
+
+@pytest.mark.parametrize("expression", ["a = x * 2; b = y * 3; a", "c = x * 2\nx", "a = x * y; b = a + 1; f = a"])
+def test_the_first_backward_step_seeds_the_output(expression: str) -> None:
+    body = traced(expression, {"x": 1.5, "y": -2.0})
+    backward = [s for s in body["steps"] if s["phase"] == "backward"]
+    assert backward[0]["node"] == body["output"]
+    assert body["nodes"][-1]["id"] == body["output"]
+    assert "seed" in backward[0]["text"]

@@ -137,7 +137,12 @@ def test_through_the_engine_with_the_numeric_check(name: str, shapes: tuple[tupl
     values: dict[str, object] = {"ab"[k]: a.tolist() for k, a in enumerate(args)}
     out_shape = op.shape(*shapes)
     inner = expression_for(op)
-    if out_shape:
+    if name == "identity":
+        # Only made by the engine, for an output that is an earlier value; outputs are one number.
+        if out_shape:
+            pytest.skip("an identity node is only made for the output, which holds one number")
+        expression = "t = a\nd = a * 2\nt"
+    elif out_shape:
         # Weights make every output element matter differently.
         values["w"] = np.random.default_rng(4).normal(size=out_shape).tolist()
         expression = f"sum(({inner}) * w)"
