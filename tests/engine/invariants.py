@@ -4,7 +4,8 @@
   downstream of the edges whose source it is; the output's grad is 1;
 - downstream = tensordot(upstream, local, ndim(target)) wherever local is given;
 - shapes agree (values, grads, upstream, downstream, local_shape);
-- forward steps are a topological order, backward steps are its reverse;
+- forward steps are a topological order, backward steps are its reverse, and the
+  first backward step is the output's (the seed);
 - every step's edges are its node's input edges.
 """
 
@@ -100,7 +101,7 @@ def assert_trace_invariants(trace: dict[str, Any]) -> None:
     order = [step["node"] for step in forward]
     assert sorted(order) == sorted(nodes), "one forward step per node"
     assert [step["node"] for step in backward] == order[::-1], "backward is forward reversed"
-    assert backward[0]["node"] == trace["output"] or order[-1] == backward[0]["node"]
+    assert backward[0]["node"] == trace["output"], "the first backward step seeds the output"
     position = {node_id: k for k, node_id in enumerate(order)}
     for edge in trace["edges"]:
         assert position[edge["source"]] < position[edge["target"]], "topological order"
