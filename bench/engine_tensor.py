@@ -11,13 +11,20 @@ Both run in this one process, interleaved, so they share the BLAS and its settin
 
 from __future__ import annotations
 
-import argparse
-import sys
-from typing import Any
+import os
 
-import numpy as np
+# One BLAS thread, set before numpy loads (an explicit setting in the environment wins):
+# on a shared two-core machine a second BLAS thread waits for a core at every call, and
+# the timings of both contestants then swing tenfold. Both run under the same setting.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from bench.timing import command_line, summarize, target, timed, write_result
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from bench.timing import command_line, summarize, target, timed, write_result  # noqa: E402
 
 SINGLE = "s = u @ sigmoid(W @ x + b)"
 BATCHED = "s = sum(u @ sigmoid(W @ X + b))"
@@ -142,7 +149,7 @@ def run(sizes: list[int], repeats: int) -> dict[str, Any]:
         for c in cases
         if c["n"] == TARGET_N
     ]
-    return {"cases": cases, "targets": targets}
+    return {"blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "cases": cases, "targets": targets}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -163,7 +163,9 @@ def render_engine_tensor(r: dict[str, Any]) -> list[str]:
         "`s = u @ sigmoid(W @ x + b)` (single) and `s = sum(u @ sigmoid(W @ X + b))` with X of",
         "n x 64 and b of n x 1 (batched). gradtrace is the whole `gradtrace.trace()` call (parse to",
         "recorded Trace, no JSON); numpy is a hand-written forward and backward. Both run in the",
-        "same process, interleaved, and their gradients are checked to agree first.",
+        "same process, interleaved, and their gradients are checked to agree first. BLAS threads:",
+        f"{r.get('blas_threads') or 'numpy default'} (OPENBLAS_NUM_THREADS; on a shared machine a",
+        "second BLAS thread waits for a core at every call and the timings swing tenfold).",
         "Medians in milliseconds.",
         "",
     ]
