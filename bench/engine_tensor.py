@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 
-# One BLAS thread, set before numpy loads (an explicit setting in the environment wins):
-# on a shared two-core machine a second BLAS thread waits for a core at every call, and
-# the timings of both contestants then swing tenfold. Both run under the same setting.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Run as a program: one BLAS thread, set before numpy loads (an explicit setting in the
+# environment wins). On a shared two-core machine a second BLAS thread waits for a core
+# at every call, and the timings of both contestants then swing tenfold. Both run under
+# the same setting. (Imported, e.g. by the tests, the process's environment is left alone.)
+if __name__ == "__main__":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
