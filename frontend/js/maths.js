@@ -10,6 +10,7 @@ import { flatten, formatNumber, shapeOf, shapeText, toNumber } from './format.js
 // Beyond this a matrix no longer fits the panel in KaTeX: the tables show it.
 const MAX_MATRIX_ELEMENTS = 8;
 const MAX_MATRIX_COLUMNS = 3;
+const MAX_SUM_TERMS = 8;
 
 /** Escape text for KaTeX's \text{} and \texttt{}. */
 export function texText(text) {
@@ -259,5 +260,9 @@ export function sumLatex(model, node) {
     const t = texNumber(e.downstream);
     return i > 0 && t.startsWith('-') ? `(${t})` : t;
   });
-  return `${head} = ${parts.join(' + ')} = ${texNumber(node.grad)}`;
+  // A long sum keeps its ends and its count: twenty-five terms would fill the panel.
+  const terms = parts.length > MAX_SUM_TERMS
+    ? `${parts.slice(0, 3).join(' + ')} + \\cdots + ${parts.slice(-2).join(' + ')}\\ \\text{(${parts.length} terms)}`
+    : parts.join(' + ');
+  return `${head} = ${terms} = ${texNumber(node.grad)}`;
 }

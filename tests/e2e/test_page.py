@@ -568,3 +568,32 @@ def test_presented_type_grows_with_the_screen(page: Page, base_url: str) -> None
     assert sizes[1280][0] >= 24
     for small, large in zip(sizes[1280], sizes[1920], strict=True):
         assert large >= small * 1.4, sizes
+
+
+@pytest.mark.parametrize("present", ["0", "1"])
+def test_every_node_text_fits_inside_its_box(page: Page, base_url: str, present: str) -> None:
+    # The second trace of a page is measured too (drawing the first clears the SVG),
+    # and a gradient is measured bold and italic, as it is drawn.
+    open_url(page, base_url, LECTURE, LECTURE_VALUES, 0, present=present)
+    expect(page.locator("[data-node-id]").first).to_be_visible()
+    if present == "1":
+        page.keyboard.press("p")
+    expression = "a0 = x + 1; a1 = a0 * x + 1; a2 = a1 * x + 2; a3 = a2 * x + 3"
+    trace = server_trace(page, base_url, expression, {"x": 0.5})
+    type_and_trace(page, expression, {"x": "0.5"})
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])
+    if present == "1":
+        page.keyboard.press("p")
+        expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+    page.keyboard.press("End")
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][-1]["text"])
+    overflow = page.evaluate(
+        """() => [...document.querySelectorAll('[data-node-id]')].flatMap((g) => {
+          const box = g.querySelector('rect.box').getBoundingClientRect();
+          return [...g.querySelectorAll('text')].filter((t) => t.textContent && !t.closest('.badge'))
+            .map((t) => [t.textContent, t.getBoundingClientRect()])
+            .filter(([, r]) => r.left < box.left - 0.5 || r.right > box.right + 0.5)
+            .map(([text]) => text);
+        })"""
+    )
+    assert overflow == []

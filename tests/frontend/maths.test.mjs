@@ -112,3 +112,12 @@ test('tensor edges leave the numbers to the tables', () => {
   assert.equal(chain.numeric, null);
   assert.match(chain.symbolic, /\\partial s\}\{\\partial z\}/);
 });
+
+test('a long sum at a branch keeps its ends and its count', () => {
+  const raw = fixture('lecture_scalar');
+  // y feeds ten nodes: copy its wire to max nine more times.
+  const wire = raw.edges.find((e) => e.id === 'e2');
+  for (let i = 0; i < 9; i += 1) raw.edges.push({ ...wire, id: `extra${i}`, downstream: i + 10 });
+  const latex = sumLatex(prepareTrace(raw), prepareTrace(raw).nodeById.get('n1'));
+  assert.match(latex, /= 2 \+ 3 \+ 10 \+ \\cdots \+ 17 \+ 18\\ \\text\{\(11 terms\)\} = 5$/);
+});

@@ -43,6 +43,8 @@ export function domMeasure(svg) {
   return (text, kind) => {
     const key = `${kind}\u0000${text}`;
     if (cache.has(key)) return cache.get(key);
+    // Drawing a trace clears the SVG, probe and all: a detached text measures 0.
+    if (!probe.isConnected) svg.appendChild(probe);
     probe.setAttribute('class', `measure t-${kind}`);
     probe.textContent = text;
     const w = probe.getComputedTextLength();
@@ -70,6 +72,7 @@ export class GraphView {
     this.view = { x: 0, y: 0, w: 100, h: 100 };
     this.bounds = { width: 100, height: 100 };
     this.maxScale = 2;
+    this.minAutoScale = MIN_AUTO_SCALE;
     this.nodeEls = new Map();
     this.edgeEls = new Map();
     this.installPanZoom();
@@ -226,7 +229,7 @@ export class GraphView {
     // The zoom and export buttons float over the top edge: keep the graph below them.
     const top = Math.min(TOP_INSET, h / 4);
     const whole = this.wholeScale(this.bounds);
-    const scale = all ? whole : Math.max(whole, MIN_AUTO_SCALE);
+    const scale = all ? whole : Math.max(whole, this.minAutoScale);
     const vw = w / scale;
     const vh = h / scale;
     const shift = top / scale;

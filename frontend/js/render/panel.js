@@ -31,6 +31,8 @@ function isTensor(v) {
   return shapeOf(v).length > 0;
 }
 
+const MAX_SOURCES = 6;
+
 /** A consumer as the text it came from: "max(y, z)", or its name. */
 function consumerText(model, n) {
   if (n.name) return n.name;
@@ -56,7 +58,9 @@ function renderSources(container, model, current, ops) {
     : `∂${out}/∂${symbolText(model, current)} comes from one consumer:`;
   wrap.appendChild(node('p', 'sources-lead', lead));
   const list = node('ul', 'source-list');
-  for (const src of sources) {
+  // A value used all over a long program: the first few consumers, then a count.
+  const shown = sources.length > MAX_SOURCES ? sources.slice(0, MAX_SOURCES - 1) : sources;
+  for (const src of shown) {
     const li = node('li', 'source');
     li.dataset.edgeId = src.edge.id;
     li.appendChild(node('strong', '', `from ${consumerText(model, src.consumer)}`));
@@ -69,6 +73,7 @@ function renderSources(container, model, current, ops) {
     if (why) li.appendChild(node('span', 'source-why', ` (${why})`));
     list.appendChild(li);
   }
+  if (shown.length < sources.length) list.appendChild(node('li', 'source more', `and ${sources.length - shown.length} more`));
   wrap.appendChild(list);
   container.appendChild(wrap);
 }
