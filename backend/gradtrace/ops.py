@@ -295,7 +295,8 @@ def _min_locals(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
 
 def _tie(name: str) -> Callable[..., tuple[str, str] | None]:
     def kink(a: Any, b: Any) -> tuple[str, str] | None:
-        if np.any(np.equal(a, b)):
+        tied = a == b if type(a) is float and type(b) is float else np.any(np.equal(a, b))
+        if tied:
             return (
                 "tie",
                 f"{name}: the two arguments are equal, so the upstream gradient is split "
@@ -307,9 +308,10 @@ def _tie(name: str) -> Callable[..., tuple[str, str] | None]:
 
 
 def _pow_kink(a: Any, b: Any) -> tuple[str, str] | None:
-    if np.any(np.equal(b, 0.0)):
+    scalar = type(a) is float and type(b) is float
+    if b == 0.0 if scalar else np.any(np.equal(b, 0.0)):
         return ("kink", "x**0: its local gradient in x is taken as 0 (PyTorch's convention)")
-    if np.any(np.equal(a, 0.0) & np.greater_equal(b, 0.0)):
+    if (a == 0.0 and b >= 0.0) if scalar else np.any(np.equal(a, 0.0) & np.greater_equal(b, 0.0)):
         return ("kink", "0**y: its local gradient in y is taken as 0 (PyTorch's convention)")
     return None
 
@@ -420,7 +422,8 @@ def _unary(
 
 def _at_zero(message: str) -> Callable[..., tuple[str, str] | None]:
     def kink(a: Any) -> tuple[str, str] | None:
-        return ("kink", message) if np.any(np.equal(a, 0.0)) else None
+        at_zero = a == 0.0 if type(a) is float else np.any(np.equal(a, 0.0))
+        return ("kink", message) if at_zero else None
 
     return kink
 

@@ -164,10 +164,13 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
         op = ops[i]
         assert op is not None and op.kink is not None
         args = [values[a] for a in graph.args[i]]
-        if scalar and not _SCALAR_KINK[op.name](*args):
-            continue
-        with np.errstate(all="ignore"):
+        if scalar:
+            if not _SCALAR_KINK[op.name](*args):
+                continue
             found = op.kink(*args)
+        else:
+            with np.errstate(all="ignore"):
+                found = op.kink(*args)
         if found is not None:
             warnings.append({"node": f"n{i}", "kind": found[0], "message": found[1]})
     for name in graph.unused_values:
@@ -178,7 +181,8 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
                 "message": f"'{name}' is given in values but the expression does not use it",
             }
         )
-    for name, node in graph.inputs.items():
+    unreached = [] if all(reaches) else [i for i, reached in enumerate(reaches) if not reached]
+    for name, node in graph.inputs.items() if unreached else ():
         if not reaches[node]:
             warnings.append(
                 {
@@ -188,7 +192,7 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
                 }
             )
     names = graph.name
-    for i in [i for i, reached in enumerate(reaches) if not reached]:
+    for i in unreached:
         assigned = names[i]
         if assigned is not None and graph.kind[i] != "input":
             warnings.append(
