@@ -23,7 +23,7 @@ export const SIZES = {
  */
 export const SPACING = {
   normal: { padX: SIZES.padX, padY: SIZES.padY, lineGap: SIZES.lineGap, nodesep: 30, rankPad: 22, minRanksep: 56, margin: 24 },
-  compact: { padX: 9, padY: 5, lineGap: 3, nodesep: 16, rankPad: 18, minRanksep: 40, margin: 8 },
+  compact: { padX: 7, padY: 5, lineGap: 3, nodesep: 16, rankPad: 18, minRanksep: 40, margin: 6 },
 };
 
 // Tensors on the graph stay narrow: a small vector is written as a column

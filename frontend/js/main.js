@@ -386,7 +386,7 @@ function setPresenting(on) {
   els.present.setAttribute('aria-pressed', String(on));
   graph.maxScale = on ? 3 : 2;
   // A large program is not shrunk below type a hall can read: the view follows the current node.
-  graph.minAutoScale = on ? 1 : 0.5;
+  graph.minAutoScale = on ? 0.75 : 0.5;
   window.requestAnimationFrame(redraw);
   if (model) writeUrl();
 }
