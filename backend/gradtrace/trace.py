@@ -145,10 +145,9 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
     else:
         clean = False
     if not clean:
-        # Backward runs in reverse order; constants' gradients are never used, so skip them.
-        order = [i for i in range(graph.size - 1, -1, -1) if graph.kind[i] != "constant"]
+        # Backward runs in reverse order: the first non-finite gradient it computed.
         first = -1
-        for i in order:
+        for i in range(graph.size - 1, -1, -1):
             g = grads[i]
             if type(g) is float:
                 if g - g != 0.0:
@@ -215,6 +214,8 @@ def _non_finite(graph: Graph, i: int, what: str, v: Any) -> dict[str, Any]:
     )
     if isinstance(v, float) and v != v:
         message += " (NaN: not a number)"
+    if graph.kind[i] == "constant":
+        message += "; it is a constant's gradient, which nothing uses"
     return {"node": f"n{i}", "kind": "non_finite", "message": message}
 
 
