@@ -168,7 +168,8 @@ function renderBackward(container, model, current, ops, options) {
     const section = node('section', 'edge-step');
     section.dataset.edgeId = edge.id;
     const shared = (model.outEdges.get(src.id) || []).length > 1;
-    section.appendChild(node('h3', '', `To ${symbolText(model, src)} (argument ${edge.index + 1})${shared ? ': one share of its gradient' : ''}`));
+    // The heading reads "To W @ x (argument 1)": the equations below keep the brackets.
+    section.appendChild(node('h3', '', `To ${consumerText(model, src)} (argument ${edge.index + 1})${shared ? ': one share of its gradient' : ''}`));
     const chain = edgeChainLatex(model, edge);
     section.appendChild(maths(chain.symbolic));
     section.appendChild(maths(localLatex(model, edge, ops), 'maths local'));
