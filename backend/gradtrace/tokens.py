@@ -1,9 +1,10 @@
-"""tokenize(): the expression's text as ASCII tokens with character spans.
+"""scan() and tokenize(): the expression's text as ASCII tokens with character spans.
 
 The tokenizer never raises. A character that is not in the language becomes
-an `error` token carrying its message, and the parser raises when it reaches
-it: so `eval('1+1')` is reported as an unknown function at 0, the first
-problem in reading order, not as a quote at 5.
+an `error` token (its message comes from `message_for`), and the parser raises
+when it reaches it: so `eval('1+1')` is reported as an unknown function at 0,
+the first problem in reading order, not as a quote at 5. `scan` returns
+parallel lists for the parser; `tokenize` returns Token records for tests.
 """
 
 from __future__ import annotations
