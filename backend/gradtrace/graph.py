@@ -203,7 +203,7 @@ class _Builder:
             or limits.max_total_elements is not None
         )
 
-    def check_size(self, shape: Shape, span: Span) -> None:
+    def check_size(self, shape: Shape, span: Span, args: tuple[int, ...] = ()) -> None:
         g = self.g
         limits = self.limits
         if limits.max_nodes is not None and len(g.kind) >= limits.max_nodes:
@@ -219,11 +219,15 @@ class _Builder:
                 limits.max_tensor_elements,
                 span,
             )
-        g.total_elements += size
+        # The work of a request is every number its trace holds: each node's value and
+        # gradient, and each input edge's upstream (this node's size) and downstream
+        # (the input's size). So a trace too large to send is refused before computing.
+        shapes = g.shape
+        g.total_elements += 2 * size + sum(size + math.prod(shapes[a]) for a in args)
         if limits.max_total_elements is not None and g.total_elements > limits.max_total_elements:
             raise limit_exceeded(
                 "max_total_elements",
-                "the numbers computed up to here",
+                "the numbers this trace holds up to here (values, gradients, upstream, downstream)",
                 f"{g.total_elements}",
                 limits.max_total_elements,
                 span,
@@ -244,10 +248,10 @@ class _Builder:
         g = self.g
         if shape:
             g.scalar = False
-            self.check_size(shape, where or span)
+            self.check_size(shape, where or span, args)
         elif self.checking:
             # A limit is reported at the operator that would build the node, like a shape error.
-            self.check_size(shape, where or span)
+            self.check_size(shape, where or span, args)
         index = len(g.kind)
         g.kind.append(kind)
         g.op.append(op)

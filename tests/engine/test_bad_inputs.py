@@ -301,3 +301,17 @@ def test_deadline_stops_the_numeric_check() -> None:
     with pytest.raises(TraceError) as caught:
         gradtrace.trace("sum(x * x)", {"x": list(range(5000))}, check=True, limits=Limits(max_seconds=1e-9))
     assert caught.value.limit == "max_seconds"
+
+
+def test_a_trace_too_large_to_send_is_refused_up_front() -> None:
+    # Each node is within max_tensor_elements, and all of them within max_total_elements,
+    # but the JSON body would carry tens of millions of numbers.
+    expression = "a = c * r; " + "; ".join(f"a{i} = a * {i}" for i in range(6)) + "; sum(a5)"
+    values = {"c": [[1.0]] * 1_000, "r": [1.0] * 1_000}
+    error = refused(expression, values, limits=Limits())
+    assert error.limit == "max_total_elements" and error.span is not None
+
+
+def test_numeric_check_cost_counts_numbers_not_just_nodes() -> None:
+    error = refused("sum(exp(x))", {"x": [0.5] * 100_000}, check=True, limits=Limits())
+    assert error.limit == "max_check_evaluations"
