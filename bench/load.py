@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -76,10 +77,18 @@ def gradtrace_command() -> list[str]:
     return [sys.executable, "-m", "gradtrace.cli"]
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 class Server:
     """`gradtrace serve` as a child process in its own session, stopped by its own group id."""
 
     def __init__(self, workers: int) -> None:
+        # A SIGTERM (a timeout, a Ctrl-C from make) must still stop the server: make it an
+        # exception, so the `with` block's exit runs.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminate)
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="gradtrace-bench-", suffix=".log", delete=False)
@@ -179,6 +188,8 @@ def run_locust(
         "--host", base, "--only-summary", "--skip-log", "--json",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, env=env, cwd=tempfile.gettempdir())
+    if "[" not in out.stdout:
+        raise RuntimeError(f"locust printed no statistics: {out.stderr[-2000:]}")
     entries = json.loads(out.stdout[out.stdout.index("[") :])
     entry = next(e for e in entries if e["name"] == path)
     duration = max(1e-9, entry["last_request_timestamp"] - entry["start_time"])

@@ -17,12 +17,30 @@ import time
 from bench.machine import REPO
 
 BENCHMARKS = ("engine_scalar", "engine_tensor", "load", "page")
+# A benchmark that hangs (a browser stuck on an overloaded machine) must not hold up the
+# others: past its time it gets SIGTERM, which stops its server, and its old result stays.
+TIMEOUTS = {"engine_scalar": 600, "engine_tensor": 300, "load": 300, "page": 900}
 QUICK_ARGS = {
     "engine_scalar": ["--sizes", "100,1000", "--repeats", "2"],
     "engine_tensor": ["--sizes", "64", "--repeats", "2"],
     "load": ["--seconds", "2"],
     "page": ["--sizes", "30", "--repeats", "1"],
 }
+
+
+def run_one(cmd: list[str], env: dict[str, str], timeout: float) -> int:
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"  timed out after {timeout:.0f} s", flush=True)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = QUICK_ARGS[name] if args.quick else []
         print(f"bench.{name} {' '.join(extra)}", flush=True)
         start = time.monotonic()
-        code = subprocess.call([sys.executable, "-m", f"bench.{name}", *extra], cwd=REPO, env=env)
+        code = run_one([sys.executable, "-m", f"bench.{name}", *extra], env, TIMEOUTS[name])
         print(f"  ({time.monotonic() - start:.0f} s)", flush=True)
         if code != 0:
             failed.append(name)

@@ -221,7 +221,8 @@ def test_load_benchmark_runs_briefly(results_dir: Path, client: str) -> None:
         assert len(endpoint["rounds"]) == 2
         # Every request was answered 200: a refused trace would make the ratio meaningless.
         assert endpoint["requests"] > 0 and endpoint["errors"] == 0
-        assert 0 < endpoint["p50_ms"] <= endpoint["p99_ms"]
+        # locust rounds response times to whole milliseconds: a fast p50 may read 0.
+        assert 0 <= endpoint["p50_ms"] <= endpoint["p99_ms"]
     assert [t["relation"] for t in data["targets"]] == [">=", "<=", "<="]
     assert data["targets"][2]["value"] == 0.0 and data["targets"][2]["holds"]
 
