@@ -543,3 +543,25 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
+
+
+_MUTATIONS = list("()+-*/@,;=.T^_ \n0123456789eExyz#'[]") + ["**", ".T", "\u202e", "\u00a0", "\uff10"]
+
+
+@st.composite
+def mutated_programs(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A valid program with one to three characters inserted, deleted or replaced:
+    text one typo away from the grammar, where error positions are easiest to get wrong."""
+    program = draw(programs(max_depth=3))
+    text = program.text()
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = draw(st.sampled_from(_MUTATIONS))
+        if kind == "insert" or not text:
+            text = text[:i] + piece + text[i:]
+        elif kind == "delete":
+            text = text[:i] + text[i + 1 :]
+        else:
+            text = text[:i] + piece + text[i + 1 :]
+    return text, program.values_json()

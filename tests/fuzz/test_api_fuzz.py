@@ -24,6 +24,7 @@ from tests.fuzz.strategies import (
     Program,
     deep_programs,
     json_values,
+    mutated_programs,
     programs,
     random_text,
     token_soups,
@@ -74,6 +75,14 @@ def test_valid_programs_get_200_and_the_numpy_value(client: TestClient, program:
 def test_random_expressions_get_200_or_4xx(client: TestClient, text: str, data: st.DataObject) -> None:
     values = data.draw(values_for(text))
     post(client, "api: random text and soups", {"expression": text, "values": values}, text)
+
+
+@reports_known_bugs
+@FUZZ
+@given(case=mutated_programs())
+def test_programs_one_typo_away_get_200_or_4xx(client: TestClient, case: tuple[str, dict[str, Any]]) -> None:
+    text, values = case
+    post(client, "api: mutated programs", {"expression": text, "values": values}, text)
 
 
 @reports_known_bugs

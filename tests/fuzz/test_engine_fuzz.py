@@ -23,6 +23,7 @@ from tests.fuzz.strategies import (
     deep_programs,
     long_chains,
     long_statement_chains,
+    mutated_programs,
     names_in,
     programs,
     random_text,
@@ -83,6 +84,14 @@ def test_valid_programs_trace_and_match_numpy(program: Program, check: bool) -> 
 def test_random_text_gives_trace_or_trace_error(text: str, data: st.DataObject) -> None:
     values = data.draw(values_for(text))
     trace_or_error("engine: random text", text, values, limits=SERVER_LIMITS)
+
+
+@reports_known_bugs
+@FUZZ
+@given(case=mutated_programs())
+def test_programs_one_typo_away_give_trace_or_trace_error(case: tuple[str, dict[str, Any]]) -> None:
+    text, values = case
+    trace_or_error("engine: mutated programs", text, values, limits=SERVER_LIMITS)
 
 
 @reports_known_bugs
