@@ -6,10 +6,10 @@ import { fetchExamples, fetchOps, fetchTrace } from './api.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
 import { inputNames, parseValueText, valueToText } from './inputs.js';
-import { computeLayout } from './layout.js';
+import { computeLayout, edgeLines, nodeLines } from './layout.js';
 import { Player, keyAction } from './player.js';
 import { GraphView, domMeasure } from './render/graph.js';
-import { renderPanel } from './render/panel.js';
+import { PanelCache } from './render/panel.js';
 import { queryFromState, stateFromQuery } from './state.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 
@@ -75,6 +75,33 @@ const graph = new GraphView(els.svg, {
 });
 const measure = domMeasure(els.svg);
 const player = new Player({ onChange: showStep });
+const panels = new PanelCache();
+
+/** The panel for the step shown now, from the kept ones when it was set before. */
+function showPanel() {
+  if (model && model.steps.length) panels.show(els.panel, model, frameAt(model, player.index), ops, { jacobianForm });
+}
+
+// While the reader looks at a step, set the panels of the steps either side
+// in idle time, so the next key only moves them in.
+let prefetchHandle = null;
+const idle = window.requestIdleCallback ? (fn) => window.requestIdleCallback(fn, { timeout: 1000 }) : (fn) => window.setTimeout(fn, 50);
+const cancelIdle = window.cancelIdleCallback || window.clearTimeout;
+function prefetchPanels() {
+  if (prefetchHandle !== null) cancelIdle(prefetchHandle);
+  prefetchHandle = null;
+  if (!model) return;
+  const wanted = [player.index + 1, player.index - 1].filter((i) => i >= 0 && i < model.steps.length);
+  const next = () => {
+    prefetchHandle = null;
+    const i = wanted.shift();
+    if (i === undefined || !model) return;
+    const frame = frameAt(model, i);
+    if (!panels.has(model, frame, ops, { jacobianForm })) panels.build(model, frame, ops, { jacobianForm });
+    prefetchHandle = idle(next);
+  };
+  prefetchHandle = idle(next);
+}
 
 // ---- value boxes, one per input, built as the user types ----
 
@@ -256,32 +283,59 @@ function chooseLayout() {
 
 /**
  * Keep the status line as tall as the trace's longest step text needs, so
- * the graph above it keeps its size (and its zoom) from step to step.
+ * the graph above it keeps its size (and its zoom) from step to step. The
+ * texts are all written into probes first and read after: one layout.
  */
+let statusReserved = null;
 function reserveStatusHeight() {
-  els.status.style.minHeight = '';
-  if (!model || !model.steps.length) return;
+  if (!model || !model.steps.length) {
+    els.status.style.minHeight = '';
+    statusReserved = null;
+    return;
+  }
+  const width = els.status.getBoundingClientRect().width;
+  // The same trace in the same type at the same width needs the same height:
+  // nothing to measure (presenting and the screen's size set the type).
+  const key = `${width} ${state.presenting} ${window.innerWidth}x${window.innerHeight}`;
+  if (statusReserved && statusReserved.model === model && statusReserved.key === key) return;
   // The longest texts wrap to the most lines (words may wrap a shorter one
   // further, so not only the very longest): the first eighty of them.
   const texts = [...new Set(model.steps.map((s) => s.text))].sort((a, b) => b.length - a.length).slice(0, 80);
-  const probe = els.status.cloneNode(false);
-  probe.removeAttribute('id');
-  probe.removeAttribute('role');
-  probe.setAttribute('aria-hidden', 'true');
-  probe.classList.add('probe');
-  probe.style.width = `${els.status.getBoundingClientRect().width}px`;
-  els.status.after(probe);
-  let tallest = 0;
-  for (const text of texts) {
+  const probes = texts.map((text) => {
+    const probe = els.status.cloneNode(false);
+    probe.removeAttribute('id');
+    probe.removeAttribute('role');
+    probe.setAttribute('aria-hidden', 'true');
+    probe.classList.add('probe');
+    probe.style.width = `${width}px`;
+    probe.style.minHeight = '';
     probe.textContent = text;
-    tallest = Math.max(tallest, probe.getBoundingClientRect().height);
-  }
-  probe.remove();
+    return probe;
+  });
+  els.status.after(...probes);
+  const tallest = Math.max(0, ...probes.map((probe) => probe.getBoundingClientRect().height));
+  for (const probe of probes) probe.remove();
   els.status.style.minHeight = `${Math.ceil(tallest)}px`;
+  statusReserved = { model, key };
+}
+
+/** Measure every text the layouts will ask for in one go (see domMeasure). */
+function primeMeasure() {
+  const items = [];
+  for (const e of model.edges) {
+    const w = edgeLines(model, e);
+    items.push([w.value, 'edge'], [w.grad, 'edge']);
+  }
+  const variants = state.presenting ? [{ stack: false, heads: false }, { stack: true, heads: false }] : [{ stack: false, heads: true }];
+  for (const options of variants) {
+    for (const n of model.nodes) for (const l of nodeLines(model, n, options)) items.push([l.text, l.kind]);
+  }
+  measure.prime(items);
 }
 
 function layoutAndDraw() {
   reserveStatusHeight();
+  primeMeasure();
   const layout = chooseLayout();
   // The panel's width may have changed with the layout: the status line's wrapping with it.
   reserveStatusHeight();
@@ -325,7 +379,8 @@ function showStep({ index, count, playing }) {
   if (!model || count === 0) return;
   const frame = frameAt(model, index);
   graph.update(frame);
-  renderPanel(els.panel, model, frame, ops, { jacobianForm });
+  panels.show(els.panel, model, frame, ops, { jacobianForm });
+  prefetchPanels();
   els.status.textContent = frame.step.text;
   els.status.dataset.phase = frame.phase;
   els.scrubber.value = String(index);
@@ -337,20 +392,18 @@ function showStep({ index, count, playing }) {
 }
 
 // Browsers refuse floods of history updates (a held arrow key): write at
-// once when the last write is old enough, otherwise once the burst is over.
+// most once every 150 ms, and once the burst is over. The write runs as its
+// own task, never inside a key's: a long program's URL is long to encode.
 let lastUrlWrite = 0;
 let pendingUrlWrite = null;
 function writeUrl() {
-  const now = Date.now();
   if (pendingUrlWrite !== null) return;
-  const wait = Math.max(0, lastUrlWrite + 150 - now);
-  const write = () => {
+  const wait = Math.max(0, lastUrlWrite + 150 - Date.now());
+  pendingUrlWrite = window.setTimeout(() => {
     pendingUrlWrite = null;
     lastUrlWrite = Date.now();
     window.history.replaceState(null, '', queryFromState(state));
-  };
-  if (wait === 0) write();
-  else pendingUrlWrite = window.setTimeout(write, wait);
+  }, wait);
 }
 
 // ---- examples and ops ----
@@ -434,7 +487,7 @@ els.present.addEventListener('click', () => setPresenting(!state.presenting));
 els.jacobian.addEventListener('click', () => {
   jacobianForm = !jacobianForm;
   els.jacobian.setAttribute('aria-pressed', String(jacobianForm));
-  if (model) renderPanel(els.panel, model, frameAt(model, player.index), ops, { jacobianForm });
+  showPanel();
 });
 $('zoom-in').addEventListener('click', () => graph.zoom(1.25));
 $('zoom-out').addEventListener('click', () => graph.zoom(1 / 1.25));
@@ -498,7 +551,7 @@ async function start() {
   fetchOps().then((res) => {
     if (!res.ok || !Array.isArray(res.data)) return;
     ops = new Map(res.data.map((op) => [op.name, op]));
-    if (model) renderPanel(els.panel, model, frameAt(model, player.index), ops, { jacobianForm });
+    showPanel();
   });
   if (state.presenting) setPresenting(true);
   els.check.checked = state.check;

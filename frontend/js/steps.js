@@ -126,6 +126,29 @@ export function frameAt(model, s) {
 }
 
 /**
+ * What differs between two frames, so the drawing touches only that: the ids
+ * of the nodes and wires whose state (value, gradient, current, summing)
+ * changed, and whether the phase did. A wire's look depends on the phase, so
+ * a change of phase lists every wire. No previous frame (a fresh drawing)
+ * lists everything. One step changes a handful; a jump, whatever it crosses.
+ */
+export function frameChanges(prev, next) {
+  const all = !prev;
+  const phase = all || prev.phase !== next.phase;
+  const nodes = [];
+  for (const [id, s] of next.nodes) {
+    const p = all ? undefined : prev.nodes.get(id);
+    if (!p || p.value !== s.value || p.grad !== s.grad || p.current !== s.current) nodes.push(id);
+  }
+  const edges = [];
+  for (const [id, s] of next.edges) {
+    const p = all ? undefined : prev.edges.get(id);
+    if (phase || !p || p.value !== s.value || p.grad !== s.grad || p.current !== s.current || p.summing !== s.summing) edges.push(id);
+  }
+  return { phase, nodes, edges };
+}
+
+/**
  * How a node's gradient is made at its backward step: the output is seeded
  * with 1; any other node sums the downstream gradients of its outgoing
  * wires (one term when the node is used once).

@@ -597,3 +597,81 @@ def test_every_node_text_fits_inside_its_box(page: Page, base_url: str, present:
         })"""
     )
     assert overflow == []
+
+
+# Everything a step shows: each node's and wire's texts, classes and spoken
+# description, the panel's text (KaTeX's annotations hold the equations'
+# sources) and the status line.
+SNAPSHOT = """
+() => {
+  const svg = document.getElementById('graph');
+  const texts = (g) => [...g.querySelectorAll('text, title')].map((t) => t.textContent);
+  // The order of classes is the order they were added in: only the set tells.
+  const classes = (g) => [...g.classList].sort().join(' ');
+  const nodes = [...svg.querySelectorAll('g[data-node-id]')].map((g) => ({
+    id: g.getAttribute('data-node-id'), cls: classes(g), label: g.getAttribute('aria-label'),
+    current: g.getAttribute('aria-current'), texts: texts(g) }));
+  const edges = [...svg.querySelectorAll('g[data-edge-id]')].map((g) => ({
+    id: g.getAttribute('data-edge-id'), cls: classes(g), texts: texts(g) }));
+  const panel = document.getElementById('panel');
+  return { nodes, edges, panel: panel.textContent, panelHtml: panel.innerHTML,
+           status: document.querySelector('[role=status]').textContent };
+}
+"""
+
+NEURAL = "z = W @ x + b\nh = sigmoid(z)\ns = u @ h"
+NEURAL_VALUES: dict[str, Any] = {
+    "W": [[0.5, -1, 0.25], [1, 0.5, -0.5]],
+    "x": [1, 2, 3],
+    "b": [0.5, -0.5],
+    "u": [1, -1],
+}
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [(LECTURE, LECTURE_VALUES), (NEURAL, NEURAL_VALUES)],
+    ids=["lecture", "neural"],
+)
+def test_stepping_back_and_forth_shows_what_a_fresh_load_shows(
+    page: Page, base_url: str, expression: str, values: dict[str, Any]
+) -> None:
+    """The drawing updates only what changed and the panel is kept per step: neither may drift."""
+    trace = server_trace(page, base_url, expression, values)
+    steps = trace["steps"]
+    n = len(steps)
+    status = page.get_by_role("status")
+    fresh: dict[int, Any] = {}
+    targets = sorted({1, n // 2 - 1, n // 2 + 1, n - 2})
+    for s in targets:
+        open_url(page, base_url, expression, values, s)
+        expect(status).to_have_text(steps[s]["text"])
+        fresh[s] = page.evaluate(SNAPSHOT)
+    open_url(page, base_url, expression, values, 0)
+    expect(status).to_have_text(steps[0]["text"])
+    page.locator("body").click(position={"x": 2, "y": 2})
+    # Through to the end one step at a time, back to the start, then jumps and single steps.
+    for i in range(1, n):
+        page.keyboard.press("ArrowRight")
+        expect(status).to_have_text(steps[i]["text"])
+    for i in range(n - 2, -1, -1):
+        page.keyboard.press("ArrowLeft")
+        expect(status).to_have_text(steps[i]["text"])
+    page.keyboard.press("End")
+    expect(status).to_have_text(steps[-1]["text"])
+    at = n - 1
+    for s in sorted(targets, reverse=True) + targets:
+        key = "ArrowLeft" if s < at else "ArrowRight"
+        for _ in range(abs(s - at)):
+            page.keyboard.press(key)
+        at = s
+        expect(status).to_have_text(steps[s]["text"])
+        shown = page.evaluate(SNAPSHOT)
+        for part in ("nodes", "edges"):
+            for a, b in zip(shown[part], fresh[s][part], strict=True):
+                assert a == b, (
+                    f"step {s}: {part[:-1]} {b['id']} differs from a fresh load at that step"
+                )
+        assert shown == fresh[s], (
+            f"step {s}: the panel or status differs from a fresh load at that step"
+        )

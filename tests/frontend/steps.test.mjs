@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { frameAt, gradientSources, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
+import { frameAt, frameChanges, gradientSources, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
 import { fixture } from './helpers.mjs';
 
 const lecture = () => prepareTrace(fixture('lecture_scalar'));
@@ -87,4 +87,69 @@ test('where a gradient comes from: each consumer, and the input max routed it to
   const raw = fixture('lecture_scalar');
   for (const e of raw.edges) if (e.target === 'n4') e.local = 0.5;
   assert.equal(gradientSources(prepareTrace(raw), 'n3')[0].routedTo, null);
+});
+
+// Apply a frame's listed changes to a copy of the previous one: the drawing does the same.
+function applyChanges(model, prev, next) {
+  const changes = frameChanges(prev, next);
+  const nodes = new Map(prev ? prev.nodes : []);
+  const edges = new Map(prev ? prev.edges : []);
+  for (const id of changes.nodes) nodes.set(id, next.nodes.get(id));
+  for (const id of changes.edges) edges.set(id, next.edges.get(id));
+  return { changes, nodes, edges };
+}
+
+test('frame changes: a fresh drawing lists every node and wire', () => {
+  const model = lecture();
+  const changes = frameChanges(null, frameAt(model, 0));
+  assert.deepEqual(changes.nodes, model.nodes.map((n) => n.id));
+  assert.deepEqual(changes.edges, model.edges.map((e) => e.id));
+  assert.ok(changes.phase);
+});
+
+test('frame changes: one forward step touches only its node, the one before and their wires', () => {
+  const model = lecture();
+  // From the step that computes x + y to the next one.
+  const changes = frameChanges(frameAt(model, 2), frameAt(model, 3));
+  const stepNode = model.steps[3].node;
+  assert.ok(!changes.phase);
+  assert.deepEqual(new Set(changes.nodes), new Set([model.steps[2].node, stepNode]));
+  // Wires that stopped or started being current, or whose source's value just became known.
+  const expected = model.edges.filter((e) => model.steps[2].edges.includes(e.id) || model.steps[3].edges.includes(e.id)
+    || e.source === stepNode).map((e) => e.id);
+  assert.deepEqual(new Set(changes.edges), new Set(expected));
+});
+
+test('frame changes: nothing changes between a frame and itself', () => {
+  const model = lecture();
+  for (let s = 0; s < model.steps.length; s += 1) {
+    const changes = frameChanges(frameAt(model, s), frameAt(model, s));
+    assert.deepEqual([changes.nodes, changes.edges, changes.phase], [[], [], false]);
+  }
+});
+
+test('frame changes: crossing into the backward pass lists every wire', () => {
+  const model = lecture();
+  const last = model.forwardCount - 1;
+  const changes = frameChanges(frameAt(model, last), frameAt(model, last + 1));
+  assert.ok(changes.phase);
+  assert.deepEqual(changes.edges, model.edges.map((e) => e.id));
+});
+
+test('frame changes: any walk of steps and jumps ends where a fresh frame is', () => {
+  for (const name of ['lecture_scalar', 'neural_net', 'non_finite']) {
+    const model = prepareTrace(fixture(name));
+    const n = model.steps.length;
+    // Forward one by one, back one by one, then jumps both ways (End, Home, clicks).
+    const walk = [...Array(n).keys(), ...[...Array(n).keys()].reverse(), n - 1, 0, Math.floor(n / 2), 1, n - 2, 2];
+    let shown = null;
+    let prev = null;
+    for (const s of walk) {
+      const next = frameAt(model, Math.max(0, Math.min(n - 1, s)));
+      shown = applyChanges(model, prev && { nodes: shown.nodes, edges: shown.edges, phase: prev.phase }, next);
+      prev = next;
+      for (const [id, state] of next.nodes) assert.deepEqual(shown.nodes.get(id), state, `${name} node ${id} at ${s}`);
+      for (const [id, state] of next.edges) assert.deepEqual(shown.edges.get(id), state, `${name} edge ${id} at ${s}`);
+    }
+  }
 });

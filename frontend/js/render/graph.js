@@ -9,6 +9,7 @@
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
 import { stripParens } from '../maths.js';
+import { frameChanges } from '../steps.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 // Below this zoom the type of a node is too small to read on a laptop.
@@ -20,6 +21,13 @@ function el(name, attrs = {}, parent = null) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   if (parent) parent.appendChild(node);
   return node;
+}
+
+/** Write a text only when it differs; says whether it did. */
+function setText(node, text) {
+  if (node.textContent === text) return false;
+  node.textContent = text;
+  return true;
 }
 
 function pathThrough(points) {
@@ -36,12 +44,18 @@ function pathThrough(points) {
   return d;
 }
 
-/** A text measure backed by a hidden SVG text, so boxes fit the real font. */
+/**
+ * A text measure backed by hidden SVG texts, so boxes fit the real font.
+ * `measure.prime(items)` measures many [text, kind] pairs at once: all are
+ * written first and read after, so the browser lays them out once instead
+ * of once per text.
+ */
 export function domMeasure(svg) {
   const probe = el('text', { class: 'measure', x: -9999, y: -9999 }, svg);
   const cache = new Map();
-  return (text, kind) => {
-    const key = `${kind}\u0000${text}`;
+  const keyOf = (text, kind) => `${kind}\u0000${text}`;
+  const measure = (text, kind) => {
+    const key = keyOf(text, kind);
     if (cache.has(key)) return cache.get(key);
     // Drawing a trace clears the SVG, probe and all: a detached text measures 0.
     if (!probe.isConnected) svg.appendChild(probe);
@@ -51,6 +65,22 @@ export function domMeasure(svg) {
     cache.set(key, w);
     return w;
   };
+  measure.prime = (items) => {
+    const group = el('g', { class: 'measure' });
+    const pending = new Map();
+    for (const [text, kind] of items) {
+      const key = keyOf(text, kind);
+      if (cache.has(key) || pending.has(key)) continue;
+      const t = el('text', { class: `measure t-${kind}`, x: -9999, y: -9999 }, group);
+      t.textContent = text;
+      pending.set(key, t);
+    }
+    if (!pending.size) return;
+    svg.appendChild(group);
+    for (const [key, t] of pending) cache.set(key, t.getComputedTextLength());
+    group.remove();
+  };
+  return measure;
 }
 
 /**
@@ -86,6 +116,9 @@ export class GraphView {
 
   /** Clear and draw a laid-out trace. */
   draw(model, layout) {
+    // The drawing's size does not depend on what is drawn in it: read it
+    // before writing, so the draw costs one layout, not a forced one more.
+    const size = this.size();
     // Drawing again (presenting changes the spacing) keeps the keyboard's place.
     const focused = document.activeElement && this.svg.contains(document.activeElement)
       ? document.activeElement.getAttribute('data-node-id') : null;
@@ -102,6 +135,8 @@ export class GraphView {
     const nodeLayer = el('g', { class: 'nodes' }, this.root);
     this.nodeEls.clear();
     this.edgeEls.clear();
+    // Nothing of a frame is shown yet: the next update writes every node and wire.
+    this.shown = null;
 
     for (const edge of model.edges) {
       const box = layout.edges.get(edge.id);
@@ -160,34 +195,42 @@ export class GraphView {
     }
     this.bounds = { width: layout.width, height: layout.height };
     this.currentId = null;
-    this.fit(false);
+    this.fit(false, size);
     if (focused && this.nodeEls.has(focused)) this.nodeEls.get(focused).g.focus({ preventScroll: true });
   }
 
-  /** Show what is known at one frame: values, gradients, the current node and wires. */
+  /**
+   * Show what is known at one frame: values, gradients, the current node and
+   * wires. Only the nodes and wires whose state differs from the frame shown
+   * before are touched, and a text is written only when it changes: a write,
+   * even of the same string, makes the browser lay the whole drawing out again.
+   */
   update(frame) {
     if (!this.model) return;
     const wasCurrent = this.currentId;
     this.currentId = frame.step ? frame.step.node : null;
     if (this.currentId && this.currentId !== wasCurrent) this.follow(this.currentId);
-    for (const node of this.model.nodes) {
-      const state = frame.nodes.get(node.id);
-      const v = this.nodeEls.get(node.id);
+    const changes = frameChanges(this.shown, frame);
+    this.shown = frame;
+    for (const id of changes.nodes) {
+      const node = this.model.nodeById.get(id);
+      const state = frame.nodes.get(id);
+      const v = this.nodeEls.get(id);
       v.g.classList.toggle('is-current', state.current);
       v.g.classList.toggle('has-value', state.value);
       v.g.classList.toggle('has-grad', state.grad);
       v.g.classList.toggle('is-pending', !state.value);
       if (state.current) v.g.setAttribute('aria-current', 'step');
       else v.g.removeAttribute('aria-current');
-      for (const line of v.parts.value) line.el.textContent = state.value ? line.text : '';
-      for (const line of v.parts.grad) line.el.textContent = state.grad ? line.text : '';
-      for (const line of v.parts.check) line.el.textContent = state.grad ? line.text : '';
-      v.title.textContent = nodeDescription(this.spokenTitle(node, v.parts.title[0].text), node, state);
-      v.g.setAttribute('aria-label', v.title.textContent);
+      for (const line of v.parts.value) setText(line.el, state.value ? line.text : '');
+      for (const line of v.parts.grad) setText(line.el, state.grad ? line.text : '');
+      for (const line of v.parts.check) setText(line.el, state.grad ? line.text : '');
+      const description = nodeDescription(this.spokenTitle(node, v.parts.title[0].text), node, state);
+      if (setText(v.title, description)) v.g.setAttribute('aria-label', description);
     }
-    for (const edge of this.model.edges) {
-      const state = frame.edges.get(edge.id);
-      const v = this.edgeEls.get(edge.id);
+    for (const id of changes.edges) {
+      const state = frame.edges.get(id);
+      const v = this.edgeEls.get(id);
       for (const g of [v.g, v.labels]) {
         g.classList.toggle('is-current', state.current);
         g.classList.toggle('is-summing', state.summing);
@@ -195,8 +238,8 @@ export class GraphView {
         g.classList.toggle('has-grad', state.grad);
         g.classList.toggle('phase-backward', frame.phase === 'backward');
       }
-      v.value.textContent = state.value ? v.box.value : '';
-      v.grad.textContent = state.grad ? v.box.grad : '';
+      setText(v.value, state.value ? v.box.value : '');
+      setText(v.grad, state.grad ? v.box.grad : '');
     }
   }
 
@@ -224,11 +267,11 @@ export class GraphView {
    * is asked for, a large graph is not shrunk below readable type: the view
    * then shows the current node, and follows it while stepping.
    */
-  fit(all = true) {
-    const { w, h } = this.size();
+  fit(all = true, size = this.size()) {
+    const { w, h } = size;
     // The zoom and export buttons float over the top edge: keep the graph below them.
     const top = Math.min(TOP_INSET, h / 4);
-    const whole = this.wholeScale(this.bounds);
+    const whole = this.wholeScale(this.bounds, size);
     const scale = all ? whole : Math.max(whole, this.minAutoScale);
     const vw = w / scale;
     const vh = h / scale;
@@ -239,8 +282,8 @@ export class GraphView {
   }
 
   /** The zoom at which a layout of this size shows whole on the screen, no larger than maxScale. */
-  wholeScale({ width, height }) {
-    const { w, h } = this.size();
+  wholeScale({ width, height }, size = this.size()) {
+    const { w, h } = size;
     const top = Math.min(TOP_INSET, h / 4);
     return Math.min(w / width, (h - top) / height, this.maxScale);
   }

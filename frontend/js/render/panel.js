@@ -204,3 +204,55 @@ function tensorOrNumber(value, label, options) {
   if (isTensor(value)) return gradientTable(value, label, shapeOf(value), options);
   return node('p', 'note', `${label} = ${formatNumber(value)}`);
 }
+
+/**
+ * The panels already set, kept per step so stepping back and forth moves
+ * them in and out instead of setting their equations again (KaTeX is most
+ * of a step's cost). A panel depends on the trace, the op registry (the
+ * intuitions) and the gradient's form, so a change of any of them starts
+ * afresh. The oldest panels are dropped past `limit`.
+ */
+export class PanelCache {
+  constructor(limit = 400) {
+    this.limit = limit;
+    this.entries = new Map();
+    this.model = null;
+    this.ops = null;
+  }
+
+  key(model, frame, ops, options) {
+    if (model !== this.model || ops !== this.ops) {
+      this.entries.clear();
+      this.model = model;
+      this.ops = ops;
+    }
+    return `${frame.index}:${options.jacobianForm ? 'jacobian' : 'shape'}`;
+  }
+
+  /** The panel's elements for this frame, set now if they are not kept yet. */
+  build(model, frame, ops, options = {}) {
+    const key = this.key(model, frame, ops, options);
+    let nodes = this.entries.get(key);
+    if (nodes) {
+      // Most recently used last: the oldest go first.
+      this.entries.delete(key);
+    } else {
+      const scratch = document.createElement('div');
+      renderPanel(scratch, model, frame, ops, options);
+      nodes = [...scratch.childNodes];
+    }
+    this.entries.set(key, nodes);
+    while (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value);
+    return nodes;
+  }
+
+  /** Show the panel for `frame` in `container`. */
+  show(container, model, frame, ops, options = {}) {
+    container.replaceChildren(...this.build(model, frame, ops, options));
+  }
+
+  /** Whether the panel for `frame` is kept already. */
+  has(model, frame, ops, options = {}) {
+    return this.entries.has(this.key(model, frame, ops, options));
+  }
+}
