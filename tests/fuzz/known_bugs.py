@@ -3,7 +3,8 @@
 Each entry also has a strict xfail case in test_regressions.py, which turns red once the
 fix lands; then the entry here goes too. Recognition is narrow on purpose: an exception's
 exact signature, or a failure that disappears when the statements the output never uses
-are taken away. (BUG-1 and BUG-3 were here until their fix landed.)
+are taken away. (BUG-1, BUG-2, BUG-3 and BUG-8 were here until their fixes landed; a new one is
+added as KNOWN[id] plus a SIGNATURES entry, or DEAD_CODE_BUG.)
 """
 
 from __future__ import annotations
@@ -15,16 +16,10 @@ from typing import Any
 import pytest
 
 #: Open bugs by id: what they are.
-KNOWN: dict[str, str] = {
-    "BUG-8": "a NaN gradient on a constant node comes without a warning",
-    "BUG-2": "tests/engine/invariants.py's outward-branch sum check has no room for rounding (x / x + x at 1e-134)",
-}
+KNOWN: dict[str, str] = {}
 
 #: Open bugs recognised by the exception they raise: (id, predicate).
-SIGNATURES: list[tuple[str, Callable[[BaseException], bool]]] = [
-    ("BUG-8", lambda e: isinstance(e, AssertionError) and "appeared on a constant without a warning" in str(e)),
-    ("BUG-2", lambda e: isinstance(e, AssertionError) and "outward-branch sum differs only by rounding" in str(e)),
-]
+SIGNATURES: list[tuple[str, Callable[[BaseException], bool]]] = []
 
 #: The open bug, if any, whose failures vanish when dead statements are removed.
 DEAD_CODE_BUG: str | None = None
