@@ -178,20 +178,25 @@ def _percentile(histogram: dict[str, int], q: float) -> float:
 def run_locust(
     base: str, method: str, path: str, body: str | None, seconds: float, connections: int
 ) -> dict[str, Any]:
-    """The same figures as run_wrk, from locust run headless in a process of its own."""
+    """The same figures as run_wrk, from locust run headless in a process of its own.
+
+    At least 3 s: locust takes a moment to start its users, more on a loaded machine.
+    """
     env = dict(os.environ, BENCH_METHOD=method, BENCH_PATH=path)
     if body is not None:
         env["BENCH_BODY"] = body
     cmd = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "-u", str(connections), "-r", str(connections), "-t", f"{max(1, round(seconds))}s",
+        "-u", str(connections), "-r", str(connections), "-t", f"{max(3, round(seconds))}s",
         "--host", base, "--only-summary", "--skip-log", "--json",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, env=env, cwd=tempfile.gettempdir())
     if "[" not in out.stdout:
         raise RuntimeError(f"locust printed no statistics: {out.stderr[-2000:]}")
     entries = json.loads(out.stdout[out.stdout.index("[") :])
-    entry = next(e for e in entries if e["name"] == path)
+    entry = next((e for e in entries if e["name"] == path), None)
+    if entry is None:
+        raise RuntimeError(f"locust completed no request to {path} in {seconds:g} s")
     duration = max(1e-9, entry["last_request_timestamp"] - entry["start_time"])
     hist = entry["response_times"]
     failed = int(entry["num_failures"])
