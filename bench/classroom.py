@@ -4,7 +4,8 @@ Starts its own server (`gradtrace serve` on a free port of 127.0.0.1, stopped at
 then runs locust in this process for a bounded time: 100 simulated students who load the
 page, trace light and heavy programs and send bad requests (syntax errors, code
 execution attempts, shape bombs, deep nesting, malformed JSON, oversized bodies), plus one
-watcher that asks /api/v1/health every half second. Every answer must be the expected one
+watcher that asks /api/v1/health every half second (and a second one, in a process of
+its own, every quarter second). Every answer must be the expected one
 (a 200 with the right value, or the expected 4xx); a 5xx or a dropped connection counts
 as a failure. Prints p50/p99 per kind of request and the health watcher's figures, and
 writes bench/results/classroom.json.
@@ -20,6 +21,7 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -92,6 +94,28 @@ def _heavy() -> tuple[dict[str, Any], float | None]:
         terms = 800
         return {"expression": " + ".join(["x * y"] * terms), "values": {"x": 2, "y": 3}}, 6.0 * terms
     return {"expression": "sum(c * r)", "values": {"c": _col(300), "r": [2.0] * 300}}, 180_000.0
+
+
+# A second health watcher in a process of its own, with a plain blocking client: its
+# figures do not include the time locust's own greenlets wait for the CPU.
+PROBE = """
+import json, sys, time, urllib.request
+url, seconds = sys.argv[1], float(sys.argv[2])
+times, errors, end = [], 0, time.monotonic() + seconds
+while time.monotonic() < end:
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            ok = r.status == 200
+    except Exception:
+        ok = False
+    if ok:
+        times.append((time.perf_counter() - start) * 1000)
+    else:
+        errors += 1
+    time.sleep(0.25)
+print(json.dumps({"times_ms": times, "errors": errors}))
+"""
 
 
 def build_users(wait: tuple[float, float], hostile: bool) -> tuple[type, type]:
@@ -201,6 +225,11 @@ def run(users: int, seconds: float, workers: int, wait: tuple[float, float], hos
                 health_times.append(time.monotonic())
 
         env.events.request.add_listener(on_request)
+        probe = subprocess.Popen(
+            [sys.executable, "-c", PROBE, server.url + "/api/v1/health", str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         runner = env.create_local_runner()
         started = time.monotonic()
         runner.start(users + 1, spawn_rate=min(users + 1, 100))
@@ -208,6 +237,7 @@ def run(users: int, seconds: float, workers: int, wait: tuple[float, float], hos
         gevent.sleep(seconds)
         runner.quit()
         elapsed = time.monotonic() - started
+        probed = json.loads(probe.communicate(timeout=120)[0])
         alive = server.proc.poll() is None
 
     gaps = [b - a for a, b in zip(health_times, health_times[1:], strict=False)]
@@ -248,6 +278,13 @@ def run(users: int, seconds: float, workers: int, wait: tuple[float, float], hos
             "longest_gap_s": round(max(gaps), 2) if gaps else None,
             "median_gap_s": round(statistics.median(gaps), 2) if gaps else None,
         },
+        "health_probe": {
+            "answers": len(probed["times_ms"]),
+            "errors": probed["errors"],
+            "p50_ms": round(_quantile(probed["times_ms"], 0.5), 1) if probed["times_ms"] else None,
+            "p99_ms": round(_quantile(probed["times_ms"], 0.99), 1) if probed["times_ms"] else None,
+            "max_ms": round(max(probed["times_ms"]), 1) if probed["times_ms"] else None,
+        },
         "server_alive_at_end": alive,
         "kinds": kinds,
     }
@@ -267,6 +304,9 @@ def print_table(result: dict[str, Any]) -> None:
     )
     print(f"  health: {h['answers']} answers, longest gap between answers {h['longest_gap_s']} s; "
           f"server alive at the end: {result['server_alive_at_end']}")
+    p = result["health_probe"]
+    print(f"  health probe (own process, every 0.25 s): {p['answers']} answers, {p['errors']} errors, "
+          f"p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms, max {p['max_ms']} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(result)
     path = write_result(args.name, command_line("bench.classroom", argv), result)
     print(f"  wrote {path}")
-    ok = result["total"]["failed"] == 0 and result["server_alive_at_end"]
+    ok = result["total"]["failed"] == 0 and result["server_alive_at_end"] and result["health_probe"]["errors"] == 0
     return 0 if ok else 1
 
 
