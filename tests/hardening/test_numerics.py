@@ -208,3 +208,35 @@ def test_non_finite_numbers_travel_as_strings_over_http(
     if value in ("NaN", "Infinity", "-Infinity"):
         assert body["warnings"], "a non-finite value needs a warning that names its node"
         assert any(w["node"] is not None for w in body["warnings"])
+
+
+# Reductions, products and softmax at the edges: (expression, values, acceptable values, gradients).
+# The gradients are what calculus says whatever the value overflowed to: sum's is ones,
+# mean's 1/n, dot's the other vector, and softmax's s * (w - s . w) for sum(softmax(x) * w).
+TENSOR_EDGES = [
+    ("sum(x)", {"x": [1e308, 1e308]}, [math.inf], {"x": [1.0, 1.0]}),
+    ("mean(x)", {"x": [1e308, 1e308]}, [1e308, math.inf], {"x": [0.5, 0.5]}),
+    ("mean(x)", {"x": [5e-324, 5e-324, 5e-324]}, [5e-324, 0.0], {"x": [1 / 3, 1 / 3, 1 / 3]}),
+    ("dot(x, y)", {"x": [1e200], "y": [1e200]}, [math.inf], {"x": [1e200], "y": [1e200]}),
+    # inf - inf: NaN summed naively, +inf where BLAS fuses the multiply-add, 0 in exact arithmetic.
+    ("x @ y", {"x": [1e200, -1e200], "y": [1e200, 1e200]}, [math.nan, math.inf, 0.0], {"x": [1e200, 1e200], "y": [1e200, -1e200]}),
+    ("sum(W @ x)", {"W": [[1e300, 1e300], [1e300, 1e300]], "x": [1e10, 1.0]}, [math.inf], {"W": [[1e10, 1.0], [1e10, 1.0]], "x": [2e300, 2e300]}),
+    ("sum(softmax(x) * w)", {"x": [1000, -1000, 0], "w": [1, 2, 3]}, [1.0], {"x": [0.0, 0.0, 0.0], "w": [1.0, 0.0, 0.0]}),
+    ("sum(softmax(x) * w)", {"x": [1e308, -1e308], "w": [1, 2]}, [1.0], {"x": [0.0, 0.0], "w": [1.0, 0.0]}),
+    ("sum(softmax(x) * w)", {"x": [[0, 0], [1e300, 1e300]], "w": [1, 3]}, [4.0], {"x": [[-0.5, 0.5], [-0.5, 0.5]], "w": [1.0, 1.0]}),
+    ("sum(max(x, y))", {"x": [1, 2, 3], "y": [3, 2, 1]}, [8.0], {"x": [0.0, 0.5, 1.0], "y": [1.0, 0.5, 0.0]}),
+    ("sum(min(x, y) * 0)", {"x": [1e308], "y": [-1e308]}, [-0.0, 0.0], {"x": [0.0], "y": [0.0]}),
+    ("sum(x.T @ x)", {"x": [[1e154], [1e154]]}, [2e308, math.inf], {"x": [[2e154], [2e154]]}),
+]
+
+
+@pytest.mark.parametrize(("expression", "values", "accept", "gradients"), TENSOR_EDGES, ids=[f"{r[0]} {i}" for i, r in enumerate(TENSOR_EDGES)])
+def test_reductions_products_and_softmax_at_their_edges(
+    expression: str, values: dict[str, Any], accept: list[float], gradients: dict[str, Any]
+) -> None:
+    body = _engine(expression, values)
+    value = float(decode(body["value"]).reshape(-1)[0])
+    assert any(value == a or (math.isnan(a) and math.isnan(value)) for a in accept), (value, accept)
+    for name, want in gradients.items():
+        got = decode(body["gradients"][name])
+        np.testing.assert_allclose(got, np.asarray(want, dtype=np.float64), rtol=1e-12, atol=1e-300, err_msg=name)
