@@ -28,6 +28,8 @@ export function svgText(svg) {
       const v = cs.getPropertyValue(p);
       if (v) dst[i].setAttribute(p, v);
     }
+    // The texts of steps not reached yet are drawn, and hidden by a class.
+    if (cs.visibility === 'hidden') dst[i].setAttribute('visibility', 'hidden');
   }
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   const r = svg.getBoundingClientRect();

@@ -149,6 +149,27 @@ export function frameChanges(prev, next) {
 }
 
 /**
+ * What a drawing still has to change to show `frame`: the ids of the nodes
+ * and wires whose shown state differs from the frame's. `shown` holds, per
+ * id, the state last applied to that node or wire (a wire's with the phase
+ * it was drawn in); a drawing that applies only part of a change at once
+ * (what is on screen first) asks again for what is left.
+ */
+export function staleParts(shown, frame) {
+  const nodes = [];
+  for (const [id, s] of frame.nodes) {
+    const p = shown.nodes.get(id);
+    if (!p || p.value !== s.value || p.grad !== s.grad || p.current !== s.current) nodes.push(id);
+  }
+  const edges = [];
+  for (const [id, s] of frame.edges) {
+    const p = shown.edges.get(id);
+    if (!p || p.phase !== frame.phase || p.value !== s.value || p.grad !== s.grad || p.current !== s.current || p.summing !== s.summing) edges.push(id);
+  }
+  return { nodes, edges };
+}
+
+/**
  * How a node's gradient is made at its backward step: the output is seeded
  * with 1; any other node sums the downstream gradients of its outgoing
  * wires (one term when the node is used once).

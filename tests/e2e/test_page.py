@@ -88,7 +88,9 @@ def test_forward_pass_shows_values_only_up_to_the_current_step(page: Page, base_
     current = trace["steps"][2]["node"]
     expect(page.locator(f'[data-node-id="{current}"]')).to_have_class(re.compile(r"\bis-current\b"))
     later = trace["output"]
-    expect(page.locator(f'[data-node-id="{later}"] .node-value')).to_have_text("")
+    # A value not computed yet is not shown (drawn once, hidden until its step).
+    expect(page.locator(f'[data-node-id="{later}"] .node-value')).to_be_hidden()
+    expect(page.locator(f'[data-node-id="{current}"] .node-value')).to_be_visible()
     expect(page.locator(f'[data-node-id="{later}"]')).to_have_class(re.compile(r"\bis-pending\b"))
     for edge_id in trace["steps"][2]["edges"]:
         expect(page.locator(f'g.edge[data-edge-id="{edge_id}"]')).to_have_class(
@@ -96,7 +98,7 @@ def test_forward_pass_shows_values_only_up_to_the_current_step(page: Page, base_
         )
     # No gradient anywhere before the backward pass.
     for node in trace["nodes"]:
-        expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_have_text("")
+        expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_be_hidden()
 
 
 def test_backward_step_writes_downstream_as_upstream_times_local(page: Page, base_url: str) -> None:
@@ -603,9 +605,12 @@ def test_every_node_text_fits_inside_its_box(page: Page, base_url: str, present:
 # description, the panel's text (KaTeX's annotations hold the equations'
 # sources) and the status line.
 SNAPSHOT = """
-() => {
+async () => {
+  // A large graph changes what is off screen a slice per frame after a jump: let it settle.
+  for (let i = 0; i < 20; i += 1) await new Promise((r) => requestAnimationFrame(r));
   const svg = document.getElementById('graph');
-  const texts = (g) => [...g.querySelectorAll('text, title')].map((t) => t.textContent);
+  const texts = (g) => [...g.querySelectorAll('text, title')]
+    .map((t) => `${t.textContent} (${getComputedStyle(t).visibility})`);
   // The order of classes is the order they were added in: only the set tells.
   const classes = (g) => [...g.classList].sort().join(' ');
   const nodes = [...svg.querySelectorAll('g[data-node-id]')].map((g) => ({
@@ -675,3 +680,51 @@ def test_stepping_back_and_forth_shows_what_a_fresh_load_shows(
         assert shown == fresh[s], (
             f"step {s}: the panel or status differs from a fresh load at that step"
         )
+
+
+def test_jumps_on_a_long_program_settle_to_what_a_fresh_load_shows(
+    page: Page, base_url: str
+) -> None:
+    """Off screen, a jump's changes land a slice per frame: they must all land, and nothing else."""
+    lines = ["a0 = x * y"] + [f"a{i} = a{i - 1} * x + y" for i in range(1, 40)]
+    expression = "\n".join(lines)
+    values = {"x": 0.5, "y": 2}
+    page.set_viewport_size({"width": 1280, "height": 720})
+    trace = server_trace(page, base_url, expression, values)
+    steps = trace["steps"]
+    n = len(steps)
+    status = page.get_by_role("status")
+    targets = [1, 3, n - 4, n - 2]
+    fresh: dict[int, Any] = {}
+    for s in targets:
+        open_url(page, base_url, expression, values, s)
+        expect(status).to_have_text(steps[s]["text"])
+        fresh[s] = page.evaluate(SNAPSHOT)
+    open_url(page, base_url, expression, values, n // 2)
+    expect(status).to_have_text(steps[n // 2]["text"])
+    # The graph is larger than the screen: some nodes are off it.
+    assert page.evaluate(
+        """() => { const r = document.getElementById('graph').getBoundingClientRect();
+        return [...document.querySelectorAll('g[data-node-id]')].some((g) => {
+          const b = g.getBoundingClientRect(); return b.right < r.left || b.left > r.right
+            || b.bottom < r.top || b.top > r.bottom; }); }"""
+    )
+    page.locator("body").click(position={"x": 2, "y": 2})
+    for key, s, moves in [
+        ("End", n - 1, 0),
+        ("ArrowLeft", n - 2, 1),
+        ("ArrowLeft", n - 4, 2),
+        ("Home", 0, 0),
+        ("ArrowRight", 1, 1),
+        ("ArrowRight", 3, 2),
+        ("End", n - 1, 0),
+        ("ArrowLeft", n - 2, 1),
+    ]:
+        for _ in range(max(1, moves)):
+            page.keyboard.press(key)
+        expect(status).to_have_text(steps[s]["text"])
+        if s in fresh:
+            shown = page.evaluate(SNAPSHOT)
+            for part in ("nodes", "edges"):
+                for a, b in zip(shown[part], fresh[s][part], strict=True):
+                    assert a == b, f"step {s}: {part[:-1]} {b['id']} differs from a fresh load"

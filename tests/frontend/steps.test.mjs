@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { frameAt, frameChanges, gradientSources, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
+import { frameAt, frameChanges, gradientSources, staleParts, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
 import { fixture } from './helpers.mjs';
 
 const lecture = () => prepareTrace(fixture('lecture_scalar'));
@@ -152,4 +152,42 @@ test('frame changes: any walk of steps and jumps ends where a fresh frame is', (
       for (const [id, state] of next.edges) assert.deepEqual(shown.edges.get(id), state, `${name} edge ${id} at ${s}`);
     }
   }
+});
+
+test('stale parts: a drawing that applies part of each change at a time still ends where the frame is', () => {
+  for (const name of ['lecture_scalar', 'neural_net', 'non_finite']) {
+    const model = prepareTrace(fixture(name));
+    const n = model.steps.length;
+    const shown = { nodes: new Map(), edges: new Map() };
+    const apply = (frame, ids) => {
+      for (const id of ids.nodes) shown.nodes.set(id, frame.nodes.get(id));
+      for (const id of ids.edges) shown.edges.set(id, { ...frame.edges.get(id), phase: frame.phase });
+    };
+    // Jumps and steps; each time only every other stale part is applied before the next jump.
+    for (const s of [n - 1, 0, Math.floor(n / 2), n - 1, 1, 2, n - 2]) {
+      const frame = frameAt(model, s);
+      const stale = staleParts(shown, frame);
+      apply(frame, { nodes: stale.nodes.filter((_, i) => i % 2 === 0), edges: stale.edges.filter((_, i) => i % 2 === 0) });
+    }
+    const frame = frameAt(model, n - 2);
+    let rounds = 0;
+    for (let stale = staleParts(shown, frame); stale.nodes.length || stale.edges.length; stale = staleParts(shown, frame)) {
+      apply(frame, { nodes: stale.nodes.slice(0, 1), edges: stale.edges.slice(0, 1) });
+      rounds += 1;
+      assert.ok(rounds <= model.nodes.length + model.edges.length, 'settles');
+    }
+    for (const [id, state] of frame.nodes) assert.deepEqual(shown.nodes.get(id), state, `${name} node ${id}`);
+    for (const [id, state] of frame.edges) assert.deepEqual(shown.edges.get(id), { ...state, phase: frame.phase }, `${name} edge ${id}`);
+    assert.deepEqual(staleParts(shown, frame), { nodes: [], edges: [] });
+  }
+});
+
+test('stale parts: a wire drawn in the other phase is stale even when its state is the same', () => {
+  const model = lecture();
+  const last = model.forwardCount - 1;
+  const forward = frameAt(model, last);
+  const shown = { nodes: new Map(forward.nodes), edges: new Map([...forward.edges].map(([id, e]) => [id, { ...e, phase: 'forward' }])) };
+  assert.deepEqual(staleParts(shown, forward), { nodes: [], edges: [] });
+  const backward = { ...forward, phase: 'backward' };
+  assert.deepEqual(staleParts(shown, backward).edges, model.edges.map((e) => e.id));
 });

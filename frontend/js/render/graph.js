@@ -2,19 +2,22 @@
  * The graph as SVG: one group per node (data-node-id) and per wire
  * (data-edge-id), placed once from the layout; stepping only changes
  * classes and texts, so nothing moves. Values sit above each wire and
- * gradients below it, as in the lecture's picture. Pan, zoom and fit work on
- * the viewBox. Text reaches the SVG only through textContent.
+ * gradients below it, as in the lecture's picture. Zoom and fit set the
+ * viewBox, panning translates the drawing. Text reaches the SVG only
+ * through textContent.
  */
 
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
 import { stripParens } from '../maths.js';
-import { frameChanges } from '../steps.js';
+import { staleParts } from '../steps.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 // Below this zoom the type of a node is too small to read on a laptop.
 const MIN_AUTO_SCALE = 0.5;
 const TOP_INSET = 44;
+// Nodes and wires changed per frame when a jump's changes are applied a slice at a time.
+const SETTLE_SLICE = 300;
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
@@ -105,6 +108,8 @@ export class GraphView {
     this.minAutoScale = MIN_AUTO_SCALE;
     this.nodeEls = new Map();
     this.edgeEls = new Map();
+    this.shown = { nodes: new Map(), edges: new Map() };
+    this.settleHandle = null;
     this.installPanZoom();
     // The editor above can grow (more value boxes, an error): refit to the new size.
     if (typeof ResizeObserver !== 'undefined') {
@@ -135,8 +140,10 @@ export class GraphView {
     const nodeLayer = el('g', { class: 'nodes' }, this.root);
     this.nodeEls.clear();
     this.edgeEls.clear();
-    // Nothing of a frame is shown yet: the next update writes every node and wire.
-    this.shown = null;
+    // Nothing of a frame is shown yet: the next update sets every node and wire.
+    this.shown = { nodes: new Map(), edges: new Map() };
+    this.frame = null;
+    this.later = null;
 
     for (const edge of model.edges) {
       const box = layout.edges.get(edge.id);
@@ -145,6 +152,8 @@ export class GraphView {
       const labels = el('g', { class: 'edge-label', 'data-edge-id': edge.id }, labelLayer);
       const value = el('text', { class: 't-edge edge-value', x: box.x, y: box.y - 6, 'text-anchor': 'middle' }, labels);
       const grad = el('text', { class: 't-edge edge-grad', x: box.x, y: box.y + 6 + SIZES.edge, 'text-anchor': 'middle' }, labels);
+      value.textContent = box.value;
+      grad.textContent = box.grad;
       this.edgeEls.set(edge.id, { g, labels, value, grad, box });
     }
 
@@ -158,7 +167,8 @@ export class GraphView {
       for (const line of box.lines) {
         const failed = line.part === 'check' && line.ok === false ? ' is-failed' : '';
         const t = el('text', { class: `t-${line.kind} node-${line.part}${failed}`, x: line.x, y: line.y, 'text-anchor': line.anchor }, g);
-        if (line.part === 'title') t.textContent = line.text;
+        // Written once: the node's class shows or hides the value, gradient and check (see the CSS).
+        t.textContent = line.text;
         parts[line.part].push({ el: t, text: line.text });
       }
       const warnings = model.warningsByNode.get(node.id) || [];
@@ -201,46 +211,98 @@ export class GraphView {
 
   /**
    * Show what is known at one frame: values, gradients, the current node and
-   * wires. Only the nodes and wires whose state differs from the frame shown
-   * before are touched, and a text is written only when it changes: a write,
-   * even of the same string, makes the browser lay the whole drawing out again.
+   * wires. Only the nodes and wires whose state differs from what they show
+   * are touched, and only their classes: the texts were written when drawn
+   * and the classes show or hide them (a text write, even of the same
+   * string, makes the browser lay the whole drawing out again). What is on
+   * screen or near it changes at once; on a large graph a jump (End, Home, a
+   * click) changes the rest a slice per frame, so no frame restyles and
+   * repaints thousands of elements.
    */
   update(frame) {
     if (!this.model) return;
     const wasCurrent = this.currentId;
     this.currentId = frame.step ? frame.step.node : null;
     if (this.currentId && this.currentId !== wasCurrent) this.follow(this.currentId);
-    const changes = frameChanges(this.shown, frame);
-    this.shown = frame;
-    for (const id of changes.nodes) {
-      const node = this.model.nodeById.get(id);
-      const state = frame.nodes.get(id);
-      const v = this.nodeEls.get(id);
-      v.g.classList.toggle('is-current', state.current);
-      v.g.classList.toggle('has-value', state.value);
-      v.g.classList.toggle('has-grad', state.grad);
-      v.g.classList.toggle('is-pending', !state.value);
-      if (state.current) v.g.setAttribute('aria-current', 'step');
-      else v.g.removeAttribute('aria-current');
-      for (const line of v.parts.value) setText(line.el, state.value ? line.text : '');
-      for (const line of v.parts.grad) setText(line.el, state.grad ? line.text : '');
-      for (const line of v.parts.check) setText(line.el, state.grad ? line.text : '');
-      const description = nodeDescription(this.spokenTitle(node, v.parts.title[0].text), node, state);
-      if (setText(v.title, description)) v.g.setAttribute('aria-label', description);
+    this.frame = frame;
+    const stale = staleParts(this.shown, frame);
+    const later = { nodes: [], edges: [] };
+    for (const id of stale.nodes) {
+      if (this.nearView(this.layout.nodes.get(id))) this.applyNode(id);
+      else later.nodes.push(id);
     }
-    for (const id of changes.edges) {
-      const state = frame.edges.get(id);
-      const v = this.edgeEls.get(id);
-      for (const g of [v.g, v.labels]) {
-        g.classList.toggle('is-current', state.current);
-        g.classList.toggle('is-summing', state.summing);
-        g.classList.toggle('has-value', state.value);
-        g.classList.toggle('has-grad', state.grad);
-        g.classList.toggle('phase-backward', frame.phase === 'backward');
-      }
-      setText(v.value, state.value ? v.box.value : '');
-      setText(v.grad, state.grad ? v.box.grad : '');
+    for (const id of stale.edges) {
+      const edge = this.model.edgeById.get(id);
+      const near = frame.edges.get(id).current || this.nearView(this.layout.nodes.get(edge.source))
+        || this.nearView(this.layout.nodes.get(edge.target)) || this.nearView(this.layout.edges.get(id));
+      if (near) this.applyEdge(id);
+      else later.edges.push(id);
     }
+    this.later = later;
+    if (this.settleHandle === null && (later.nodes.length || later.edges.length)) {
+      this.settleHandle = window.requestAnimationFrame(() => this.settle());
+    }
+  }
+
+  /** One frame's slice of the changes left over from a jump. */
+  settle() {
+    this.settleHandle = null;
+    if (!this.frame || !this.later) return;
+    let budget = SETTLE_SLICE;
+    const { nodes, edges } = this.later;
+    while (budget > 0 && nodes.length) {
+      this.applyNode(nodes.pop());
+      budget -= 1;
+    }
+    while (budget > 0 && edges.length) {
+      this.applyEdge(edges.pop());
+      budget -= 1;
+    }
+    if (nodes.length || edges.length) this.settleHandle = window.requestAnimationFrame(() => this.settle());
+  }
+
+  /** Whether a box is on screen or within half a screen of it. */
+  nearView(box) {
+    if (!box) return false;
+    const v = this.view;
+    const w = box.width || 0;
+    const h = box.height || 0;
+    return box.x + w / 2 >= v.x - v.w / 2 && box.x - w / 2 <= v.x + 1.5 * v.w
+      && box.y + h / 2 >= v.y - v.h / 2 && box.y - h / 2 <= v.y + 1.5 * v.h;
+  }
+
+  applyNode(id) {
+    const state = this.frame.nodes.get(id);
+    const shown = this.shown.nodes.get(id);
+    if (shown && shown.value === state.value && shown.grad === state.grad && shown.current === state.current) return;
+    const node = this.model.nodeById.get(id);
+    const v = this.nodeEls.get(id);
+    v.g.classList.toggle('is-current', state.current);
+    v.g.classList.toggle('has-value', state.value);
+    v.g.classList.toggle('has-grad', state.grad);
+    v.g.classList.toggle('is-pending', !state.value);
+    if (state.current) v.g.setAttribute('aria-current', 'step');
+    else v.g.removeAttribute('aria-current');
+    const description = nodeDescription(this.spokenTitle(node, v.parts.title[0].text), node, state);
+    if (setText(v.title, description)) v.g.setAttribute('aria-label', description);
+    this.shown.nodes.set(id, state);
+  }
+
+  applyEdge(id) {
+    const state = this.frame.edges.get(id);
+    const phase = this.frame.phase;
+    const shown = this.shown.edges.get(id);
+    if (shown && shown.phase === phase && shown.value === state.value && shown.grad === state.grad
+      && shown.current === state.current && shown.summing === state.summing) return;
+    const v = this.edgeEls.get(id);
+    for (const g of [v.g, v.labels]) {
+      g.classList.toggle('is-current', state.current);
+      g.classList.toggle('is-summing', state.summing);
+      g.classList.toggle('has-value', state.value);
+      g.classList.toggle('has-grad', state.grad);
+      g.classList.toggle('phase-backward', phase === 'backward');
+    }
+    this.shown.edges.set(id, { ...state, phase });
   }
 
   /** An unnamed op is spoken as the text it came from ("max(y, z)"), not as its bare symbol. */
@@ -257,9 +319,17 @@ export class GraphView {
     return { w: Math.max(1, r.width), h: Math.max(1, r.height) };
   }
 
+  /**
+   * The zoom is the viewBox, the pan a translation of the drawing: a new
+   * viewBox makes the browser lay every text out again (tens of ms on a
+   * large graph), a new translation does not, and following the current node
+   * while stepping only pans.
+   */
   applyView() {
     const { x, y, w, h } = this.view;
-    this.svg.setAttribute('viewBox', `${x} ${y} ${w} ${h}`);
+    const box = `0 0 ${w} ${h}`;
+    if (this.svg.getAttribute('viewBox') !== box) this.svg.setAttribute('viewBox', box);
+    if (this.root) this.root.setAttribute('transform', `translate(${-x},${-y})`);
   }
 
   /**
