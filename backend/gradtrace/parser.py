@@ -42,6 +42,7 @@ _INFIX = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
 _UNARY_BP = 30
 _POSTFIX_BP = 50
 _OPERAND_HINT = "a number, a name, a function call or '('"
+_ENDS = ("sep", "end")
 
 
 def _show(kind: str, text: str) -> str:
@@ -116,6 +117,10 @@ class _Parser:
                     limit,
                     self.span(self.pos),
                 )
+            quick = self.simple_statement() if kind == "name" else None
+            if quick is not None:
+                statements.append(quick)
+                continue
             statements.append(self.statement())
             if kinds[self.pos] not in ("sep", "end"):
                 raise self.after_operand(self.pos)
@@ -131,6 +136,79 @@ class _Parser:
                     statement.span,
                 )
         return Program(tuple(statements))
+
+    def leaf(self, pos: int) -> Name | Num | None:
+        """The name or number at `pos`; None for anything else (a function's name too)."""
+        kind = self.kinds[pos]
+        text = self.texts[pos]
+        start = self.starts[pos]
+        if kind == "name":
+            return None if text in FUNCTIONS else Name(text, (start, start + len(text)))
+        if kind == "number":
+            return Num(float(text), text, (start, start + len(text)))
+        return None
+
+    def simple_statement(self) -> Assign | None:
+        """`name = a op b`, `name = f(a)` or `name = f(a, b)` on names and numbers; else None.
+
+        Most statements of a long program have one of these forms, and reading them
+        here takes a handful of list lookups instead of a descent through `expr`,
+        `prefix` and `name_or_call`. The tree and spans are the ones the descent builds;
+        anything else, errors included, is left to it (None).
+        """
+        pos = self.pos
+        kinds = self.kinds
+        texts = self.texts
+        if kinds[pos + 1] != "=" or texts[pos] in FUNCTIONS:
+            return None
+        third = kinds[pos + 3] if kinds[pos + 2] != "end" else "end"
+        value: Expr | None = None
+        if third == "op":
+            # A single operator between two leaves ('**' nests, so it is left to expr).
+            op = texts[pos + 3]
+            if op == "**" or kinds[pos + 4] == "end" or kinds[pos + 5] not in _ENDS:
+                return None
+            left = self.leaf(pos + 2)
+            right = self.leaf(pos + 4)
+            if left is None or right is None:
+                return None
+            start = self.starts[pos + 3]
+            value = Binary(op, left, right, (left.span[0], right.span[1]), (start, start + len(op)))
+            end = pos + 5
+        elif third == "(" and kinds[pos + 2] == "name" and self.max_depth >= 1:
+            func = texts[pos + 2]
+            known = FUNCTIONS.get(func)
+            if known is None or kinds[pos + 4] == "end":
+                return None
+            closing = kinds[pos + 5]
+            if known[0] == 1 and closing == ")":
+                close = pos + 5
+            elif known[0] == 2 and closing == "," and kinds[pos + 6] != "end" and kinds[pos + 7] == ")":
+                close = pos + 7
+            else:
+                return None
+            if kinds[close + 1] not in _ENDS:
+                return None
+            first = self.leaf(pos + 4)
+            if first is None:
+                return None
+            args: tuple[Expr, ...] = (first,)
+            if close == pos + 7:
+                second = self.leaf(pos + 6)
+                if second is None:
+                    return None
+                args = (first, second)
+            start = self.starts[pos + 2]
+            value = Call(
+                func, args, (start, self.starts[close] + 1), (start, start + len(func))
+            )
+            end = close + 1
+        else:
+            return None
+        name = texts[pos]
+        start = self.starts[pos]
+        self.pos = end
+        return Assign(name, value, (start, value.span[1]), (start, start + len(name)))
 
     def after_operand(self, pos: int) -> TraceError:
         kind = self.kinds[pos]

@@ -10,6 +10,8 @@ parallel lists for the parser; `tokenize` returns Token records for tests.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
+from operator import add, itemgetter, sub
 from typing import NamedTuple
 
 
@@ -23,13 +25,16 @@ class Token(NamedTuple):
 
 # One regex finds every token and the blanks before it; findall runs it in C, and
 # the kind of a token follows from its text (a table for the fixed ones, else
-# its first character), so the Python loop per token stays short.
+# its first character), so the Python loop per token stays short. The alternatives
+# start with different characters, so their order changes no match: the most
+# common (names) comes first because the regex tries them in order.
 _SCAN = re.compile(
     r"""
     ([ \t\r]*)
     (
-      (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?   # number
-    | [A-Za-z][A-Za-z0-9_]*                        # name
+      [A-Za-z][A-Za-z0-9_]*                        # name
+    | [0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?          # number
+    | \.[0-9]+(?:[eE][+-]?[0-9]+)?                 # number from its decimal point
     | \*\*
     | \.T(?![A-Za-z0-9_])                          # transpose
     | \#[^\n]*                                     # comment
@@ -49,6 +54,15 @@ _FIRST = {c: "name" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 _FIRST.update({c: "number" for c in "0123456789."})
 _FIRST["#"] = "comment"
 _SPECIAL = frozenset({"(", ")", "sep", "comment"})
+# The kind of a token from its first character alone, for every character where that
+# is enough ('.' starts a number, '.T' or an error, so it is not here).
+_KIND_OF_FIRST = {chr(c): "error" for c in range(128)}
+_KIND_OF_FIRST.update({c: k for c, k in _FIRST.items() if c != "."})
+_KIND_OF_FIRST.update({c: k for c, k in _FIXED.items() if len(c) == 1 and c != "."})
+del _KIND_OF_FIRST["."]
+_BLANKS = itemgetter(0)
+_TOKEN = itemgetter(1)
+_FIRST_CHAR = itemgetter(0)
 
 _EXPLAIN = {
     "^": "'^' is not an operator here: use ** for powers (x**2)",
@@ -81,6 +95,52 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     Parallel lists rather than one object per token: the parser indexes them,
     and a 100,000-op program has about a million tokens.
     """
+    # Trailing blanks are cut first: the regex would otherwise retry them from every
+    # position (blanks with no token after them), which is quadratic in their number.
+    pairs = _SCAN.findall(text.rstrip(" \t\r"))
+    if "#" in text or not _parens_close_on_their_line(text):
+        return _scan_slowly(pairs, len(text))
+    # No comment and no line break inside parentheses: every token is kept, so the
+    # lists are built by C-level maps, without a Python step per token. A token's first
+    # character gives its kind, except for '.' and characters outside the table (None
+    # here), which are looked up one by one.
+    texts = list(map(_TOKEN, pairs))
+    kinds: list[str] = list(map(_KIND_OF_FIRST.get, map(_FIRST_CHAR, texts)))  # type: ignore[arg-type]
+    if None in kinds:
+        fixed = _FIXED.get
+        first = _FIRST.get
+        for k, kind in enumerate(kinds):
+            if kind is None:
+                token = texts[k]
+                kinds[k] = fixed(token) or first(token[0], "error")
+    lengths = list(map(len, texts))
+    ends = accumulate(map(add, map(len, map(_BLANKS, pairs)), lengths))
+    starts = list(map(sub, ends, lengths))
+    kinds.append("end")
+    texts.append("")
+    starts.append(len(text))
+    return kinds, texts, starts
+
+
+def _parens_close_on_their_line(text: str) -> bool:
+    """Whether every parenthesis is matched on its own line (so no newline continues one).
+
+    Done on the text in C: drop all but brackets and newlines, then remove `()` pairs
+    until none is left; anything left over is unmatched or spans a line break.
+    """
+    if "(" not in text and ")" not in text:
+        return True
+    brackets = _NOT_BRACKET.sub("", text)
+    while "()" in brackets:
+        brackets = brackets.replace("()", "")
+    return "(" not in brackets and ")" not in brackets
+
+
+_NOT_BRACKET = re.compile(r"[^()\n]+")
+
+
+def _scan_slowly(pairs: list[tuple[str, str]], length: int) -> tuple[list[str], list[str], list[int]]:
+    """`scan` one token at a time: comments are dropped, and a newline inside parentheses."""
     kinds: list[str] = []
     texts: list[str] = []
     starts: list[int] = []
@@ -92,9 +152,7 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     special = _SPECIAL
     parens = 0
     pos = 0
-    # Trailing blanks are cut first: the regex would otherwise retry them from every
-    # position (blanks with no token after them), which is quadratic in their number.
-    for blanks, token in _SCAN.findall(text.rstrip(" \t\r")):
+    for blanks, token in pairs:
         if blanks:
             pos += len(blanks)
         kind = fixed(token) or first(token[0], "error")
@@ -113,7 +171,7 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
         pos += len(token)
     add_kind("end")
     add_text("")
-    add_start(len(text))
+    add_start(length)
     return kinds, texts, starts
 
 
