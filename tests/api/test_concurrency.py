@@ -239,14 +239,6 @@ def test_runner_runs_queued_traces_in_turn() -> None:
         runner.shutdown()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the engine's gradient check looks at its deadline only through the forward pass, "
-        "which checks every 64th node: a check on a graph of fewer nodes runs past "
-        "max_seconds and keeps its thread busy"
-    ),
-    strict=False,
-)
 def test_gradient_check_of_a_small_graph_stops_at_the_time_limit() -> None:
     settings = heavy_settings(max_seconds=0.05, max_concurrent_traces=1)
     with TestClient(create_app(settings)) as client:
