@@ -36,6 +36,7 @@ from gradtrace.syntax import (
     Name,
     Num,
     Program,
+    Simple,
     Span,
     Unary,
     children,
@@ -349,6 +350,96 @@ class _Builder:
                 raise ShapeError(f"{source}: {error}", where) from None
         return self.add_node("op", op, args, op.label, node.span, shape, where=where)
 
+    def check_assignment(self, name: str, name_span: Span, seen: set[str]) -> None:
+        """An assigned name is neither an input nor assigned before."""
+        if name in self.values:
+            raise AssignmentError(
+                f"'{name}' is an input (it has a value), so it cannot also be assigned: "
+                "choose another name",
+                name_span,
+            )
+        if name in seen:
+            raise AssignmentError(
+                f"'{name}' is assigned twice: a name is assigned at most once", name_span
+            )
+        seen.add(name)
+
+    def simple(
+        self, program: Program, simple: Simple, assigned: dict[str, int], number: int, seen: set[str]
+    ) -> int:
+        """The node of a simple statement, read from the tokens (see `syntax.Simple`).
+
+        On one-number arguments of an elementwise op with no size limit to count (the
+        common case), the node is appended here in a few steps; anything else is
+        lowered from the statement's tree, as any statement is.
+        """
+        pos, op_pos, first, second = simple
+        kinds, texts, starts = program.tokens
+        name = texts[pos]
+        start = starts[pos]
+        self.check_assignment(name, (start, start + len(name)), seen)
+        g = self.g
+        binary = kinds[op_pos] == "op"
+        op = OPS[BINARY[texts[op_pos]]] if binary else OPS[texts[op_pos]]
+        env = self.env
+        shapes = g.shape
+        quick = not self.checking and op.elementwise
+        # Names already known hold their node; anything else (a first use, an error, a
+        # tensor) is left to the tree, before any node is added, so nodes come in the
+        # same order either way.
+        for pos_ in (first, second) if quick else ():
+            if pos_ >= 0 and kinds[pos_] == "name":
+                found = env.get(texts[pos_])
+                if found is None or shapes[found]:
+                    quick = False
+                    break
+        if not quick:
+            statement = program.statement(number)
+            assert isinstance(statement, Assign)
+            last = self.lower(statement.value, assigned, number)
+            if g.name[last] is None and g.kind[last] != "input":
+                g.name[last] = name
+            env[name] = last
+            return last
+        a = self.token_leaf(first, kinds, texts, starts)
+        b = self.token_leaf(second, kinds, texts, starts) if second >= 0 else -1
+        if binary:
+            end_token = second
+            args: tuple[int, ...] = (a, b)
+        else:
+            end_token = (first if second < 0 else second) + 1
+            args = (a,) if b < 0 else (a, b)
+        span = (starts[first if binary else op_pos], starts[end_token] + len(texts[end_token]))
+        index = len(g.kind)
+        g.kind.append("op")
+        g.op.append(op)
+        g.args.append(args)
+        g.name.append(name)
+        g.label.append(op.label)
+        g.span.append(span)
+        g.shape.append(())
+        g.constant.append(0.0)
+        e = len(g.edge_source)
+        g.edge_start.append(e)
+        g.prog.append((index, op.scalar, a, b, e))
+        if op.kink is not None:
+            g.kink_nodes.append(index)
+        g.edge_source.extend(args)
+        g.edge_target.extend([index] * len(args))
+        g.edge_index.extend(_POSITIONS[len(args)])
+        self.env[name] = index
+        return index
+
+    def token_leaf(self, pos: int, kinds: list[str], texts: list[str], starts: list[int]) -> int:
+        """The node of the token at `pos`: a known name's, or a new constant's for a number."""
+        text = texts[pos]
+        if kinds[pos] == "name":
+            return self.env[text]
+        start = starts[pos]
+        return self.add_node(
+            "constant", None, (), text, (start, start + len(text)), (), constant=float(text)
+        )
+
     def lower(self, expr: Expr, assigned: dict[str, int], statement: int) -> int:
         """The node of an expression: an iterative post-order walk (trees can be very deep)."""
         leaf = self.leaf
@@ -391,38 +482,33 @@ def build_graph(
     """The graph of a parsed program, with names checked and shapes inferred."""
     graph = Graph(expression)
     builder = _Builder(graph, values, limits)
+    items = program.items
+    texts = program.tokens[1]
     assigned: dict[str, int] = {}
-    for number, statement in enumerate(program.statements):
-        if isinstance(statement, Assign):
+    for number, statement in enumerate(items):
+        if type(statement) is tuple:
+            assigned.setdefault(texts[statement[0]], number)
+        elif isinstance(statement, Assign):
             assigned.setdefault(statement.name, number)
     seen: set[str] = set()
     try:
         last = -1
-        for number, statement in enumerate(program.statements):
-            if isinstance(statement, Assign):
+        for number, statement in enumerate(items):
+            if type(statement) is tuple:
+                last = builder.simple(program, statement, assigned, number, seen)
+            elif isinstance(statement, Assign):
                 name = statement.name
-                if name in values:
-                    raise AssignmentError(
-                        f"'{name}' is an input (it has a value), so it cannot also be assigned: "
-                        "choose another name",
-                        statement.name_span,
-                    )
-                if name in seen:
-                    raise AssignmentError(
-                        f"'{name}' is assigned twice: a name is assigned at most once",
-                        statement.name_span,
-                    )
-                seen.add(name)
+                builder.check_assignment(name, statement.name_span, seen)
                 last = builder.lower(statement.value, assigned, number)
                 if graph.name[last] is None and graph.kind[last] != "input":
                     graph.name[last] = name
                 builder.env[name] = last
             else:
-                last = builder.lower(statement, assigned, number)
+                last = builder.lower(statement, assigned, number)  # type: ignore[arg-type]
         if last != graph.size - 1:
             # The output is an earlier value (`a = x * 2; b = y; a`): an identity node
             # makes it the last node, so the first backward step seeds the output.
-            final = program.statements[-1]
+            final = program.statement(len(items) - 1)
             alias = final.name if isinstance(final, Assign) else None
             last = builder.add_node(
                 "op", OPS["identity"], (last,), "=", final.span, graph.shape[last], name=alias
@@ -430,7 +516,7 @@ def build_graph(
         graph.output = last
         shape = graph.shape[last]
         if math.prod(shape) != 1:
-            final = program.statements[-1]
+            final = program.statement(len(items) - 1)
             raise OutputNotScalarError(
                 f"the output has shape {show_shape(shape)} ({math.prod(shape)} numbers), but "
                 "backpropagation starts from a single number: wrap it in sum(...) or mean(...)",

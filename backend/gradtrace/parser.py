@@ -30,6 +30,7 @@ from gradtrace.syntax import (
     Name,
     Num,
     Program,
+    Simple,
     Span,
     Statement,
     Transpose,
@@ -99,7 +100,8 @@ class _Parser:
 
     # -- statements ------------------------------------------------------
     def program(self) -> Program:
-        statements: list[Statement] = []
+        items: list[Statement | Simple] = []
+        add = items.append
         kinds = self.kinds
         limit = self.max_statements
         while True:
@@ -109,7 +111,7 @@ class _Parser:
                 continue
             if kind == "end":
                 break
-            if limit is not None and len(statements) >= limit:
+            if limit is not None and len(items) >= limit:
                 raise limit_exceeded(
                     "max_statements",
                     "the number of statements",
@@ -117,44 +119,46 @@ class _Parser:
                     limit,
                     self.span(self.pos),
                 )
-            quick = self.simple_statement() if kind == "name" else None
-            if quick is not None:
-                statements.append(quick)
+            simple = self.simple_statement() if kind == "name" else None
+            if simple is not None:
+                add(simple)
                 continue
-            statements.append(self.statement())
+            add(self.statement())
             if kinds[self.pos] not in ("sep", "end"):
                 raise self.after_operand(self.pos)
-        if not statements:
+        if not items:
             raise SyntaxTraceError(
                 "the expression is empty: type one, for example (x + y) * max(y, z)", (0, 0)
             )
-        for statement in statements[:-1]:
-            if not isinstance(statement, Assign):
+        for statement in items[:-1]:
+            if type(statement) is not tuple and not isinstance(statement, Assign):
                 raise SyntaxTraceError(
                     "only the last statement can be a bare expression: "
                     "name this one (a = ...) or remove it",
-                    statement.span,
+                    statement.span,  # type: ignore[union-attr]
                 )
-        return Program(tuple(statements))
+        return Program(items=items, tokens=(self.kinds, self.texts, self.starts), tree=self.tree)
 
-    def leaf(self, pos: int) -> Name | Num | None:
-        """The name or number at `pos`; None for anything else (a function's name too)."""
+    def is_leaf(self, pos: int) -> bool:
+        """Whether the token at `pos` is a number or a name that is not a function's."""
         kind = self.kinds[pos]
+        return kind == "number" or (kind == "name" and self.texts[pos] not in FUNCTIONS)
+
+    def leaf(self, pos: int) -> Name | Num:
+        """The tree of the name or number at `pos` (see `is_leaf`)."""
         text = self.texts[pos]
         start = self.starts[pos]
-        if kind == "name":
-            return None if text in FUNCTIONS else Name(text, (start, start + len(text)))
-        if kind == "number":
-            return Num(float(text), text, (start, start + len(text)))
-        return None
+        if self.kinds[pos] == "name":
+            return Name(text, (start, start + len(text)))
+        return Num(float(text), text, (start, start + len(text)))
 
-    def simple_statement(self) -> Assign | None:
+    def simple_statement(self) -> Simple | None:
         """`name = a op b`, `name = f(a)` or `name = f(a, b)` on names and numbers; else None.
 
-        Most statements of a long program have one of these forms, and reading them
-        here takes a handful of list lookups instead of a descent through `expr`,
-        `prefix` and `name_or_call`. The tree and spans are the ones the descent builds;
-        anything else, errors included, is left to it (None).
+        Most statements of a long program have one of these forms. They are recognised
+        here with a handful of list lookups and kept as token positions (see
+        `syntax.Simple`), not as a tree: lowering reads them from the tokens. Anything
+        else, errors included, is left to the descent through `expr` (None).
         """
         pos = self.pos
         kinds = self.kinds
@@ -162,52 +166,60 @@ class _Parser:
         if kinds[pos + 1] != "=" or texts[pos] in FUNCTIONS:
             return None
         third = kinds[pos + 3] if kinds[pos + 2] != "end" else "end"
-        value: Expr | None = None
         if third == "op":
             # A single operator between two leaves ('**' nests, so it is left to expr).
-            op = texts[pos + 3]
-            if op == "**" or kinds[pos + 4] == "end" or kinds[pos + 5] not in _ENDS:
+            if texts[pos + 3] == "**" or kinds[pos + 4] == "end" or kinds[pos + 5] not in _ENDS:
                 return None
-            left = self.leaf(pos + 2)
-            right = self.leaf(pos + 4)
-            if left is None or right is None:
+            if not (self.is_leaf(pos + 2) and self.is_leaf(pos + 4)):
                 return None
-            start = self.starts[pos + 3]
-            value = Binary(op, left, right, (left.span[0], right.span[1]), (start, start + len(op)))
-            end = pos + 5
-        elif third == "(" and kinds[pos + 2] == "name" and self.max_depth >= 1:
-            func = texts[pos + 2]
-            known = FUNCTIONS.get(func)
+            self.pos = pos + 5
+            return (pos, pos + 3, pos + 2, pos + 4)
+        if third == "(" and kinds[pos + 2] == "name" and self.max_depth >= 1:
+            known = FUNCTIONS.get(texts[pos + 2])
             if known is None or kinds[pos + 4] == "end":
                 return None
             closing = kinds[pos + 5]
             if known[0] == 1 and closing == ")":
+                second = -1
                 close = pos + 5
-            elif known[0] == 2 and closing == "," and kinds[pos + 6] != "end" and kinds[pos + 7] == ")":
+            elif (
+                known[0] == 2
+                and closing == ","
+                and kinds[pos + 6] != "end"
+                and kinds[pos + 7] == ")"
+            ):
+                second = pos + 6
                 close = pos + 7
             else:
                 return None
-            if kinds[close + 1] not in _ENDS:
+            if kinds[close + 1] not in _ENDS or not self.is_leaf(pos + 4):
                 return None
-            first = self.leaf(pos + 4)
-            if first is None:
+            if second >= 0 and not self.is_leaf(second):
                 return None
-            args: tuple[Expr, ...] = (first,)
-            if close == pos + 7:
-                second = self.leaf(pos + 6)
-                if second is None:
-                    return None
-                args = (first, second)
-            start = self.starts[pos + 2]
-            value = Call(
-                func, args, (start, self.starts[close] + 1), (start, start + len(func))
-            )
-            end = close + 1
+            self.pos = close + 1
+            return (pos, pos + 2, pos + 4, second)
+        return None
+
+    def tree(self, simple: Simple) -> Assign:
+        """The tree of a simple statement: the one the descent would have built."""
+        pos, op_pos, first, second = simple
+        starts = self.starts
+        texts = self.texts
+        op = texts[op_pos]
+        start = starts[op_pos]
+        value: Expr
+        if self.kinds[op_pos] == "op":
+            left = self.leaf(first)
+            right = self.leaf(second)
+            value = Binary(op, left, right, (left.span[0], right.span[1]), (start, start + len(op)))
         else:
-            return None
+            args: tuple[Expr, ...] = (self.leaf(first),)
+            if second >= 0:
+                args = (args[0], self.leaf(second))
+            close = (first if second < 0 else second) + 1
+            value = Call(op, args, (start, starts[close] + 1), (start, start + len(op)))
         name = texts[pos]
-        start = self.starts[pos]
-        self.pos = end
+        start = starts[pos]
         return Assign(name, value, (start, value.span[1]), (start, start + len(name)))
 
     def after_operand(self, pos: int) -> TraceError:
