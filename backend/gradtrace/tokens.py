@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from itertools import accumulate
-from operator import add, itemgetter, sub
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -44,6 +44,8 @@ _SCAN = re.compile(
     """,
     re.VERBOSE | re.ASCII | re.DOTALL,
 )
+# The same tokens without the blanks before them, for splitting the text on them.
+_TOKENS = re.compile(_SCAN.pattern.replace("([ \\t\\r]*)", "", 1), _SCAN.flags)
 
 _FIXED = {
     "+": "op", "-": "op", "*": "op", "/": "op", "@": "op", "**": "op",
@@ -60,8 +62,6 @@ _KIND_OF_FIRST = {chr(c): "error" for c in range(128)}
 _KIND_OF_FIRST.update({c: k for c, k in _FIRST.items() if c != "."})
 _KIND_OF_FIRST.update({c: k for c, k in _FIXED.items() if len(c) == 1 and c != "."})
 del _KIND_OF_FIRST["."]
-_BLANKS = itemgetter(0)
-_TOKEN = itemgetter(1)
 _FIRST_CHAR = itemgetter(0)
 
 _EXPLAIN = {
@@ -95,16 +95,19 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     Parallel lists rather than one object per token: the parser indexes them,
     and a 100,000-op program has about a million tokens.
     """
-    # Trailing blanks are cut first: the regex would otherwise retry them from every
-    # position (blanks with no token after them), which is quadratic in their number.
-    pairs = _SCAN.findall(text.rstrip(" \t\r"))
     if "#" in text or not _parens_close_on_their_line(text):
-        return _scan_slowly(pairs, len(text))
+        # Trailing blanks are cut first: the regex would otherwise retry them from every
+        # position (blanks with no token after them), which is quadratic in their number.
+        return _scan_slowly(_SCAN.findall(text.rstrip(" \t\r")), len(text))
     # No comment and no line break inside parentheses: every token is kept, so the
-    # lists are built by C-level maps, without a Python step per token. A token's first
-    # character gives its kind, except for '.' and characters outside the table (None
-    # here), which are looked up one by one.
-    texts = list(map(_TOKEN, pairs))
+    # lists are built in C, without a Python step per token. Splitting on the tokens
+    # leaves the blanks between them: [blanks, token, blanks, token, ..., blanks], so a
+    # token starts where the pieces before it end. A token's first character gives
+    # its kind, except for '.' and characters outside the table (None here), which
+    # are looked up one by one.
+    pieces = _TOKENS.split(text)
+    texts = pieces[1::2]
+    starts = list(accumulate(map(len, pieces)))[0:-1:2]
     kinds: list[str] = list(map(_KIND_OF_FIRST.get, map(_FIRST_CHAR, texts)))  # type: ignore[arg-type]
     if None in kinds:
         fixed = _FIXED.get
@@ -113,9 +116,6 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
             if kind is None:
                 token = texts[k]
                 kinds[k] = fixed(token) or first(token[0], "error")
-    lengths = list(map(len, texts))
-    ends = accumulate(map(add, map(len, map(_BLANKS, pairs)), lengths))
-    starts = list(map(sub, ends, lengths))
     kinds.append("end")
     texts.append("")
     starts.append(len(text))
