@@ -605,9 +605,9 @@ def test_every_node_text_fits_inside_its_box(page: Page, base_url: str, present:
 # description, the panel's text (KaTeX's annotations hold the equations'
 # sources) and the status line.
 SNAPSHOT = """
-async () => {
+async (frames) => {
   // A large graph changes what is off screen a slice per frame after a jump: let it settle.
-  for (let i = 0; i < 20; i += 1) await new Promise((r) => requestAnimationFrame(r));
+  for (let i = 0; i < frames; i += 1) await new Promise((r) => requestAnimationFrame(r));
   const svg = document.getElementById('graph');
   const texts = (g) => [...g.querySelectorAll('text, title')]
     .map((t) => `${t.textContent} (${getComputedStyle(t).visibility})`);
@@ -651,7 +651,7 @@ def test_stepping_back_and_forth_shows_what_a_fresh_load_shows(
     for s in targets:
         open_url(page, base_url, expression, values, s)
         expect(status).to_have_text(steps[s]["text"])
-        fresh[s] = page.evaluate(SNAPSHOT)
+        fresh[s] = page.evaluate(SNAPSHOT, 2)
     open_url(page, base_url, expression, values, 0)
     expect(status).to_have_text(steps[0]["text"])
     page.locator("body").click(position={"x": 2, "y": 2})
@@ -671,7 +671,7 @@ def test_stepping_back_and_forth_shows_what_a_fresh_load_shows(
             page.keyboard.press(key)
         at = s
         expect(status).to_have_text(steps[s]["text"])
-        shown = page.evaluate(SNAPSHOT)
+        shown = page.evaluate(SNAPSHOT, 2)
         for part in ("nodes", "edges"):
             for a, b in zip(shown[part], fresh[s][part], strict=True):
                 assert a == b, (
@@ -699,7 +699,7 @@ def test_jumps_on_a_long_program_settle_to_what_a_fresh_load_shows(
     for s in targets:
         open_url(page, base_url, expression, values, s)
         expect(status).to_have_text(steps[s]["text"])
-        fresh[s] = page.evaluate(SNAPSHOT)
+        fresh[s] = page.evaluate(SNAPSHOT, 60)
     open_url(page, base_url, expression, values, n // 2)
     expect(status).to_have_text(steps[n // 2]["text"])
     # The graph is larger than the screen: some nodes are off it.
@@ -724,7 +724,7 @@ def test_jumps_on_a_long_program_settle_to_what_a_fresh_load_shows(
             page.keyboard.press(key)
         expect(status).to_have_text(steps[s]["text"])
         if s in fresh:
-            shown = page.evaluate(SNAPSHOT)
+            shown = page.evaluate(SNAPSHOT, 60)
             for part in ("nodes", "edges"):
                 for a, b in zip(shown[part], fresh[s][part], strict=True):
                     assert a == b, f"step {s}: {part[:-1]} {b['id']} differs from a fresh load"
