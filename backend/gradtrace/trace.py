@@ -18,6 +18,7 @@ import numpy as np
 from gradtrace.engine import Run
 from gradtrace.graph import Graph
 from gradtrace.limits import Deadline, without_gc
+from gradtrace.ops import OPS
 
 VERSION = 1
 _OPERATORS = {"add", "sub", "mul", "div", "pow", "matmul", "neg", "pos"}
@@ -73,6 +74,39 @@ def fmt(v: Any) -> str:
             "[" + ", ".join(format(x, ".4g") for x in row) + "]" for row in array.tolist()
         ) + "]"
     return "<" + "x".join(str(n) for n in array.shape) + ">"
+
+
+def _template_parts(template: str) -> tuple[str, str, str]:
+    """An op's template "before{0}between{1}after" as its three literal parts."""
+    before, rest = template.split("{0}")
+    between, after = rest.split("{1}") if "{1}" in rest else ("", rest)
+    return before, between, after
+
+
+# Per op: the literal parts of its template, and whether it is an operator (its
+# arguments then show in parentheses where needed). Step texts are joined from these
+# with f-strings: str.format would parse the template again for every node.
+_TEMPLATE_PARTS = {
+    name: (*_template_parts(op.template), name in _OPERATORS) for name, op in OPS.items()
+}
+
+# "n0", "n1", ... and "e0", "e1", ...: the ids of nodes and edges, made once for all
+# traces up to this many (a slice of a list is cheaper than formatting each id).
+_MAX_NUMBERED = 250_000
+_NUMBERED: dict[str, list[str]] = {"n": [], "e": []}
+
+
+def _numbered(prefix: str, count: int) -> list[str]:
+    """[prefix0, prefix1, ..., prefix{count-1}]."""
+    known = _NUMBERED[prefix]
+    if len(known) >= count:
+        return known[:count]
+    if count > _MAX_NUMBERED:
+        return [f"{prefix}{i}" for i in range(count)]
+    # Replaced whole, never extended in place: another thread may be slicing it.
+    longer = known + [f"{prefix}{i}" for i in range(len(known), max(count, 2 * len(known)))]
+    _NUMBERED[prefix] = longer
+    return longer[:count]
 
 
 def _enclosed(text: str) -> bool:
@@ -281,8 +315,8 @@ class Trace:
         n = g.size
         check_time = self.deadline.check
         check_time()
-        ids = [f"n{i}" for i in range(n)]
-        eids = [f"e{e}" for e in range(g.n_edges)]
+        ids = _numbered("n", n)
+        eids = _numbered("e", g.n_edges)
         local_values = self._locals()
         check_time()
         if g.scalar:
@@ -468,14 +502,16 @@ class Trace:
                 else:
                     add(f"{name} = {g.label[i]} (constant)" if name else f"{g.label[i]} (constant)")
                 continue
-            template = op.template
-            pieces = wrapped if op.name in _OPERATORS else display
+            before, between, after, operator = _TEMPLATE_PARTS[op.name]
+            pieces = wrapped if operator else display
             if len(args) == 1:
-                symbolic = template.format(pieces[args[0]])
-                numeric = template.format(vals[args[0]])
+                a = args[0]
+                symbolic = f"{before}{pieces[a]}{after}"
+                numeric = f"{before}{vals[a]}{after}"
             else:
-                symbolic = template.format(pieces[args[0]], pieces[args[1]])
-                numeric = template.format(vals[args[0]], vals[args[1]])
+                a, b = args
+                symbolic = f"{before}{pieces[a]}{between}{pieces[b]}{after}"
+                numeric = f"{before}{vals[a]}{between}{vals[b]}{after}"
             if numeric != symbolic:
                 text = f"{symbolic} = {numeric} = {vals[i]}"
             else:
@@ -488,17 +524,13 @@ class Trace:
         out_node = g.output
         f = names[out_node] or "f"
         heads = [f"d{f}/d{subject} = {grad}" for subject, grad in zip(subjects, grads, strict=True)]
-        consumers = [0] * n
-        for source in sources:
-            consumers[source] += 1
         gathered: dict[int, list[int]] = {}
         for e, source in enumerate(sources):
-            if consumers[source] > 1:
-                gathered.setdefault(source, []).append(e)
+            gathered.setdefault(source, []).append(e)
         reaches = self.reaches
-        for i in range(n):
-            if consumers[i] > 1 or not reaches[i]:
-                heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), reaches[i])
+        unreached = [] if all(reaches) else [i for i in range(n) if not reaches[i]]
+        for i in [i for i, used in gathered.items() if len(used) > 1] + unreached:
+            heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), reaches[i])
         heads[out_node] = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
         parts = [
             f"d{f}/d{subjects[source]} += {grads[target]} x {local} = {down}"
