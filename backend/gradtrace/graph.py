@@ -189,6 +189,12 @@ def _check_numbers(row: list[Any] | tuple[Any, ...], invalid: Any) -> None:
 
 
 _POSITIONS = {1: (0,), 2: (0, 1)}
+# The elementwise ops a simple statement may name, by their operator or function name
+# ('-' is subtraction here: a simple statement has no unary minus).
+_SIMPLE_OPS: dict[str, Op] = {
+    **{name: OPS[name] for name in OPS if OPS[name].elementwise},
+    **{symbol: OPS[name] for symbol, name in BINARY.items() if OPS[name].elementwise},
+}
 
 
 class _Builder:
@@ -491,11 +497,70 @@ def build_graph(
         elif isinstance(statement, Assign):
             assigned.setdefault(statement.name, number)
     seen: set[str] = set()
+    kinds, texts, starts = program.tokens
+    env = builder.env
+    # The flat lists, bound once: the loop below appends a simple statement's node to
+    # them directly (see `_Builder.simple` for what it checks first).
+    shapes = graph.shape
+    add_kind, add_op, add_args = graph.kind.append, graph.op.append, graph.args.append
+    add_name, add_label, add_span = graph.name.append, graph.label.append, graph.span.append
+    add_shape, add_constant = graph.shape.append, graph.constant.append
+    add_edge_start, add_prog = graph.edge_start.append, graph.prog.append
+    add_sources, add_targets = graph.edge_source.extend, graph.edge_target.extend
+    add_positions, add_kink = graph.edge_index.extend, graph.kink_nodes.append
+    sources = graph.edge_source
+    checking = builder.checking
     try:
         last = -1
         for number, statement in enumerate(items):
             if type(statement) is tuple:
-                last = builder.simple(program, statement, assigned, number, seen)
+                pos, op_pos, first, second = statement
+                name = texts[pos]
+                op = _SIMPLE_OPS.get(texts[op_pos])
+                if op is None or checking or name in values or name in seen:
+                    last = builder.simple(program, statement, assigned, number, seen)
+                    continue
+                # Known names holding one number, or numbers: anything else goes the
+                # long way before any node is added, so nodes keep their order.
+                a = env.get(texts[first], -1) if kinds[first] == "name" else -2
+                b = env.get(texts[second], -1) if second >= 0 and kinds[second] == "name" else -2
+                if a == -1 or b == -1 or (a >= 0 and shapes[a]) or (b >= 0 and shapes[b]):
+                    last = builder.simple(program, statement, assigned, number, seen)
+                    continue
+                seen.add(name)
+                if a == -2:
+                    a = builder.token_leaf(first, kinds, texts, starts)
+                if second < 0:
+                    b = -1
+                    args: tuple[int, ...] = (a,)
+                    end = starts[first + 1] + 1  # f(a): the ')' after a
+                    span = (starts[op_pos], end)
+                else:
+                    if b == -2:
+                        b = builder.token_leaf(second, kinds, texts, starts)
+                    args = (a, b)
+                    if kinds[op_pos] == "op":
+                        span = (starts[first], starts[second] + len(texts[second]))
+                    else:
+                        span = (starts[op_pos], starts[second + 1] + 1)
+                last = len(shapes)
+                e = len(sources)
+                add_kind("op")
+                add_op(op)
+                add_args(args)
+                add_name(name)
+                add_label(op.label)
+                add_span(span)
+                add_shape(())
+                add_constant(0.0)
+                add_edge_start(e)
+                add_prog((last, op.scalar, a, b, e))
+                if op.kink is not None:
+                    add_kink(last)
+                add_sources(args)
+                add_targets([last] * len(args))
+                add_positions(_POSITIONS[len(args)])
+                env[name] = last
             elif isinstance(statement, Assign):
                 name = statement.name
                 builder.check_assignment(name, statement.name_span, seen)
