@@ -53,6 +53,16 @@ def json_value(v: Any) -> Any:
     return _replace_non_finite(array.tolist())
 
 
+def _json_numbers(numbers: list[float]) -> list[float | str]:
+    """Floats as JSON wants them; the list itself when all are finite (only read, never changed)."""
+    # A sum is finite only if every term is (an overflow to infinity just takes the
+    # long way); v - v is 0.0 exactly for finite floats.
+    total = sum(numbers)
+    if total - total == 0.0:
+        return numbers  # type: ignore[return-value]
+    return [v if v - v == 0.0 else json_number(v) for v in numbers]
+
+
 def _replace_non_finite(items: Any) -> Any:
     """Nested lists of any depth (Jacobians have up to 4 axes), non-finite floats as strings."""
     if isinstance(items, list):
@@ -320,11 +330,10 @@ class Trace:
         local_values = self._locals()
         check_time()
         if g.scalar:
-            # Inline finiteness test: v - v is 0.0 exactly for finite floats.
-            values = [v if v - v == 0.0 else json_number(v) for v in run.values]
-            grads = [v if v - v == 0.0 else json_number(v) for v in run.grads]
-            downs = [v if v - v == 0.0 else json_number(v) for v in run.downstream]
-            locs = [v if v - v == 0.0 else json_number(v) for v in local_values]
+            values: list[Any] = _json_numbers(run.values)
+            grads: list[Any] = _json_numbers(run.grads)
+            downs: list[Any] = _json_numbers(run.downstream)
+            locs: list[Any] = _json_numbers(local_values)
             shapes: list[list[int]] | None = None
             local_shapes: list[list[int]] | None = None
         else:
@@ -476,8 +485,13 @@ class Trace:
         if g.scalar:
             vals = [format(v, ".4g") for v in run.values]
             grads = [format(v, ".4g") for v in run.grads]
-            downs = [format(v, ".4g") for v in run.downstream]
-            local_text = [format(v, ".4g") for v in locals_]
+            # Where a local is exactly 1, the downstream is exactly the upstream (x 1.0
+            # changes no float), so their texts are known: most edges of +, max and relu.
+            local_text = ["1" if v == 1.0 else format(v, ".4g") for v in locals_]
+            downs = [
+                grads[target] if local == 1.0 else format(v, ".4g")
+                for v, local, target in zip(run.downstream, locals_, g.edge_target, strict=True)
+            ]
         else:
             vals = [fmt(v) for v in run.values]
             grads = [fmt(v) for v in run.grads]
