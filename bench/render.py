@@ -18,12 +18,13 @@ from bench.machine import REPO, RESULTS
 
 DOC = REPO / "docs" / "benchmarks.md"
 FINDINGS = REPO / "bench" / "findings.md"
-ORDER = ("engine_scalar", "engine_tensor", "load", "page")
+ORDER = ("engine_scalar", "engine_tensor", "load", "page", "classroom")
 TITLES = {
     "engine_scalar": "1. Engine on scalar programs",
     "engine_tensor": "2. Engine on tensors",
     "load": "3. Service under load",
     "page": "4. Page in headless Chromium",
+    "classroom": "5. A classroom on one server (make load)",
 }
 
 
@@ -212,6 +213,36 @@ def render_load(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def render_classroom(r: dict[str, Any]) -> list[str]:
+    """The classroom load test (bench/classroom.py): counts first, then latency per request kind."""
+    s, t, probe = r["setup"], r["total"], r["health_probe"]
+    out = [
+        f"Server: `{s['server']}` on 127.0.0.1. Client: {s['client']}; {s['seconds']:.0f} s.",
+        "Light and heavy traces, bad requests that must each get their own 4xx, and page",
+        "loads, mixed; docs/load.md describes the mix and the hostile variant.",
+        "",
+        f"Requests: {t['requests']:,} ({t['per_second']:.0f}/s); failed {t['failed']}, "
+        f"5xx {t['server_errors']}, dropped {t['dropped']}; p50 {t['p50_ms']:.0f} ms, "
+        f"p99 {t['p99_ms']:,.0f} ms. Health probe: {probe['answers']} answers, "
+        f"{probe['errors']} errors, p50 {probe['p50_ms']:.1f} ms, p99 {probe['p99_ms']:.0f} ms. "
+        f"Server alive at the end: {'yes' if r['server_alive_at_end'] else 'no'}.",
+        "",
+    ]
+    rows = [
+        [
+            name,
+            f"{k['requests']:,}",
+            f"{k['p50_ms']:.0f}",
+            f"{k['p99_ms']:,.0f}",
+            ", ".join(f"{code}: {n:,}" for code, n in sorted(k["statuses"].items())),
+            str(k["failures"]),
+        ]
+        for name, k in sorted(r["kinds"].items())
+    ]
+    out += table(["request", "n", "p50 ms", "p99 ms", "statuses", "failures"], rows)
+    return out
+
+
 def render_page(r: dict[str, Any]) -> list[str]:
     out = [r.get("method", ""), ""]
     rows = [
@@ -250,6 +281,7 @@ RENDERERS = {
     "engine_tensor": render_engine_tensor,
     "load": render_load,
     "page": render_page,
+    "classroom": render_classroom,
 }
 
 
