@@ -100,6 +100,11 @@ _TEMPLATE_PARTS = {
     name: (*_template_parts(op.template), name in _OPERATORS) for name, op in OPS.items()
 }
 
+# Per op: what ends its backward texts, " (+ distributes)" or nothing.
+_HINT_SUFFIX = {
+    name: f" ({_SHORT_INTUITION[name]})" if name in _SHORT_INTUITION else "" for name in OPS
+}
+
 # "n0", "n1", ... and "e0", "e1", ...: the ids of nodes and edges, made once for all
 # traces up to this many (a slice of a list is cheaper than formatting each id).
 _MAX_NUMBERED = 250_000
@@ -543,8 +548,19 @@ class Trace:
             gathered.setdefault(source, []).append(e)
         reaches = self.reaches
         unreached = [] if all(reaches) else [i for i in range(n) if not reaches[i]]
-        for i in [i for i, used in gathered.items() if len(used) > 1] + unreached:
-            heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), reaches[i])
+        for i, used in gathered.items():
+            count = len(used)
+            if 1 < count <= 6 and reaches[i]:
+                # The common fan-out, written here: _gathered_head says the same.
+                terms = " + ".join([downs[e] for e in used])
+                heads[i] = (
+                    f"d{f}/d{subjects[i]} = {terms} = {grads[i]} "
+                    f"(gradients sum at outward branches: {count} consumers)"
+                )
+            elif count > 1:
+                heads[i] = _gathered_head(f, subjects[i], grads[i], downs, used, reaches[i])
+        for i in unreached:
+            heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), False)
         heads[out_node] = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
         parts = [
             f"d{f}/d{subjects[source]} += {grads[target]} x {local} = {down}"
@@ -554,12 +570,13 @@ class Trace:
         for i, (op, e, args) in enumerate(zip(ops, starts, args_of, strict=True)):
             if op is None:
                 continue
-            tail = parts[e] if len(args) == 1 else parts[e] + ", " + parts[e + 1]
-            hint = _SHORT_INTUITION.get(op.name)
-            backward_texts[i] = (
-                f"{heads[i]}; [downstream] = [upstream] x [local]: {tail}"
-                + (f" ({hint})" if hint else "")
-            )
+            hint = _HINT_SUFFIX[op.name]
+            if len(args) == 1:
+                backward_texts[i] = f"{heads[i]}; [downstream] = [upstream] x [local]: {parts[e]}{hint}"
+            else:
+                backward_texts[i] = (
+                    f"{heads[i]}; [downstream] = [upstream] x [local]: {parts[e]}, {parts[e + 1]}{hint}"
+                )
 
         steps = [
             {"index": i, "phase": "forward", "node": ids[i], "edges": edge_lists[i], "text": text}
