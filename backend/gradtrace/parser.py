@@ -170,7 +170,11 @@ class _Parser:
             # A single operator between two leaves ('**' nests, so it is left to expr).
             if texts[pos + 3] == "**" or kinds[pos + 4] == "end" or kinds[pos + 5] not in _ENDS:
                 return None
-            if not (self.is_leaf(pos + 2) and self.is_leaf(pos + 4)):
+            left, right = kinds[pos + 2], kinds[pos + 4]
+            # Leaves: numbers, and names that are not functions' (inlined is_leaf).
+            if not (left == "number" or (left == "name" and texts[pos + 2] not in FUNCTIONS)):
+                return None
+            if not (right == "number" or (right == "name" and texts[pos + 4] not in FUNCTIONS)):
                 return None
             self.pos = pos + 5
             return (pos, pos + 3, pos + 2, pos + 4)
