@@ -209,17 +209,26 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
         if first >= 0:
             warnings.append(_non_finite(graph, first, "gradient", grads[first]))
     ops = graph.op
+    args_of = graph.args
     for i in graph.kink_nodes:
         op = ops[i]
         assert op is not None and op.kink is not None
-        args = [values[a] for a in graph.args[i]]
         if scalar:
-            if not _SCALAR_KINK[op.name](*args):
+            # The common kinks tested inline (as _SCALAR_KINK does): most nodes have none.
+            name = op.name
+            node_args = args_of[i]
+            if name == "max" or name == "min":
+                if values[node_args[0]] != values[node_args[1]]:
+                    continue
+            elif name == "relu":
+                if values[node_args[0]] != 0.0:
+                    continue
+            elif not _SCALAR_KINK[name](*[values[a] for a in node_args]):
                 continue
-            found = op.kink(*args)
+            found = op.kink(*[values[a] for a in node_args])
         else:
             with np.errstate(all="ignore"):
-                found = op.kink(*args)
+                found = op.kink(*[values[a] for a in args_of[i]])
         if found is not None:
             warnings.append({"node": f"n{i}", "kind": found[0], "message": found[1]})
     for name in graph.unused_values:
