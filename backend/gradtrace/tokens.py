@@ -2,9 +2,10 @@
 
 The tokenizer never raises. A character that is not in the language becomes
 an `error` token (its message comes from `message_for`), and the parser raises
-when it reaches it: so a call of the unknown function eval on a quoted string is reported as an unknown function at 0,
-the first problem in reading order, not as a quote at 5. `scan` returns
-parallel lists for the parser; `tokenize` returns Token records for tests.
+when it reaches it: so eval applied to a quoted string is reported as an
+unknown function at 0, the first problem in reading order, not as a quote at 5.
+`scan` returns parallel lists for the parser; `tokenize` returns Token records
+for tests.
 """
 
 from __future__ import annotations
