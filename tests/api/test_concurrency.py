@@ -121,7 +121,13 @@ def test_saturated_server_answers_503_with_retry_after(
     server_factory: Callable[[Settings], LiveServer],
 ) -> None:
     server = server_factory(
-        heavy_settings(max_concurrent_traces=1, max_queued_traces=0, max_seconds=2.0)
+        # Every trace through the threads here, the smallest included, to fill the queue.
+        heavy_settings(
+            max_concurrent_traces=1,
+            max_queued_traces=0,
+            max_seconds=2.0,
+            inline_max_expression_length=0,
+        )
     )
     runner = _runner(server)
     results: list[httpx.Response] = []
@@ -245,3 +251,51 @@ def test_gradient_check_of_a_small_graph_stops_at_the_time_limit() -> None:
         response = client.post("/api/v1/trace", json=heavy_request(statements=30, size=20))
         assert response.status_code == 422, response.status_code
         assert response.json()["detail"]["limit"] == "max_seconds"
+
+
+class _CountingRunner:
+    """Stands in for the app's runner and counts the traces sent to the threads."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+        self.calls = 0
+
+    async def run(self, work: Any) -> bytes:
+        self.calls += 1
+        result: bytes = await self.runner.run(work)
+        return result
+
+
+def test_small_traces_run_inline_and_large_ones_in_the_threads() -> None:
+    app = create_app(Settings(inline_max_expression_length=64, inline_max_input_elements=4))
+    with TestClient(app) as client:
+        counting = _CountingRunner(app.state.runner)
+        app.state.runner = counting
+        lecture = {"expression": "(x + y) * max(y, z)", "values": {"x": 1, "y": 2, "z": 0}}
+        response = client.post("/api/v1/trace", json=lecture)
+        assert response.status_code == 200 and response.json()["value"] == 6.0
+        assert counting.calls == 0
+        # A gradient check, a long expression or many numbers go to the threads.
+        for body in (
+            {**lecture, "check": True},
+            {"expression": " + ".join(["x"] * 40), "values": {"x": 1}},
+            {"expression": "sum(v)", "values": {"v": [1, 2, 3, 4, 5]}},
+        ):
+            response = client.post("/api/v1/trace", json=body)
+            assert response.status_code == 200, response.text
+        assert counting.calls == 3
+        # An engine error found inline is the same 422 as from a thread.
+        response = client.post("/api/v1/trace", json={"expression": "x + * y", "values": {}})
+        assert response.status_code == 422
+        assert response.json()["detail"]["type"] == "syntax_error"
+        assert response.json()["detail"]["span"] == [4, 5]
+
+
+def test_inline_traces_can_be_switched_off() -> None:
+    app = create_app(Settings(inline_max_expression_length=0))
+    with TestClient(app) as client:
+        counting = _CountingRunner(app.state.runner)
+        app.state.runner = counting
+        response = client.post("/api/v1/trace", json={"expression": "x", "values": {"x": 1}})
+        assert response.status_code == 200
+        assert counting.calls == 1

@@ -25,6 +25,7 @@ from gradtrace.api.schemas import (
     TraceRequest,
     UnprocessableBody,
 )
+from gradtrace.api.settings import Settings
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONBytesResponse)
 
@@ -93,7 +94,30 @@ async def post_trace(
     """Trace the program with the given values: nodes, edges, steps, gradients, check, warnings."""
     runner: TraceRunner = request.app.state.runner
     work = partial(_trace_json, body.expression, body.values, body.check, request.app.state.limits)
+    if _is_small(body, request.app.state.settings):
+        return JSONBytesResponse(work())
     return JSONBytesResponse(await runner.run(work))
+
+
+def _input_elements(value: Any) -> int:
+    if not isinstance(value, list):
+        return 1
+    return len(value) * (len(value[0]) if isinstance(value[0], list) else 1)
+
+
+def _is_small(body: TraceRequest, settings: Settings) -> bool:
+    """Whether a trace is small enough to run on the event loop rather than in a thread.
+
+    A short expression over a few numbers is bounded work (a few milliseconds at
+    worst), while the hand-off to a thread and back costs the GIL round trips that
+    dominate a class's typical requests.
+    """
+    return (
+        not body.check
+        and len(body.expression) <= settings.inline_max_expression_length
+        and sum(_input_elements(v) for v in body.values.values())
+        <= settings.inline_max_input_elements
+    )
 
 
 @router.get(

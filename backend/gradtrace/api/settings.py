@@ -70,6 +70,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Bytes in a request body; larger bodies get a 413."
     )
+    inline_max_expression_length: int = Field(
+        default=256,
+        ge=0,
+        description=(
+            "A trace without a gradient check, of an expression at most this long and inputs "
+            "of at most inline_max_input_elements numbers, runs on the event loop itself: its "
+            "work is bounded to a few milliseconds, less than the hand-off to a thread costs "
+            "under load. 0 sends every trace to the threads."
+        ),
+    )
+    inline_max_input_elements: int = Field(
+        default=16, ge=0, description="Numbers in all inputs together for a trace to run inline."
+    )
     max_concurrent_traces: int = Field(
         default=2, ge=1, le=64, description="Traces computed at once per worker process (threads)."
     )
