@@ -130,7 +130,12 @@ def expression_for(op: Op) -> str:
     return op.template.format(*["a", "b"][: op.arity])
 
 
-@pytest.mark.parametrize(("name", "shapes"), CASES, ids=[f"{n}-{s}" for n, s in CASES])
+# The engine makes an identity node only for an output that is an earlier value, and
+# outputs hold one number: identity goes through the engine on scalars only.
+ENGINE_CASES = [(n, s) for n, s in CASES if n != "identity" or not OPS[n].shape(*s)]
+
+
+@pytest.mark.parametrize(("name", "shapes"), ENGINE_CASES, ids=[f"{n}-{s}" for n, s in ENGINE_CASES])
 def test_through_the_engine_with_the_numeric_check(name: str, shapes: tuple[tuple[int, ...], ...]) -> None:
     op = OPS[name]
     args = inputs_for(op, shapes, seed=3)
@@ -138,9 +143,6 @@ def test_through_the_engine_with_the_numeric_check(name: str, shapes: tuple[tupl
     out_shape = op.shape(*shapes)
     inner = expression_for(op)
     if name == "identity":
-        # Only made by the engine, for an output that is an earlier value; outputs are one number.
-        if out_shape:
-            pytest.skip("an identity node is only made for the output, which holds one number")
         expression = "t = a\nd = a * 2\nt"
     elif out_shape:
         # Weights make every output element matter differently.
