@@ -256,6 +256,9 @@ function loadTrace(raw, step) {
   const tensors = model.nodes.some((n) => n.shape && n.shape.length);
   els.jacobian.disabled = !tensors;
   showWarnings();
+  // The graph first: the step's panel (KaTeX, its own style and layout)
+  // waits until the new graph has been painted.
+  panelAfterPaint = true;
   player.load(count, step);
 }
 
@@ -334,6 +337,7 @@ function primeMeasure() {
 }
 
 function layoutAndDraw() {
+  graph.clear();
   reserveStatusHeight();
   primeMeasure();
   const layout = chooseLayout();
@@ -370,6 +374,7 @@ function showWarnings() {
   els.warnings.hidden = model.warnings.length === 0;
 }
 
+let panelAfterPaint = false;
 function showStep({ index, count, playing }) {
   els.play.textContent = playing ? 'Pause' : 'Play';
   els.prev.disabled = !model || index <= 0;
@@ -379,8 +384,17 @@ function showStep({ index, count, playing }) {
   if (!model || count === 0) return;
   const frame = frameAt(model, index);
   graph.update(frame);
-  panels.show(els.panel, model, frame, ops, { jacobianForm });
-  prefetchPanels();
+  if (panelAfterPaint) {
+    panelAfterPaint = false;
+    // After the next frame's paint: a task queued from its animation frame.
+    window.requestAnimationFrame(() => window.setTimeout(() => {
+      showPanel();
+      prefetchPanels();
+    }, 0));
+  } else {
+    panels.show(els.panel, model, frame, ops, { jacobianForm });
+    prefetchPanels();
+  }
   els.status.textContent = frame.step.text;
   els.status.dataset.phase = frame.phase;
   els.scrubber.value = String(index);
@@ -538,6 +552,36 @@ document.addEventListener('keydown', (ev) => {
   ev.preventDefault();
 });
 
+// ---- warming the layout up ----
+
+// The first layout of a page runs dagre's code cold: compiled on first call
+// and unoptimised, it takes about half again as long as later ones. While
+// the reader types, lay out a made-up graph of the size of a small program
+// a few times in idle time, so their first trace is drawn at the warm speed.
+const WARM_UP_LAYOUTS = 3;
+function warmUpLayout(left = WARM_UP_LAYOUTS) {
+  if (left <= 0) return;
+  idle(() => {
+    // A trace on its way warms dagre itself: wait for it rather than delay it.
+    if (els.form.classList.contains('is-busy')) {
+      warmUpLayout(left);
+      return;
+    }
+    const g = new dagre.graphlib.Graph({ multigraph: true });
+    g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 80, edgesep: 20, marginx: 24, marginy: 24 });
+    g.setDefaultEdgeLabel(() => ({}));
+    // Layers of a program: inputs fanning out, ops joining pairs, a long wire or two.
+    const n = 32;
+    for (let i = n - 1; i >= 0; i -= 1) g.setNode(`n${i}`, { width: 80 + (i % 5) * 30, height: 60 + (i % 3) * 20 });
+    for (let i = 4; i < n; i += 1) {
+      g.setEdge(`n${i - 4 + (i % 3)}`, `n${i}`, {}, `a${i}`);
+      g.setEdge(`n${Math.floor(i / 2)}`, `n${i}`, {}, `b${i}`);
+    }
+    dagre.layout(g);
+    warmUpLayout(left - 1);
+  });
+}
+
 // ---- start ----
 
 async function start() {
@@ -567,6 +611,7 @@ async function start() {
     rebuildValueBoxes();
     await submitTrace(0);
   }
+  warmUpLayout();
 }
 
 start();

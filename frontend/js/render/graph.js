@@ -50,40 +50,63 @@ function pathThrough(points) {
 }
 
 /**
- * A text measure backed by hidden SVG texts, so boxes fit the real font.
- * `measure.prime(items)` measures many [text, kind] pairs at once: all are
- * written first and read after, so the browser lays them out once instead
- * of once per text.
+ * A text measure that fits boxes to the real font: each kind's font (size,
+ * weight, slant, family) is read once from a hidden SVG text styled as the
+ * drawing styles it, then every width comes from one canvas `measureText`
+ * in that font, cached per text and font. Measuring SVG texts instead makes
+ * the browser lay each one out (13% of drawing a small trace); a canvas
+ * measure lays nothing out. `measure.prime(items)` reads the fonts of all
+ * the kinds it has not seen in one style pass and fills the cache.
  */
 export function domMeasure(svg) {
-  const probe = el('text', { class: 'measure', x: -9999, y: -9999 }, svg);
   const cache = new Map();
-  const keyOf = (text, kind) => `${kind}\u0000${text}`;
+  const fonts = new Map();
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d');
+  // Reading back ctx.font gives it normalised: keep what was set instead.
+  let ctxFont = null;
+  // The kinds' fonts, read from probes in the SVG so the CSS stays the one
+  // place that says how each kind is drawn (and measured: see .measure.t-*).
+  const readFonts = (kinds) => {
+    const wanted = [...new Set(kinds)].filter((kind) => !fonts.has(kind));
+    if (!wanted.length) return;
+    const group = el('g', { class: 'measure' });
+    const probes = wanted.map((kind) => [kind, el('text', { class: `measure t-${kind}`, x: -9999, y: -9999 }, group)]);
+    svg.appendChild(group);
+    for (const [kind, probe] of probes) {
+      const s = window.getComputedStyle(probe);
+      // A canvas knows neither text-transform nor (everywhere) letter-spacing:
+      // both are applied here, as the SVG applies them (the column heads).
+      const spacing = parseFloat(s.letterSpacing);
+      fonts.set(kind, {
+        font: `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`,
+        upper: s.textTransform === 'uppercase',
+        spacing: Number.isFinite(spacing) ? spacing : 0,
+      });
+    }
+    group.remove();
+  };
+  // An SVG text collapses its white space as HTML does: measure what is drawn.
+  const drawn = (text) => String(text).replace(/[\t\n\r ]+/g, ' ').trim();
   const measure = (text, kind) => {
-    const key = keyOf(text, kind);
-    if (cache.has(key)) return cache.get(key);
-    // Drawing a trace clears the SVG, probe and all: a detached text measures 0.
-    if (!probe.isConnected) svg.appendChild(probe);
-    probe.setAttribute('class', `measure t-${kind}`);
-    probe.textContent = text;
-    const w = probe.getComputedTextLength();
-    cache.set(key, w);
+    if (!fonts.has(kind)) readFonts([kind]);
+    const { font, upper, spacing } = fonts.get(kind);
+    const key = `${kind}\u0000${text}`;
+    let w = cache.get(key);
+    if (w === undefined) {
+      if (ctxFont !== font) {
+        ctx.font = font;
+        ctxFont = font;
+      }
+      const shown = upper ? drawn(text).toUpperCase() : drawn(text);
+      w = ctx.measureText(shown).width + spacing * [...shown].length;
+      cache.set(key, w);
+    }
     return w;
   };
   measure.prime = (items) => {
-    const group = el('g', { class: 'measure' });
-    const pending = new Map();
-    for (const [text, kind] of items) {
-      const key = keyOf(text, kind);
-      if (cache.has(key) || pending.has(key)) continue;
-      const t = el('text', { class: `measure t-${kind}`, x: -9999, y: -9999 }, group);
-      t.textContent = text;
-      pending.set(key, t);
-    }
-    if (!pending.size) return;
-    svg.appendChild(group);
-    for (const [key, t] of pending) cache.set(key, t.getComputedTextLength());
-    group.remove();
+    readFonts(items.map(([, kind]) => kind));
+    for (const [text, kind] of items) measure(text, kind);
   };
   return measure;
 }
@@ -121,17 +144,29 @@ export class GraphView {
     }
   }
 
+  /**
+   * Empty the drawing ahead of a new one. Done before the page measures what
+   * the new drawing needs: a resize of the SVG (the status line's height
+   * changes with the trace) then lays out nothing of the old drawing.
+   */
+  clear() {
+    // Drawing again (presenting changes the spacing) keeps the keyboard's place.
+    if (document.activeElement && this.svg.contains(document.activeElement)) {
+      this.refocus = document.activeElement.getAttribute('data-node-id');
+    }
+    while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
+  }
+
   /** Clear and draw a laid-out trace. */
   draw(model, layout) {
     // The drawing's size does not depend on what is drawn in it: read it
     // before writing, so the draw costs one layout, not a forced one more.
     const size = this.size();
-    // Drawing again (presenting changes the spacing) keeps the keyboard's place.
-    const focused = document.activeElement && this.svg.contains(document.activeElement)
-      ? document.activeElement.getAttribute('data-node-id') : null;
+    this.clear();
+    const focused = this.refocus || null;
+    this.refocus = null;
     this.model = model;
     this.layout = layout;
-    while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
     const defs = el('defs', {}, this.svg);
     // A fixed size in user units: a thick current wire keeps a normal arrowhead.
     const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
