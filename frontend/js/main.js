@@ -87,6 +87,8 @@ function showPanel() {
 let prefetchHandle = null;
 const idle = window.requestIdleCallback ? (fn) => window.requestIdleCallback(fn, { timeout: 1000 }) : (fn) => window.setTimeout(fn, 50);
 const cancelIdle = window.cancelIdleCallback || window.clearTimeout;
+// Idle time that comes soon: for what can wait a frame or two (the URL).
+const soon = window.requestIdleCallback ? (fn) => window.requestIdleCallback(fn, { timeout: 200 }) : (fn) => window.setTimeout(fn, 0);
 function prefetchPanels() {
   if (prefetchHandle !== null) cancelIdle(prefetchHandle);
   prefetchHandle = null;
@@ -413,11 +415,12 @@ let pendingUrlWrite = null;
 function writeUrl() {
   if (pendingUrlWrite !== null) return;
   const wait = Math.max(0, lastUrlWrite + 150 - Date.now());
-  pendingUrlWrite = window.setTimeout(() => {
+  // Then in idle time: right after a new trace, not before its graph is painted.
+  pendingUrlWrite = window.setTimeout(() => soon(() => {
     pendingUrlWrite = null;
     lastUrlWrite = Date.now();
     window.history.replaceState(null, '', queryFromState(state));
-  }, wait);
+  }), wait);
 }
 
 // ---- examples and ops ----

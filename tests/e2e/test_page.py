@@ -601,6 +601,41 @@ def test_every_node_text_fits_inside_its_box(page: Page, base_url: str, present:
     assert overflow == []
 
 
+def test_text_widths_match_the_svgs_own_measure(page: Page, base_url: str) -> None:
+    # Boxes are sized from canvas widths: each kind's font must be the one the
+    # SVG draws it in, upper case and letter spacing included (a tensor's heads).
+    values = {"W": [[1, 2, 3], [4, 5, 6]], "x": [1, 0, -1], "b": [0.5, -0.5], "u": [1, -1]}
+    open_url(page, base_url, "z = W @ x + b; h = sigmoid(z); s = u @ h", values, 0)
+    expect(page.locator("[data-node-id]").first).to_be_visible()
+    result = page.evaluate(
+        """async () => {
+          const { domMeasure } = await import('/static/js/render/graph.js');
+          const svg = document.getElementById('graph');
+          const measure = domMeasure(svg);
+          const probe = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+          svg.appendChild(probe);
+          const seen = new Set();
+          const kinds = new Set();
+          const off = [];
+          for (const t of svg.querySelectorAll('text')) {
+            const kind = [...t.classList].find((c) => c.startsWith('t-'));
+            if (!kind || !t.textContent || seen.has(kind + t.textContent)) continue;
+            seen.add(kind + t.textContent);
+            kinds.add(kind);
+            probe.setAttribute('class', `measure ${kind}`);
+            probe.textContent = t.textContent;
+            const own = probe.getComputedTextLength();
+            const canvas = measure(t.textContent, kind.slice(2));
+            if (Math.abs(own - canvas) > 0.5) off.push([kind, t.textContent, own, canvas]);
+          }
+          probe.remove();
+          return { kinds: [...kinds], off };
+        }"""
+    )
+    assert {"t-title", "t-value", "t-edge", "t-head"} <= set(result["kinds"]), result["kinds"]
+    assert result["off"] == []
+
+
 # Everything a step shows: each node's and wire's texts, classes and spoken
 # description, the panel's text (KaTeX's annotations hold the equations'
 # sources) and the status line.
