@@ -28,20 +28,11 @@ import statistics
 import sys
 from typing import Any
 
+from bench.browser import CHROMIUM, CHROMIUM_ARGS
 from bench.load import Server
 from bench.programs import Program, generate
 from bench.timing import command_line, target, write_result
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LONG_TASK_MS = 50.0
 
 # Installed before the page's own scripts: records long tasks and long frames from the start.

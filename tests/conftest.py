@@ -11,20 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from bench.browser import CHROMIUM, CHROMIUM_ARGS
 
 from gradtrace.api.app import create_app
 from gradtrace.api.settings import Settings
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class LiveServer:

@@ -172,29 +172,25 @@ def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
 
 
 @without_gc
+def _sum_is_finite(numbers: list[float]) -> bool:
+    """One C-level pass that clears the common case: a finite sum has no NaN or infinity in it."""
+    total = sum(numbers)
+    return total - total == 0.0
+
+
 def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[str, Any]]:
     """Non-finite numbers (where they first appear), ties and kinks, unused inputs and names."""
     warnings: list[dict[str, Any]] = []
     values = run.values
     scalar = graph.scalar
-    if scalar:
-        total = sum(values)
-        clean = total - total == 0.0
-    else:
-        clean = False
-    if not clean:
+    if not (scalar and _sum_is_finite(values)):
         first, first_nan = _first_non_finite(values, range(graph.size))
         if first >= 0:
             warnings.append(_non_finite(graph, first, "value", values[first]))
             if first_nan >= 0 and first_nan != first:
                 warnings.append(_non_finite(graph, first_nan, "value", values[first_nan]))
     grads = run.grads
-    if scalar:
-        total = sum(grads)
-        clean = total - total == 0.0
-    else:
-        clean = False
-    if not clean:
+    if not (scalar and _sum_is_finite(grads)):
         # Backward runs in reverse order: the first non-finite gradient it computed.
         first = -1
         for i in range(graph.size - 1, -1, -1):
