@@ -152,9 +152,15 @@ function makeValueField(name) {
 
 function describeValue(input, shape) {
   // The box grows with its text, so a matrix stays readable in one line.
-  input.size = Math.min(40, Math.max(6, input.value.length + 1));
+  const size = Math.min(40, Math.max(6, input.value.length + 1));
+  if (input.size !== size) input.size = size;
+  // Only what differs is written: pressing Trace then changes nothing here
+  // and no frame is laid out while the trace is on its way.
+  const setShape = (text) => {
+    if (shape.textContent !== text) shape.textContent = text;
+  };
   if (!input.value.trim()) {
-    shape.textContent = 'needed';
+    setShape('needed');
     input.removeAttribute('aria-invalid');
     shape.classList.remove('is-invalid');
     return;
@@ -162,10 +168,10 @@ function describeValue(input, shape) {
   const parsed = parseValueText(input.value);
   shape.classList.toggle('is-invalid', !parsed.ok);
   if (parsed.ok) {
-    shape.textContent = shapeText(parsed.shape);
+    setShape(shapeText(parsed.shape));
     input.removeAttribute('aria-invalid');
   } else {
-    shape.textContent = parsed.error;
+    setShape(parsed.error);
     input.setAttribute('aria-invalid', 'true');
   }
 }
@@ -214,6 +220,11 @@ function clearError() {
 
 // ---- tracing ----
 
+// The Trace button looks busy only for a trace that takes longer than this.
+const BUSY_AFTER_MS = 150;
+let busyTimer = null;
+let tracing = false;
+
 async function submitTrace(step = 0) {
   clearError();
   const expression = els.expression.value;
@@ -227,9 +238,15 @@ async function submitTrace(step = 0) {
     if (parsed.ok) values[field.dataset.input] = parsed.value;
   }
   const id = ++requestId;
-  els.form.classList.add('is-busy');
+  tracing = true;
+  // A trace that answers at once is drawn without a frame of busy look
+  // before it (a frame to draw that, while the answer waits to be read).
+  window.clearTimeout(busyTimer);
+  busyTimer = window.setTimeout(() => els.form.classList.add('is-busy'), BUSY_AFTER_MS);
   const result = await fetchTrace({ expression, values, check: els.check.checked });
   if (id !== requestId) return; // a newer request has been sent
+  tracing = false;
+  window.clearTimeout(busyTimer);
   els.form.classList.remove('is-busy');
   if (!result.ok) {
     showError(result.error);
@@ -388,11 +405,12 @@ function showStep({ index, count, playing }) {
   graph.update(frame);
   if (panelAfterPaint) {
     panelAfterPaint = false;
-    // After the next frame's paint: a task queued from its animation frame.
-    window.requestAnimationFrame(() => window.setTimeout(() => {
+    // After the next frame's paint, in the idle time that follows it: the
+    // frame that shows the graph waits for nothing else.
+    window.requestAnimationFrame(() => soon(() => {
       showPanel();
       prefetchPanels();
-    }, 0));
+    }));
   } else {
     panels.show(els.panel, model, frame, ops, { jacobianForm });
     prefetchPanels();
@@ -566,7 +584,7 @@ function warmUpLayout(left = WARM_UP_LAYOUTS) {
   if (left <= 0) return;
   idle(() => {
     // A trace on its way warms dagre itself: wait for it rather than delay it.
-    if (els.form.classList.contains('is-busy')) {
+    if (tracing) {
       warmUpLayout(left);
       return;
     }

@@ -643,9 +643,14 @@ SNAPSHOT = """
 async (frames) => {
   // A large graph changes what is off screen a slice per frame after a jump: let it settle.
   for (let i = 0; i < frames; i += 1) await new Promise((r) => requestAnimationFrame(r));
+  // A fresh load sets its first panel after the graph's paint, in idle time.
+  const panel = document.getElementById('panel');
+  for (let i = 0; i < 200 && !panel.childNodes.length; i += 1) await new Promise((r) => setTimeout(r, 10));
   const svg = document.getElementById('graph');
+  // What a step shows: a text no step has shown yet may not be made yet.
   const texts = (g) => [...g.querySelectorAll('text, title')]
-    .map((t) => `${t.textContent} (${getComputedStyle(t).visibility})`);
+    .map((t) => `${t.textContent} (${getComputedStyle(t).visibility})`)
+    .filter((t) => !t.endsWith(' (hidden)'));
   // The order of classes is the order they were added in: only the set tells.
   const classes = (g) => [...g.classList].sort().join(' ');
   const nodes = [...svg.querySelectorAll('g[data-node-id]')].map((g) => ({
@@ -653,7 +658,6 @@ async (frames) => {
     current: g.getAttribute('aria-current'), texts: texts(g) }));
   const edges = [...svg.querySelectorAll('g[data-edge-id]')].map((g) => ({
     id: g.getAttribute('data-edge-id'), cls: classes(g), texts: texts(g) }));
-  const panel = document.getElementById('panel');
   return { nodes, edges, panel: panel.textContent, panelHtml: panel.innerHTML,
            status: document.querySelector('[role=status]').textContent };
 }
@@ -763,3 +767,57 @@ def test_jumps_on_a_long_program_settle_to_what_a_fresh_load_shows(
             for part in ("nodes", "edges"):
                 for a, b in zip(shown[part], fresh[s][part], strict=True):
                     assert a == b, f"step {s}: {part[:-1]} {b['id']} differs from a fresh load"
+
+
+# At the first mutation that puts nodes in the drawing (delivered once the
+# task that drew them, and set its first step, is over): its texts and how
+# many of them are hidden.
+FIRST_DRAW = """
+async () => {
+  const svg = document.getElementById('graph');
+  const first = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (!svg.querySelector('[data-node-id]')) return;
+      observer.disconnect();
+      const texts = [...svg.querySelectorAll('text')];
+      resolve({ made: texts.length,
+                hidden: texts.filter((t) => getComputedStyle(t).visibility === 'hidden').length });
+    });
+    observer.observe(svg, { childList: true, subtree: true });
+  });
+  document.getElementById('trace-button').click();
+  return first;
+}
+"""
+
+
+def test_a_new_trace_draws_the_texts_of_its_first_step_and_the_others_in_idle_time(
+    page: Page, base_url: str
+) -> None:
+    """The first frame styles and lays out only what it shows; stepping later only changes classes."""
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    # A scalar node has a title, a value and a gradient; a wire its value and gradient.
+    total = 3 * len(trace["nodes"]) + 2 * len(trace["edges"])
+    all_made = f"() => document.querySelectorAll('#graph text').length === {total}"
+    # The page opens on this trace: once it is idle, its drawing is complete.
+    page.goto(base_url + "/")
+    page.wait_for_function(all_made)
+    first = page.evaluate(FIRST_DRAW)
+    # Every node's title and what step 1 shows, nothing hidden yet.
+    assert first["hidden"] == 0
+    assert len(trace["nodes"]) < first["made"] < 3 * len(trace["nodes"])
+    # Then, with nothing else to do, the page makes the rest, hidden until a step shows them.
+    page.wait_for_function(all_made)
+    hidden = page.evaluate(
+        "() => [...document.querySelectorAll('#graph text')]"
+        ".filter((t) => getComputedStyle(t).visibility === 'hidden').length"
+    )
+    assert hidden == total - first["made"]
+    # Stepping to the end shows every gradient, each text once.
+    page.locator("body").click(position={"x": 2, "y": 2})
+    page.keyboard.press("End")
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][-1]["text"])
+    for node in trace["nodes"]:
+        expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_have_count(1)
+        expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_be_visible()
+    assert page.locator("#graph text").count() == total

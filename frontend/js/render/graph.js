@@ -1,10 +1,10 @@
 /**
  * The graph as SVG: one group per node (data-node-id) and per wire
- * (data-edge-id), placed once from the layout; stepping only changes
- * classes and texts, so nothing moves. Values sit above each wire and
- * gradients below it, as in the lecture's picture. Zoom and fit set the
- * viewBox, panning translates the drawing. Text reaches the SVG only
- * through textContent.
+ * (data-edge-id), placed once from the layout; stepping changes classes
+ * (and makes a text the first time a step shows it), so nothing moves.
+ * Values sit above each wire and gradients below it, as in the lecture's
+ * picture. Zoom and fit set the viewBox, panning translates the drawing.
+ * Text reaches the SVG only through textContent.
  */
 
 import { SIZES } from '../layout.js';
@@ -26,6 +26,31 @@ function el(name, attrs = {}, parent = null) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   if (parent) parent.appendChild(node);
   return node;
+}
+
+// Idle time for what no frame waits for (the texts of steps not shown yet).
+const idle = typeof window !== 'undefined' && window.requestIdleCallback
+  ? (fn) => window.requestIdleCallback(fn, { timeout: 1000 })
+  : (fn) => setTimeout(() => fn({ timeRemaining: () => 10 }), 50);
+const cancelIdle = (handle) => (typeof window !== 'undefined' && window.cancelIdleCallback ? window.cancelIdleCallback(handle) : clearTimeout(handle));
+
+let protos = null;
+/**
+ * The parts every node and wire has, built once and cloned per node and
+ * wire: a clone is one call into the browser, building is a call per
+ * element and attribute.
+ */
+function prototypes() {
+  if (protos) return protos;
+  // A node is a button for the keyboard too: Tab reaches it, Enter or Space
+  // does what a click does (see installNodeKeys).
+  const node = el('g', { class: 'node', tabindex: 0, role: 'button' });
+  el('title', {}, node);
+  el('rect', { class: 'box', rx: 8, ry: 8 }, node);
+  const edge = el('g', { class: 'edge' });
+  el('path', { class: 'wire', 'marker-end': 'url(#arrow)' }, edge);
+  protos = { node, edge, labels: el('g', { class: 'edge-label' }) };
+  return protos;
 }
 
 /** Write a text only when it differs; says whether it did. */
@@ -136,6 +161,7 @@ export class GraphView {
     this.shown = { nodes: new Map(), edges: new Map() };
     this.settleHandle = null;
     this.installPanZoom();
+    this.installNodeKeys();
     // The editor above can grow (more value boxes, an error): refit to the new size.
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(() => {
@@ -154,10 +180,21 @@ export class GraphView {
     if (document.activeElement && this.svg.contains(document.activeElement)) {
       this.refocus = document.activeElement.getAttribute('data-node-id');
     }
+    if (this.fillHandle) cancelIdle(this.fillHandle);
+    this.fillHandle = null;
+    this.fillQueue = null;
     while (this.svg.firstChild) this.svg.removeChild(this.svg.firstChild);
   }
 
-  /** Clear and draw a laid-out trace. */
+  /**
+   * Clear and draw a laid-out trace. The drawing is built apart from the
+   * page and attached once, from prototypes cloned per node and wire. Only
+   * the texts shown from the first step on (the nodes' titles) are made
+   * now: a value, gradient or check text is made when a step first shows
+   * it, and the rest in idle time after the first paint (see fillTexts), so
+   * the first frame styles and lays out only the texts it shows and
+   * stepping later only changes classes.
+   */
   draw(model, layout) {
     // The drawing's size does not depend on what is drawn in it: read it
     // before writing, so the draw costs one layout, not a forced one more.
@@ -167,11 +204,11 @@ export class GraphView {
     this.refocus = null;
     this.model = model;
     this.layout = layout;
-    const defs = el('defs', {}, this.svg);
+    const defs = el('defs');
     // A fixed size in user units: a thick current wire keeps a normal arrowhead.
     const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
     el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }, marker);
-    this.root = el('g', { class: 'viewport' }, this.svg);
+    this.root = el('g', { class: 'viewport' });
     const edgeLayer = el('g', { class: 'edges' }, this.root);
     const labelLayer = el('g', { class: 'edge-labels' }, this.root);
     const nodeLayer = el('g', { class: 'nodes' }, this.root);
@@ -181,33 +218,33 @@ export class GraphView {
     this.shown = { nodes: new Map(), edges: new Map() };
     this.frame = null;
     this.later = null;
+    const proto = prototypes();
 
     for (const edge of model.edges) {
       const box = layout.edges.get(edge.id);
-      const g = el('g', { class: 'edge', 'data-edge-id': edge.id }, edgeLayer);
-      el('path', { class: 'wire', d: pathThrough(box.points), 'marker-end': 'url(#arrow)' }, g);
-      const labels = el('g', { class: 'edge-label', 'data-edge-id': edge.id }, labelLayer);
-      const value = el('text', { class: 't-edge edge-value', x: box.x, y: box.y - 6, 'text-anchor': 'middle' }, labels);
-      const grad = el('text', { class: 't-edge edge-grad', x: box.x, y: box.y + 6 + SIZES.edge, 'text-anchor': 'middle' }, labels);
-      value.textContent = box.value;
-      grad.textContent = box.grad;
-      this.edgeEls.set(edge.id, { g, labels, value, grad, box });
+      const g = proto.edge.cloneNode(true);
+      g.setAttribute('data-edge-id', edge.id);
+      g.firstChild.setAttribute('d', pathThrough(box.points));
+      edgeLayer.appendChild(g);
+      const labels = proto.labels.cloneNode(false);
+      labels.setAttribute('data-edge-id', edge.id);
+      labelLayer.appendChild(labels);
+      this.edgeEls.set(edge.id, { g, labels, value: null, grad: null, box });
     }
 
     for (const node of model.nodes) {
       const box = layout.nodes.get(node.id);
-      const g = el('g', { class: `node kind-${node.kind}`, 'data-node-id': node.id, transform: `translate(${box.x - box.width / 2},${box.y - box.height / 2})` }, nodeLayer);
-      const title = el('title', {}, g);
-      el('rect', { class: 'box', width: box.width, height: box.height, rx: 8, ry: 8 }, g);
-      // Every line of a part (a tensor's rows) shows and hides together.
-      const parts = { title: [], value: [], grad: [], check: [] };
-      for (const line of box.lines) {
-        const failed = line.part === 'check' && line.ok === false ? ' is-failed' : '';
-        const t = el('text', { class: `t-${line.kind} node-${line.part}${failed}`, x: line.x, y: line.y, 'text-anchor': line.anchor }, g);
-        // Written once: the node's class shows or hides the value, gradient and check (see the CSS).
-        t.textContent = line.text;
-        parts[line.part].push({ el: t, text: line.text });
-      }
+      const g = proto.node.cloneNode(true);
+      g.setAttribute('class', `node kind-${node.kind}`);
+      g.setAttribute('data-node-id', node.id);
+      g.setAttribute('transform', `translate(${box.x - box.width / 2},${box.y - box.height / 2})`);
+      const title = g.firstChild;
+      const rect = title.nextSibling;
+      rect.setAttribute('width', box.width);
+      rect.setAttribute('height', box.height);
+      const v = { g, title, box, lines: box.lines, texts: new Array(box.lines.length).fill(null), made: new Set(), end: null, titleText: '' };
+      const titleLine = box.lines.find((line) => line.part === 'title');
+      v.titleText = titleLine ? titleLine.text : '';
       const warnings = model.warningsByNode.get(node.id) || [];
       if (warnings.length) {
         g.classList.add('warned');
@@ -223,27 +260,89 @@ export class GraphView {
         el('rect', { class: 'badge-box', x: -w / 2, y: -14, width: w, height: 24, rx: 5 }, badge);
         const mark = el('text', { class: 'badge-text', x: 0, y: 4, 'text-anchor': 'middle' }, badge);
         mark.textContent = label;
+        // The node's texts go before the badge: it is drawn over them.
+        v.end = badge;
       }
-      // A node is a button for the keyboard too: Tab reaches it, Enter or
-      // Space does what a click does (the page's keys handle the rest).
-      g.setAttribute('tabindex', '0');
-      g.setAttribute('role', 'button');
-      el('rect', { class: 'focus-ring', x: -6, y: -6, width: box.width + 12, height: box.height + 12, rx: 12, ry: 12 }, g);
-      g.addEventListener('click', () => this.onNodeClick(node.id));
-      g.addEventListener('keydown', (ev) => {
-        if (ev.key !== 'Enter' && ev.key !== ' ' && ev.key !== 'Spacebar') return;
-        if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-        ev.preventDefault();
-        ev.stopPropagation();
-        this.onNodeClick(node.id);
-      });
-      g.addEventListener('focus', () => this.follow(node.id));
-      this.nodeEls.set(node.id, { g, title, parts, box });
+      this.makePart(v, 'title');
+      nodeLayer.appendChild(g);
+      this.nodeEls.set(node.id, v);
     }
+    this.svg.replaceChildren(defs, this.root);
     this.bounds = { width: layout.width, height: layout.height };
     this.currentId = null;
     this.fit(false, size);
     if (focused && this.nodeEls.has(focused)) this.nodeEls.get(focused).g.focus({ preventScroll: true });
+    this.fillHandle = idle((deadline) => this.fillTexts(deadline));
+  }
+
+  /** Make a node's texts of one part (title, value, grad, check), in their place among the others. */
+  makePart(v, part) {
+    if (v.made.has(part)) return;
+    v.made.add(part);
+    for (let i = 0; i < v.lines.length; i += 1) {
+      const line = v.lines[i];
+      if (line.part !== part) continue;
+      const failed = line.part === 'check' && line.ok === false ? ' is-failed' : '';
+      const t = el('text', { class: `t-${line.kind} node-${line.part}${failed}`, x: line.x, y: line.y, 'text-anchor': line.anchor });
+      // Written once: the node's class shows or hides the value, gradient and check (see the CSS).
+      t.textContent = line.text;
+      let next = v.end;
+      for (let j = i + 1; j < v.texts.length; j += 1) {
+        if (v.texts[j]) {
+          next = v.texts[j];
+          break;
+        }
+      }
+      v.g.insertBefore(t, next);
+      v.texts[i] = t;
+    }
+  }
+
+  /** Make a wire's value text (above it) or gradient text (below it). */
+  makeEdgeText(v, part) {
+    if (v[part]) return;
+    const { box } = v;
+    const t = part === 'value'
+      ? el('text', { class: 't-edge edge-value', x: box.x, y: box.y - 6, 'text-anchor': 'middle' })
+      : el('text', { class: 't-edge edge-grad', x: box.x, y: box.y + 6 + SIZES.edge, 'text-anchor': 'middle' });
+    t.textContent = box[part];
+    // The value first, as the gradient reads under it.
+    v.labels.insertBefore(t, part === 'value' ? v.labels.firstChild : null);
+    v[part] = t;
+  }
+
+  /**
+   * Make the texts no step has shown yet, a slice per idle period, so that
+   * stepping only changes classes. They are made hidden: their node's or
+   * wire's class shows them when a step reaches them.
+   */
+  fillTexts(deadline) {
+    this.fillHandle = null;
+    if (!this.model) return;
+    if (!this.fillQueue) this.fillQueue = { nodes: [...this.nodeEls.values()], edges: [...this.edgeEls.values()] };
+    const { nodes, edges } = this.fillQueue;
+    let count = 0;
+    const more = () => (count += 1) % 16 !== 0 || deadline.timeRemaining() > 2;
+    while (nodes.length && more()) {
+      const v = nodes.pop();
+      for (const part of ['value', 'grad', 'check']) this.makePart(v, part);
+    }
+    while (edges.length && more()) {
+      const v = edges.pop();
+      this.makeEdgeText(v, 'value');
+      this.makeEdgeText(v, 'grad');
+    }
+    if (nodes.length || edges.length) this.fillHandle = idle((d) => this.fillTexts(d));
+    else this.fillQueue = null;
+  }
+
+  /** Make the focus ring of a node when the keyboard first reaches it (the CSS shows it then). */
+  ring(v) {
+    if (v.ring) return;
+    const { box } = v;
+    v.ring = el('rect', { class: 'focus-ring', x: -6, y: -6, width: box.width + 12, height: box.height + 12, rx: 12, ry: 12 }, v.g);
+    // Texts made later still go under it.
+    if (!v.end) v.end = v.ring;
   }
 
   /**
@@ -318,9 +417,14 @@ export class GraphView {
     v.g.classList.toggle('has-value', state.value);
     v.g.classList.toggle('has-grad', state.grad);
     v.g.classList.toggle('is-pending', !state.value);
+    if (state.value) this.makePart(v, 'value');
+    if (state.grad) {
+      this.makePart(v, 'grad');
+      this.makePart(v, 'check');
+    }
     if (state.current) v.g.setAttribute('aria-current', 'step');
     else v.g.removeAttribute('aria-current');
-    const description = nodeDescription(this.spokenTitle(node, v.parts.title[0].text), node, state);
+    const description = nodeDescription(this.spokenTitle(node, v.titleText), node, state);
     if (setText(v.title, description)) v.g.setAttribute('aria-label', description);
     this.shown.nodes.set(id, state);
   }
@@ -339,6 +443,8 @@ export class GraphView {
       g.classList.toggle('has-grad', state.grad);
       g.classList.toggle('phase-backward', phase === 'backward');
     }
+    if (state.value) this.makeEdgeText(v, 'value');
+    if (state.grad) this.makeEdgeText(v, 'grad');
     this.shown.edges.set(id, { ...state, phase });
   }
 
@@ -347,6 +453,39 @@ export class GraphView {
     if (node.kind !== 'op' || node.name || !Array.isArray(node.span) || !this.model.expression) return title;
     const text = stripParens(this.model.expression.slice(node.span[0], node.span[1]).trim());
     return text && text.length <= 40 ? text : title;
+  }
+
+  /**
+   * A click on a node, or Enter or Space on a focused one, does what the
+   * page says (one handler each on the drawing for all its nodes); a node
+   * the keyboard reaches shows its ring and comes into view.
+   */
+  installNodeKeys() {
+    const nodeOf = (target) => {
+      const g = target && target.closest ? target.closest('g[data-node-id]') : null;
+      return g && this.svg.contains(g) ? g : null;
+    };
+    this.svg.addEventListener('click', (ev) => {
+      const g = nodeOf(ev.target);
+      if (g) this.onNodeClick(g.getAttribute('data-node-id'));
+    });
+    this.svg.addEventListener('keydown', (ev) => {
+      const g = nodeOf(ev.target);
+      if (!g || ev.target !== g) return;
+      if (ev.key !== 'Enter' && ev.key !== ' ' && ev.key !== 'Spacebar') return;
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      this.onNodeClick(g.getAttribute('data-node-id'));
+    });
+    this.svg.addEventListener('focusin', (ev) => {
+      const g = nodeOf(ev.target);
+      if (!g) return;
+      const id = g.getAttribute('data-node-id');
+      const v = this.nodeEls.get(id);
+      if (v) this.ring(v);
+      this.follow(id);
+    });
   }
 
   // ---- pan and zoom on the viewBox ----
