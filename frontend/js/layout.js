@@ -162,6 +162,9 @@ export function midpoint(points) {
   return { ...points[points.length - 1] };
 }
 
+/** Every kind of text the graph draws: a node's lines (see nodeLines) and a wire's texts. */
+export const TEXT_KINDS = Object.freeze(['title', 'value', 'grad', 'head', 'check', 'edge']);
+
 function fontFor(kind) {
   if (kind === 'title') return SIZES.title;
   if (kind === 'edge') return SIZES.edge;

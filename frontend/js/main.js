@@ -6,11 +6,12 @@ import { fetchExamples, fetchOps, fetchTrace } from './api.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
 import { inputNames, parseValueText, valueToText } from './inputs.js';
-import { computeLayout, edgeLines, nodeLines } from './layout.js';
+import { TEXT_KINDS, computeLayout } from './layout.js';
 import { Player, keyAction } from './player.js';
 import { GraphView, domMeasure } from './render/graph.js';
 import { PanelCache } from './render/panel.js';
 import { queryFromState, stateFromQuery } from './state.js';
+import { likeliestTallest } from './textwrap.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 
 const $ = (id) => document.getElementById(id);
@@ -226,7 +227,6 @@ let busyTimer = null;
 let tracing = false;
 
 async function submitTrace(step = 0) {
-  clearError();
   const expression = els.expression.value;
   const values = Object.create(null);
   // A box that does not parse is left out and marked; the server, the judge
@@ -243,7 +243,10 @@ async function submitTrace(step = 0) {
   // before it (a frame to draw that, while the answer waits to be read).
   window.clearTimeout(busyTimer);
   busyTimer = window.setTimeout(() => els.form.classList.add('is-busy'), BUSY_AFTER_MS);
-  const result = await fetchTrace({ expression, values, check: els.check.checked });
+  const pending = fetchTrace({ expression, values, check: els.check.checked });
+  // The request is on its way first: the page's own changes do not hold it back.
+  clearError();
+  const result = await pending;
   if (id !== requestId) return; // a newer request has been sent
   tracing = false;
   window.clearTimeout(busyTimer);
@@ -307,9 +310,14 @@ function chooseLayout() {
  * Keep the status line as tall as the trace's longest step text needs, so
  * the graph above it keeps its size (and its zoom) from step to step. The
  * texts are all written into probes first and read after: one layout.
+ * Before a new graph is drawn only the few texts likeliest to need the most
+ * lines are measured (`quick`); all the long ones are measured after its
+ * paint, in idle time, and only if they need more does the line grow.
  */
 let statusReserved = null;
-function reserveStatusHeight() {
+const QUICK_PROBES = 8;
+const MAX_PROBES = 80;
+function reserveStatusHeight({ quick = false } = {}) {
   if (!model || !model.steps.length) {
     els.status.style.minHeight = '';
     statusReserved = null;
@@ -319,10 +327,12 @@ function reserveStatusHeight() {
   // The same trace in the same type at the same width needs the same height:
   // nothing to measure (presenting and the screen's size set the type).
   const key = `${width} ${state.presenting} ${window.innerWidth}x${window.innerHeight}`;
-  if (statusReserved && statusReserved.model === model && statusReserved.key === key) return;
+  const same = statusReserved && statusReserved.model === model && statusReserved.key === key;
+  if (same && (quick || !statusReserved.quick)) return;
   // The longest texts wrap to the most lines (words may wrap a shorter one
   // further, so not only the very longest): the first eighty of them.
-  const texts = [...new Set(model.steps.map((s) => s.text))].sort((a, b) => b.length - a.length).slice(0, 80);
+  let texts = [...new Set(model.steps.map((s) => s.text))].sort((a, b) => b.length - a.length).slice(0, MAX_PROBES);
+  if (quick && texts.length > QUICK_PROBES) texts = likeliestTallest(texts, statusCharsPerLine(width), QUICK_PROBES);
   const probes = texts.map((text) => {
     const probe = els.status.cloneNode(false);
     probe.removeAttribute('id');
@@ -335,34 +345,48 @@ function reserveStatusHeight() {
     return probe;
   });
   els.status.after(...probes);
-  const tallest = Math.max(0, ...probes.map((probe) => probe.getBoundingClientRect().height));
+  let tallest = Math.max(0, ...probes.map((probe) => probe.getBoundingClientRect().height));
   for (const probe of probes) probe.remove();
-  els.status.style.minHeight = `${Math.ceil(tallest)}px`;
-  statusReserved = { model, key };
+  // The full measure only ever grows what the quick one reserved.
+  if (same) tallest = Math.max(tallest, statusReserved.height);
+  const minHeight = `${Math.ceil(tallest)}px`;
+  if (els.status.style.minHeight !== minHeight) els.status.style.minHeight = minHeight;
+  statusReserved = { model, key, quick, height: tallest };
 }
 
-/** Measure every text the layouts will ask for in one go (see domMeasure). */
+/** How many characters of the status line's monospace type fit on one of its lines. */
+let statusFont = null;
+function statusCharsPerLine(width) {
+  const style = window.getComputedStyle(els.status);
+  const font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  if (!statusFont || statusFont.font !== font) {
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = font;
+    statusFont = { font, advance: ctx.measureText('0123456789').width / 10 };
+  }
+  const inner = width - ['paddingLeft', 'paddingRight', 'borderLeftWidth', 'borderRightWidth']
+    .reduce((sum, side) => sum + (parseFloat(style[side]) || 0), 0);
+  return Math.max(1, Math.floor(inner / Math.max(1, statusFont.advance)));
+}
+
+/**
+ * Read the font of every kind of text in one style pass (see domMeasure),
+ * once a page: the layouts then measure each text once, on a canvas.
+ */
 function primeMeasure() {
-  const items = [];
-  for (const e of model.edges) {
-    const w = edgeLines(model, e);
-    items.push([w.value, 'edge'], [w.grad, 'edge']);
-  }
-  const variants = state.presenting ? [{ stack: false, heads: false }, { stack: true, heads: false }] : [{ stack: false, heads: true }];
-  for (const options of variants) {
-    for (const n of model.nodes) for (const l of nodeLines(model, n, options)) items.push([l.text, l.kind]);
-  }
-  measure.prime(items);
+  measure.prime(TEXT_KINDS.map((kind) => ['', kind]));
 }
 
 function layoutAndDraw() {
   graph.clear();
-  reserveStatusHeight();
+  reserveStatusHeight({ quick: true });
   primeMeasure();
   const layout = chooseLayout();
   // The panel's width may have changed with the layout: the status line's wrapping with it.
-  reserveStatusHeight();
+  reserveStatusHeight({ quick: true });
   graph.draw(model, layout);
+  // Every long text, once the graph is on screen.
+  window.requestAnimationFrame(() => soon(() => reserveStatusHeight()));
 }
 
 /** Draw the graph again (presenting changes its spacing); the step and the view's fit stay. */

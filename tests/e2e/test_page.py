@@ -821,3 +821,28 @@ def test_a_new_trace_draws_the_texts_of_its_first_step_and_the_others_in_idle_ti
         expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_have_count(1)
         expect(page.locator(f'[data-node-id="{node["id"]}"] .node-grad')).to_be_visible()
     assert page.locator("#graph text").count() == total
+
+
+def test_the_status_line_is_as_tall_as_the_longest_step_text_from_the_first_frame(
+    page: Page, base_url: str
+) -> None:
+    """Long step texts wrap to several lines: the graph's size holds from the first step on."""
+    lines = ["a = x * y", "b = max(a, x)", "c = a + b", "d = c * a", "e = tanh(d) + b * a + c"]
+    expression = "\n".join(lines)
+    values = {"x": 0.123456, "y": -0.98765}
+    page.set_viewport_size({"width": 1280, "height": 720})
+    trace = server_trace(page, base_url, expression, values)
+    steps = trace["steps"]
+    # Some texts wrap, and to more lines than others.
+    assert max(len(s["text"]) for s in steps) > 2 * min(len(s["text"]) for s in steps)
+    open_url(page, base_url, expression, values, 0)
+    status = page.get_by_role("status")
+    expect(status).to_have_text(steps[0]["text"])
+    size = page.locator("#graph").bounding_box()
+    view = page.locator("#graph").get_attribute("viewBox")
+    page.locator("body").click(position={"x": 2, "y": 2})
+    for i in range(1, len(steps)):
+        page.keyboard.press("ArrowRight")
+        expect(status).to_have_text(steps[i]["text"])
+        assert page.locator("#graph").bounding_box() == size, steps[i]["text"]
+        assert page.locator("#graph").get_attribute("viewBox") == view

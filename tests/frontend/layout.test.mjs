@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import dagre from '../../frontend/node_modules/@dagrejs/dagre/dist/dagre.esm.js';
 import {
-  MAX_DAGRE_CROSSINGS, computeLayout, edgeLines, longestPathRanks, midpoint, nodeLines, placeLines, wireCrossings,
+  MAX_DAGRE_CROSSINGS, TEXT_KINDS, computeLayout, edgeLines, longestPathRanks, midpoint, nodeLines, placeLines, wireCrossings,
 } from '../../frontend/js/layout.js';
 import { prepareTrace } from '../../frontend/js/steps.js';
 import { fixture } from './helpers.mjs';
@@ -134,4 +134,20 @@ test('presenting: compact spacing, no tensor captions, and stacked vectors make 
   assert.equal(w[0].text, 'W (2×3)', 'an input keeps its shape in its title');
   // Every box still holds its texts.
   for (const box of stacked.nodes.values()) for (const l of box.lines) assert.ok(l.x <= box.width && l.y <= box.height);
+});
+
+test('every kind of text a layout measures is one whose font the page reads up front', () => {
+  // The page reads each kind's font once, from TEXT_KINDS, before any layout:
+  // a kind missing there would be measured in a font read mid-layout.
+  const seen = new Set();
+  const measure = (text, kind) => {
+    seen.add(kind);
+    return String(text).length * 9;
+  };
+  for (const name of ['lecture_scalar', 'neural_net', 'non_finite']) {
+    const model = prepareTrace(fixture(name));
+    for (const options of [{}, { compact: true }, { compact: true, stack: true }]) computeLayout(model, dagre, measure, options);
+  }
+  // The neural net's fixture has a check and captioned tensors: every kind turns up.
+  assert.deepEqual([...seen].sort(), [...TEXT_KINDS].sort());
 });
