@@ -509,6 +509,13 @@ els.form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   submitTrace(0);
 });
+// The Trace button traces from its own click: a form's submission has the
+// browser look the form over first (about a millisecond) before its submit
+// event. Cancelling the click cancels that submission.
+els.traceButton.addEventListener('click', (ev) => {
+  ev.preventDefault();
+  submitTrace(0);
+});
 els.expression.addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter' && !ev.shiftKey) {
     ev.preventDefault();
