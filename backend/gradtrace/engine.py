@@ -14,6 +14,7 @@ source's gradient in backward.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,52 +62,83 @@ def _initial_values(graph: Graph, inputs: Mapping[str, Value], as_numpy: bool) -
     return values
 
 
-@without_gc
+# The scalar passes pause the cyclic collector by hand (see limits.paused_gc for why
+# they pause it at all): a trace of a hundred ops lasts a few tens of microseconds, and
+# the decorator's wrapper, context manager and their frames were a tenth of that.
+
+
 def forward_scalar(
     graph: Graph, inputs: Mapping[str, Value], deadline: Deadline
 ) -> tuple[list[float], list[float]]:
-    values = _initial_values(graph, inputs, False)
-    locals_ = [0.0] * graph.n_edges
-    for block in _blocks(graph.prog, deadline):
-        deadline.check()
-        for i, rule, s0, s1, e in block:
-            if s1 < 0:
-                values[i], locals_[e] = rule(values[s0])
-            else:
-                values[i], locals_[e], locals_[e + 1] = rule(values[s0], values[s1])
-    return values, locals_
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        values: list[float] = list(graph.constant)
+        for name, node in graph.inputs.items():
+            values[node] = inputs[name]  # type: ignore[assignment]
+        locals_ = [0.0] * len(graph.edge_source)
+        prog = graph.prog
+        for block in _blocks(prog, deadline) if len(prog) > _BLOCK else (prog,):
+            deadline.check()
+            for i, rule, s0, s1, e in block:
+                if s1 < 0:
+                    values[i], locals_[e] = rule(values[s0])
+                else:
+                    values[i], locals_[e], locals_[e + 1] = rule(values[s0], values[s1])
+        return values, locals_
+    finally:
+        if enabled:
+            gc.enable()
 
 
-@without_gc
 def backward_scalar(
     graph: Graph, locals_: list[float], deadline: Deadline
 ) -> tuple[list[float], list[float]]:
-    grads = [0.0] * graph.size
-    grads[graph.output] = 1.0
-    downstream = [0.0] * graph.n_edges
-    prog = graph.prog
-    reaches = graph.reaches
-    if not all(reaches):
-        # Nodes that do not reach the output keep gradient 0 and send nothing back.
-        prog = [item for item in prog if reaches[item[0]]]
-    blocks = _blocks(prog, deadline)
-    if len(blocks) == 1:
-        # One block: walk it backwards without copying it.
-        blocks = [reversed(prog)]  # type: ignore[list-item]
-    else:
-        blocks = [block[::-1] for block in reversed(blocks)]
-    for block in blocks:
-        deadline.check()
-        for i, _rule, s0, s1, e in block:
-            upstream = grads[i]
-            d = upstream * locals_[e]
-            downstream[e] = d
-            grads[s0] += d
-            if s1 >= 0:
-                d = upstream * locals_[e + 1]
-                downstream[e + 1] = d
-                grads[s1] += d
-    return grads, downstream
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        # Every gradient starts as this one zero object, so `is zero` tells a node's first
+        # gradient from a sum (most nodes have one consumer). A first gradient is then the
+        # downstream object itself rather than a new float 0.0 + d: `d or zero` is bit for
+        # bit 0.0 + d (-0.0 becomes 0.0, a NaN stays the same NaN) and allocates nothing.
+        # On large graphs each float that stays alive is a fresh cache line to write.
+        zero = 0.0
+        grads = [zero] * len(graph.kind)
+        grads[graph.output] = 1.0
+        downstream = [zero] * len(locals_)
+        prog = graph.prog
+        reaches = graph.reaches
+        if not all(reaches):
+            # Nodes that do not reach the output keep gradient 0 and send nothing back.
+            prog = [item for item in prog if reaches[item[0]]]
+        size = len(prog)
+        step = _BLOCK if size > _BLOCK else max(size, 1)
+        for stop in range(size, 0, -step):
+            if step == size:
+                block = prog
+            else:
+                block = prog[stop - step if stop > step else 0 : stop]
+                # The walk reads each local once, a float object the forward pass left
+                # somewhere in memory, and the interpreter waits for each in turn; copying
+                # the block's locals (a C loop that touches every one) fetches them all
+                # at once, and the slice brings the block's op tuples in as well.
+                fetched = locals_[block[0][4] : block[-1][4] + 2]
+                del fetched
+            deadline.check()
+            for i, _rule, s0, s1, e in reversed(block):
+                upstream = grads[i]
+                downstream[e] = d = upstream * locals_[e]
+                g = grads[s0]
+                grads[s0] = (d or zero) if g is zero else g + d
+                if s1 >= 0:
+                    e += 1
+                    downstream[e] = d = upstream * locals_[e]
+                    g = grads[s1]
+                    grads[s1] = (d or zero) if g is zero else g + d
+        return grads, downstream
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @without_gc

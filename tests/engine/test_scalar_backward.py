@@ -1,0 +1,149 @@
+"""The scalar backward pass gives, bit for bit, what the plain multiply-add loop gives.
+
+`engine.backward_scalar` shares a node's first gradient with the downstream float it
+came from instead of adding it to 0.0, and on long programs walks blocks of ops whose
+locals it fetches ahead. Both are only about speed: here every gradient and downstream
+number is compared by its bits (signed zeros, infinities, NaNs included) with the loop
+the lecture writes, on programs with fan-out, ops whose two inputs are one node,
+statements the output never uses, and programs longer than one block.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import struct
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradtrace import _coerce_values
+from gradtrace.engine import _BLOCK, backward_scalar, forward_scalar
+from gradtrace.graph import Graph, build_graph
+from gradtrace.limits import Deadline, Limits
+from gradtrace.parser import parse
+
+
+def _plain_backward(graph: Graph, locals_: list[float]) -> tuple[list[float], list[float]]:
+    """[downstream] = [upstream] x [local], summed into the source's gradient."""
+    grads = [0.0] * graph.size
+    grads[graph.output] = 1.0
+    downstream = [0.0] * graph.n_edges
+    for i, _rule, s0, s1, e in reversed(graph.prog):
+        if not graph.reaches[i]:
+            continue
+        upstream = grads[i]
+        downstream[e] = upstream * locals_[e]
+        grads[s0] += downstream[e]
+        if s1 >= 0:
+            downstream[e + 1] = upstream * locals_[e + 1]
+            grads[s1] += downstream[e + 1]
+    return grads, downstream
+
+
+def _bits(numbers: list[float]) -> list[bytes]:
+    return [struct.pack("<d", x) for x in numbers]
+
+
+def _graph(text: str, values: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
+    limits = Limits.unlimited()
+    inputs = _coerce_values(text, values, limits)
+    graph = build_graph(text, parse(text), inputs, limits)
+    assert graph.scalar
+    return graph, inputs
+
+
+def _assert_same_bits(text: str, values: dict[str, Any], deadline: Deadline) -> Graph:
+    graph, inputs = _graph(text, values)
+    _, locals_ = forward_scalar(graph, inputs, deadline)
+    grads, downstream = backward_scalar(graph, locals_, deadline)
+    want_grads, want_downstream = _plain_backward(graph, locals_)
+    assert _bits(grads) == _bits(want_grads)
+    assert _bits(downstream) == _bits(want_downstream)
+    return graph
+
+
+def _long_program(n: int) -> str:
+    """n statements mixing every binary op and a few functions, with fan-out up to 7 back."""
+    ops = ["+", "*", "-", "/"]
+    lines = ["v0 = x * y"]
+    for k in range(1, n):
+        back = f"v{max(0, k - 1 - k % 7)}"
+        if k % 5 == 0:
+            lines.append(f"v{k} = tanh(v{k - 1}) + {back}")
+        elif k % 11 == 0:
+            lines.append(f"v{k} = max(v{k - 1}, {back})")
+        elif k % 13 == 0:
+            lines.append(f"v{k} = v{k - 1} - v{k - 1}")  # both edges from one node
+        else:
+            lines.append(f"v{k} = v{k - 1} {ops[k % 4]} {back}")
+    return "\n".join(lines)
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.5, 3.0, 1e-310, -1e308, math.inf, -math.inf, math.nan]
+
+SMALL = [
+    "a = x - x\nb = a * y\nc = b + x",  # x - x: its two edges in their order
+    "a = x * y\nb = a - x\nc = b / y\nd = c + a",
+    "a = x * 0\nb = a - y",  # downstream -0.0 and +0.0
+    "a = log(x)\nb = a * y\nc = b - b",
+    "a = relu(x)\nb = a * y\nq = log(x)\nc = b + y",  # q does not reach the output
+    "a = x * 2\nb = y + 1\na",  # the output is an earlier value
+    "a = max(x, y)\nb = min(a, x)\nc = a * b * x",
+    "a = x",  # no op at all
+]
+
+
+@pytest.mark.parametrize("text", SMALL)
+@pytest.mark.parametrize("x", SPECIAL)
+def test_small_programs_at_special_values(text: str, x: float) -> None:
+    for y in (2.0, -0.0, math.inf, math.nan):
+        _assert_same_bits(text, {"x": x, "y": y}, Limits.unlimited().deadline())
+
+
+@pytest.mark.parametrize("deadline", [None, 60.0], ids=["no deadline", "deadline"])
+@pytest.mark.parametrize("n", [_BLOCK - 1, _BLOCK, _BLOCK + 1, 3 * _BLOCK + 7])
+def test_programs_of_several_blocks(n: int, deadline: float | None) -> None:
+    graph = _assert_same_bits(_long_program(n), {"x": 0.75, "y": -1.25}, Deadline(deadline))
+    assert len(graph.prog) >= n
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.floats(allow_nan=True, allow_infinity=True),
+    y=st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_a_long_program_at_any_values(x: float, y: float) -> None:
+    _assert_same_bits(_long_program(2 * _BLOCK + 3), {"x": x, "y": y}, Limits().deadline())
+
+
+def test_a_first_gradient_is_the_downstream_number_itself() -> None:
+    """One consumer: the source's gradient is that edge's downstream, not a copy of it."""
+    graph, inputs = _graph("a = x * y\nb = tanh(a)\nc = b * 3", {"x": 0.5, "y": -2.0})
+    _, locals_ = forward_scalar(graph, inputs, Limits.unlimited().deadline())
+    grads, downstream = backward_scalar(graph, locals_, Limits.unlimited().deadline())
+    for e, (source, target) in enumerate(zip(graph.edge_source, graph.edge_target, strict=True)):
+        if graph.edge_source.count(source) == 1 and grads[target] != 0.0:
+            assert grads[source] is downstream[e], (source, target)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was_found(enabled: bool) -> None:
+    graph, inputs = _graph("a = x * y\nb = a + x", {"x": 1.0, "y": 2.0})
+    was = gc.isenabled()
+    try:
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+        _, locals_ = forward_scalar(graph, inputs, Limits().deadline())
+        assert gc.isenabled() is enabled
+        backward_scalar(graph, locals_, Limits().deadline())
+        assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
