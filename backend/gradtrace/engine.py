@@ -8,8 +8,8 @@ Otherwise every node is a float64 numpy value and backward calls each op's
 VJP; the local Jacobians are not built here at all (the trace builds the ones
 small enough to send).
 
-Gradients sum at outward branches in exactly one place: the `+=` into the
-source's gradient in backward.
+Gradients sum at outward branches in exactly one place: the `g + d` into the
+source's gradient in backward (a source's first gradient is its downstream number).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import numpy as np
 from gradtrace.graph import Graph, Value
 from gradtrace.limits import Deadline, without_gc
 
-# Nodes per slice between two deadline checks: the check is then free per node.
+# Nodes per slice between two deadline checks: the check is then free per node. The
+# scalar backward also fetches each slice's locals before walking it (see there).
 _BLOCK = 512
 
 
