@@ -197,6 +197,27 @@ _SIMPLE_OPS: dict[str, Op] = {
 }
 
 
+# Node and edge numbers come from one table of int objects made together: the engine's
+# backward walk reads two or three of them per op, in reverse, and numbers made one at
+# a time between the lowering's other objects lie a few cache lines apart each.
+# numbers[k] == k in every table, so a thread that grows it while another reads the
+# old one changes nothing for either.
+_NUMBERS: list[int] = list(range(4096))
+
+
+def _numbers(needed: int) -> list[int]:
+    global _NUMBERS
+    table = _NUMBERS
+    if needed >= len(table):
+        table = table + list(range(len(table), 2 * needed))
+        _NUMBERS = table
+    return table
+
+
+def _number(n: int) -> int:
+    return _numbers(n)[n]
+
+
 class _Builder:
     def __init__(self, graph: Graph, values: Mapping[str, Value], limits: Limits) -> None:
         self.g = graph
@@ -259,7 +280,7 @@ class _Builder:
         elif self.checking:
             # A limit is reported at the operator that would build the node, like a shape error.
             self.check_size(shape, where or span, args)
-        index = len(g.kind)
+        index = _number(len(g.kind))
         g.kind.append(kind)
         g.op.append(op)
         g.args.append(args)
@@ -268,7 +289,7 @@ class _Builder:
         g.span.append(span)
         g.shape.append(shape)
         g.constant.append(constant)
-        first_edge = len(g.edge_source)
+        first_edge = _number(len(g.edge_source))
         g.edge_start.append(first_edge)
         if op is not None:
             g.prog.append(
@@ -416,7 +437,7 @@ class _Builder:
             end_token = (first if second < 0 else second) + 1
             args = (a,) if b < 0 else (a, b)
         span = (starts[first if binary else op_pos], starts[end_token] + len(texts[end_token]))
-        index = len(g.kind)
+        index = _number(len(g.kind))
         g.kind.append("op")
         g.op.append(op)
         g.args.append(args)
@@ -425,7 +446,7 @@ class _Builder:
         g.span.append(span)
         g.shape.append(())
         g.constant.append(0.0)
-        e = len(g.edge_source)
+        e = _number(len(g.edge_source))
         g.edge_start.append(e)
         g.prog.append((index, op.scalar, a, b, e))
         if op.kink is not None:
@@ -510,6 +531,7 @@ def build_graph(
     add_positions, add_kink = graph.edge_index.extend, graph.kink_nodes.append
     sources = graph.edge_source
     checking = builder.checking
+    numbers = _NUMBERS
     try:
         last = -1
         for number, statement in enumerate(items):
@@ -545,6 +567,10 @@ def build_graph(
                         span = (starts[op_pos], starts[second + 1] + 1)
                 last = len(shapes)
                 e = len(sources)
+                if last >= len(numbers) or e + 2 >= len(numbers):
+                    numbers = _numbers(max(last, e + 2))
+                last = numbers[last]
+                e = numbers[e]
                 add_kind("op")
                 add_op(op)
                 add_args(args)
