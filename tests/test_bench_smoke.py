@@ -194,6 +194,13 @@ def test_engine_scalar_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
             "tape_forward", "tape_backward",
         } <= set(size["times"])
         assert all(len(t["samples"]) == 2 and t["median"] > 0 for t in size["times"].values())
+        # The targets' sides are the two blocks, each timed whole, not sums of phases.
+        blocks = {k: size["times"][k]["median"] for k in (
+            "micrograd_forward_backward", "gradtrace_forward_backward_record")}
+        ratio = blocks["gradtrace_forward_backward_record"] / blocks["micrograd_forward_backward"]
+        assert size["ratios"]["engine_vs_micrograd"] == pytest.approx(ratio)
+        whole = size["times"]["gradtrace_whole"]["median"] / blocks["micrograd_forward_backward"]
+        assert size["ratios"]["whole_vs_micrograd"] == pytest.approx(whole)
     names = [t["name"] for t in data["targets"]]
     assert len(names) == 6 and all(isinstance(t["holds"], bool) for t in data["targets"])
     assert "Engine on scalar programs" in render.render(render.load_results(results_dir))
