@@ -52,14 +52,11 @@ def _blocks(items: list[Any], deadline: Deadline) -> list[list[Any]]:
     return [items[k : k + _BLOCK] for k in range(0, len(items), _BLOCK)]
 
 
-def _initial_values(graph: Graph, inputs: Mapping[str, Value], as_numpy: bool) -> list[Any]:
+def _initial_values(graph: Graph, inputs: Mapping[str, Value]) -> list[Any]:
+    """Every node's slot: constants' numbers, inputs' values, ops' placeholders."""
     values: list[Any] = list(graph.constant)
     for name, node in graph.inputs.items():
         values[node] = inputs[name]
-    if as_numpy:
-        for i, kind in enumerate(graph.kind):
-            if kind != "op":
-                values[i] = np.float64(values[i]) if isinstance(values[i], float) else values[i]
     return values
 
 
@@ -74,9 +71,7 @@ def forward_scalar(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        values: list[float] = list(graph.constant)
-        for name, node in graph.inputs.items():
-            values[node] = inputs[name]  # type: ignore[assignment]
+        values: list[float] = _initial_values(graph, inputs)
         locals_ = [0.0] * len(graph.edge_source)
         prog = graph.prog
         for block in _blocks(prog, deadline) if len(prog) > _BLOCK else (prog,):
@@ -144,7 +139,10 @@ def backward_scalar(
 
 @without_gc
 def forward_tensor(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> list[Any]:
-    values = _initial_values(graph, inputs, True)
+    values = _initial_values(graph, inputs)
+    for i, kind in enumerate(graph.kind):
+        if kind != "op" and isinstance(values[i], float):
+            values[i] = np.float64(values[i])
     deadline.check()
     with np.errstate(all="ignore"):
         for i, op in enumerate(graph.op):
