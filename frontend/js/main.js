@@ -5,6 +5,7 @@ import dagre from '/vendor/dagre/dagre.esm.js';
 import { fetchExamples, fetchOps, fetchTrace } from './api.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
+import { cancelIdle, idle, soon } from './idle.js';
 import { inputNames, parseValueText, valueToText } from './inputs.js';
 import { TEXT_KINDS, computeLayout } from './layout.js';
 import { Player, keyAction } from './player.js';
@@ -86,10 +87,6 @@ function showPanel() {
 // While the reader looks at a step, set the panels of the steps either side
 // in idle time, so the next key only moves them in.
 let prefetchHandle = null;
-const idle = window.requestIdleCallback ? (fn) => window.requestIdleCallback(fn, { timeout: 1000 }) : (fn) => window.setTimeout(fn, 50);
-const cancelIdle = window.cancelIdleCallback || window.clearTimeout;
-// Idle time that comes soon: for what can wait a frame or two (the URL).
-const soon = window.requestIdleCallback ? (fn) => window.requestIdleCallback(fn, { timeout: 200 }) : (fn) => window.setTimeout(fn, 0);
 function prefetchPanels() {
   if (prefetchHandle !== null) cancelIdle(prefetchHandle);
   prefetchHandle = null;

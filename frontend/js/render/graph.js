@@ -7,6 +7,7 @@
  * Text reaches the SVG only through textContent.
  */
 
+import { cancelIdle, idle } from '../idle.js';
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
 import { stripParens } from '../maths.js';
@@ -27,12 +28,6 @@ function el(name, attrs = {}, parent = null) {
   if (parent) parent.appendChild(node);
   return node;
 }
-
-// Idle time for what no frame waits for (the texts of steps not shown yet).
-const idle = typeof window !== 'undefined' && window.requestIdleCallback
-  ? (fn) => window.requestIdleCallback(fn, { timeout: 1000 })
-  : (fn) => setTimeout(() => fn({ timeRemaining: () => 10 }), 50);
-const cancelIdle = (handle) => (typeof window !== 'undefined' && window.cancelIdleCallback ? window.cancelIdleCallback(handle) : clearTimeout(handle));
 
 let protos = null;
 /**
