@@ -54,8 +54,7 @@ def _micrograd(program: Program) -> Any:
 def _without_gc(program: Program) -> None:
     gc.disable()
     try:
-        _, output = micrograd_forward(program)
-        micrograd_backward(output)
+        _micrograd(program)
     finally:
         gc.enable()
 
