@@ -100,30 +100,62 @@ def to_scalar(a: Shape) -> Shape:
 
 @dataclass(frozen=True)
 class Op:
-    name: str
-    label: str  # what the graph shows
-    syntax: str  # how it is written
-    template: str  # step text, {0} and {1} are the arguments
+    """Everything about one primitive: how it computes, how it differentiates, how it reads.
+
+    The engine reads the first group, the warnings the kinks, the step texts and
+    the page (through `describe`, served by GET /api/v1/ops and embedded in the
+    page) the rest. Every field after `local_latex` has a default, so a new op
+    states only what it has.
+    """
+
+    # -- what it is and how it is written
+    name: str  # registry name, the node's `op` in a trace
+    label: str  # what the graph shows on its node
+    syntax: str  # how it is written, with placeholder arguments: "max(a, b)", "a * b"
+    template: str  # its step text, {0} and {1} the arguments' texts: "max({0}, {1})"
     arity: int
+    # -- how it computes and differentiates
     forward: Callable[..., Any]
     vjp: Callable[..., tuple[Any, ...]]  # (upstream, out, *args) -> downstream per argument
     jacobian: Callable[..., tuple[Any, ...]]  # (out, *args) -> local Jacobian per argument
-    shape: Callable[..., Shape]
+    shape: Callable[..., Shape]  # argument shapes -> output shape, or ShapeMismatch
+    # -- how it reads: LaTeX of its definition and of its local gradient per argument
     forward_latex: str
     local_latex: tuple[str, ...]
-    intuition: str | None = None
+    intuition: str | None = None  # a sentence: why the gradient flows as it does
+    short_intuition: str | None = None  # that rule in a few words: "+ distributes"
     elementwise: bool = False
-    # The scalar fast path: floats in, (value, local per argument) out. None: not legal on scalars.
+    # The scalar rule on Python floats: floats in, (value, local per argument) out.
+    # None: the op is not legal on scalars.
     scalar: Callable[..., tuple[float, ...]] | None = None
     # Per argument: "real", "positive" or "nonzero" (for the tests' random inputs).
     domain: tuple[str, ...] = ()
-    # A tie or kink that decided the local gradient: (kind, message) or None.
+    # A tie or kink that decided the local gradient, from the argument values
+    # (floats or arrays): (kind, message) or None. `convention` says the same
+    # for the ops listing, in words.
     kink: Callable[..., tuple[str, str] | None] | None = None
-    is_function: bool = False
+    convention: str | None = None
+    is_function: bool = False  # written as a call, name(args)
+    # An operator's symbol as typed ("+", "**", unary "-", ".T") and its binding
+    # power (Python's order: + - < * / @ < unary < ** < .T). None for functions.
+    symbol: str | None = None
+    precedence: int | None = None
+    right_associative: bool = False  # only "**": 2**3**2 is 2**(3**2)
+    # The op applied to its arguments in LaTeX, #1 and #2 standing for the
+    # arguments' LaTeX (TeX's own notation for macro parameters): "\\frac{#1}{#2}".
+    latex: str = ""
+    # For an op that routes (max, min): which input receives the whole gradient.
+    routes_to: str | None = None
     # The elementwise ops' local-derivative rule ("local" or "locals"), for tests and tools.
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def operator(self) -> bool:
+        """Whether it is written with a symbol, so its operands may need parentheses."""
+        return self.symbol is not None
+
     def describe(self) -> dict[str, Any]:
+        """The op as GET /api/v1/ops sends it (the v1 fields first, then the extensions)."""
         return {
             "name": self.name,
             "label": self.label,
@@ -133,15 +165,56 @@ class Op:
             "local_latex": list(self.local_latex),
             "intuition": self.intuition,
             "elementwise": self.elementwise,
+            "short_intuition": self.short_intuition,
+            "template": self.template,
+            "latex": self.latex,
+            "function": self.is_function,
+            "symbol": self.symbol,
+            "precedence": self.precedence,
+            "right_associative": self.right_associative,
+            "has_kink": self.kink is not None,
+            "convention": self.convention,
+            "routes_to": self.routes_to,
         }
 
 
 OPS: dict[str, Op] = {}
+# Views of the registry for the parser, kept current by `register`: a binary
+# operator's symbol -> op name, a unary prefix operator's, a postfix one's, and
+# every function's name -> (arity, syntax), and each operator symbol's precedence.
+BINARY: dict[str, str] = {}
+UNARY: dict[str, str] = {}
+POSTFIX: dict[str, str] = {}
+FUNCTIONS: dict[str, tuple[int, str]] = {}
+PRECEDENCE: dict[str, int] = {}
 
 
 def register(op: Op) -> Op:
+    """Add `op` to the registry: the parser, the engine, the texts and the listing see it."""
+    if op.is_function and op.symbol is not None:
+        raise ValueError(f"{op.name}: an op is a function or an operator, not both")
+    if op.symbol is not None and op.precedence is None:
+        raise ValueError(f"{op.name}: an operator needs a precedence")
     OPS[op.name] = op
+    if op.is_function:
+        FUNCTIONS[op.name] = (op.arity, op.syntax)
+    elif op.symbol is not None:
+        table = BINARY if op.arity == 2 else POSTFIX if op.template.startswith("{0}") else UNARY
+        table[op.symbol] = op.name
+        if op.arity == 2:
+            PRECEDENCE[op.symbol] = op.precedence  # type: ignore[assignment]
     return op
+
+
+def unregister(name: str) -> None:
+    """Remove an op again (for tests that register one of their own)."""
+    op = OPS.pop(name)
+    FUNCTIONS.pop(name, None)
+    for table in (BINARY, UNARY, POSTFIX):
+        if op.symbol is not None and table.get(op.symbol) == name:
+            del table[op.symbol]
+            if table is BINARY:
+                del PRECEDENCE[op.symbol]
 
 
 # ---------------------------------------------------------------------------
@@ -163,7 +236,13 @@ def _binary(
     vjp: Callable[..., tuple[Any, Any]] | None = None,
     template: str | None = None,
     syntax: str | None = None,
+    **reads: Any,
 ) -> Op:
+    """Register an elementwise two-input op from its local derivatives `locals_(out, a, b)`.
+
+    `reads` are the Op's reading fields (symbol, precedence, latex, short_intuition...).
+    """
+
     def generic_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
         la, lb = locals_(out, a, b)
         return unbroadcast(g * la, np.shape(a)), unbroadcast(g * lb, np.shape(b))
@@ -201,6 +280,7 @@ def _binary(
             kink=kink,
             is_function=syntax is not None,
             extra={"locals": locals_},
+            **reads,
         )
     )
 
@@ -325,6 +405,7 @@ register_add = _binary(
     _s_add, "a + b", ("1", "1"),
     intuition="+ distributes: it passes the upstream gradient unchanged to each of its inputs",
     vjp=lambda g, out, a, b: (g, g),
+    short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2",
 )
 register_sub = _binary(
     "sub", "-", np.subtract,
@@ -332,6 +413,7 @@ register_sub = _binary(
     _s_sub, "a - b", ("1", "-1"),
     intuition="- distributes like +, with the sign flipped for the subtracted input",
     vjp=lambda g, out, a, b: (g, -g),
+    short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2",
 )
 register_mul = _binary(
     "mul", "*", np.multiply,
@@ -339,28 +421,35 @@ register_mul = _binary(
     _s_mul, r"a \cdot b", ("b", "a"),
     intuition="* switches: each input gets the upstream gradient times the other input's value",
     vjp=lambda g, out, a, b: (g * b, g * a),
+    short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2",
 )
 register_div = _binary(
     "div", "/", np.divide,
     lambda out, a, b: (np.broadcast_to(1.0 / b, np.shape(out)), -out / b),
     _s_div, r"\frac{a}{b}", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}"),
-    domain=("real", "nonzero"),
+    domain=("real", "nonzero"), symbol="/", precedence=20, latex=r"\frac{#1}{#2}",
 )
 register_pow = _binary(
     "pow", "**", np.power, _pow_locals, _s_pow, "a^{b}", (r"b\,a^{b-1}", r"a^{b}\ln a"),
     domain=("positive", "real"), kink=_pow_kink, template="{0}**{1}",
+    symbol="**", precedence=40, right_associative=True, latex="{#1}^{#2}",
+    convention="d/da a**0 = 0, and d/db a**b = 0 at a = 0 for b >= 0 (PyTorch's conventions)",
 )
 register_max = _binary(
     "max", "max", np.maximum, _max_locals, _s_max, r"\max(a, b)",
     (r"\mathbf{1}(a > b)", r"\mathbf{1}(b > a)"),
     intuition="max routes: the whole upstream gradient goes to the larger input, none to the other",
     kink=_tie("max"), template="max({0}, {1})", syntax="max(a, b)",
+    short_intuition="max routes", routes_to="larger", latex=r"\max(#1, #2)",
+    convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)",
 )
 register_min = _binary(
     "min", "min", np.minimum, _min_locals, _s_min, r"\min(a, b)",
     (r"\mathbf{1}(a < b)", r"\mathbf{1}(b < a)"),
     intuition="min routes: the whole upstream gradient goes to the smaller input, none to the other",
     kink=_tie("min"), template="min({0}, {1})", syntax="min(a, b)",
+    short_intuition="min routes", routes_to="smaller", latex=r"\min(#1, #2)",
+    convention="min(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)",
 )
 
 
@@ -382,7 +471,10 @@ def _unary(
     kink: Callable[..., tuple[str, str] | None] | None = None,
     template: str | None = None,
     syntax: str | None = None,
+    **reads: Any,
 ) -> Op:
+    """Register an elementwise one-input op from its local derivative `local(out, a)`."""
+
     def vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
         return (g * local(out, a),)
 
@@ -416,6 +508,7 @@ def _unary(
             kink=kink,
             is_function=is_function,
             extra={"local": local},
+            **{"latex": f"\\operatorname{{{name}}}(#1)", **reads},
         )
     )
 
@@ -532,30 +625,37 @@ def _sqrt_local(out: Any, a: Any) -> Any:
 
 
 register_neg = _unary("neg", "-", np.negative, lambda out, a: -np.ones(np.shape(a)), _s_neg,
-                      "-a", "-1", template="-{0}", syntax="-a")
+                      "-a", "-1", template="-{0}", syntax="-a",
+                      symbol="-", precedence=30, latex="-#1")
 register_pos = _unary("pos", "+", np.positive, lambda out, a: np.ones(np.shape(a)), _s_pos,
-                      "+a", "1", template="+{0}", syntax="+a")
-register_exp = _unary("exp", "exp", np.exp, lambda out, a: out, _s_exp, "e^{x}", "e^{x}")
+                      "+a", "1", template="+{0}", syntax="+a",
+                      symbol="+", precedence=30, latex="+#1")
+register_exp = _unary("exp", "exp", np.exp, lambda out, a: out, _s_exp, "e^{x}", "e^{x}",
+                      latex=r"\exp(#1)")
 register_log = _unary("log", "log", np.log, lambda out, a: 1.0 / a, _s_log, r"\ln x",
-                      r"\frac{1}{x}", domain="positive")
+                      r"\frac{1}{x}", domain="positive", latex=r"\log(#1)")
 register_sqrt = _unary("sqrt", "sqrt", np.sqrt, _sqrt_local, _s_sqrt, r"\sqrt{x}",
                        r"\frac{1}{2\sqrt{x}}", domain="positive",
-                       kink=_at_zero("sqrt at 0: its local gradient is +inf (sqrt'(0) = +inf)"))
+                       kink=_at_zero("sqrt at 0: its local gradient is +inf (sqrt'(0) = +inf)"),
+                       convention="sqrt'(0) = +inf", latex=r"\sqrt{#1}")
 register_abs = _unary("abs", "abs", np.abs, lambda out, a: np.sign(a), _s_abs, "|x|",
                       r"\operatorname{sign}(x)",
-                      kink=_at_zero("abs at 0: its local gradient is taken as 0 (PyTorch's convention)"))
-register_sin = _unary("sin", "sin", np.sin, lambda out, a: np.cos(a), _s_sin, r"\sin x", r"\cos x")
+                      kink=_at_zero("abs at 0: its local gradient is taken as 0 (PyTorch's convention)"),
+                      convention="abs'(0) = 0 (PyTorch's convention)", latex=r"\left|#1\right|")
+register_sin = _unary("sin", "sin", np.sin, lambda out, a: np.cos(a), _s_sin, r"\sin x", r"\cos x",
+                      latex=r"\sin(#1)")
 register_cos = _unary("cos", "cos", np.cos, lambda out, a: -np.sin(a), _s_cos, r"\cos x",
-                      r"-\sin x")
+                      r"-\sin x", latex=r"\cos(#1)")
 register_tanh = _unary("tanh", "tanh", np.tanh, lambda out, a: 1.0 - out * out, _s_tanh,
-                       r"\tanh x", r"1 - \tanh^{2} x")
+                       r"\tanh x", r"1 - \tanh^{2} x", latex=r"\tanh(#1)")
 register_sigmoid = _unary("sigmoid", "sigmoid", _sigmoid, _sigmoid_local,
                           _s_sigmoid, r"\sigma(x) = \frac{1}{1 + e^{-x}}",
-                          r"\sigma(x)\,(1 - \sigma(x))")
+                          r"\sigma(x)\,(1 - \sigma(x))", latex=r"\sigma(#1)")
 register_relu = _unary("relu", "relu", _relu,
                        lambda out, a: np.where(np.greater(a, 0.0), 1.0, 0.0), _s_relu,
                        r"\max(0, x)", r"\mathbf{1}(x > 0)",
-                       kink=_at_zero("relu at 0: its local gradient is taken as 0 (relu'(0) = 0, PyTorch's convention)"))
+                       kink=_at_zero("relu at 0: its local gradient is taken as 0 (relu'(0) = 0, PyTorch's convention)"),
+                       convention="relu'(0) = 0 (PyTorch's convention)")
 
 
 # ---------------------------------------------------------------------------
@@ -605,6 +705,7 @@ register_sum = register(Op(
     jacobian=lambda out, a: (np.ones(np.shape(a)),),
     shape=to_scalar, forward_latex=r"\sum_i x_i", local_latex=(r"\mathbf{1}^{\top}",),
     intuition="sum distributes like +: every element gets the upstream gradient",
+    short_intuition="sum distributes", latex=r"\operatorname{sum}(#1)",
     scalar=_s_identity, domain=("real",), is_function=True,
 ))
 register_mean = register(Op(
@@ -615,6 +716,7 @@ register_mean = register(Op(
     shape=to_scalar, forward_latex=r"\frac{1}{n}\sum_i x_i",
     local_latex=(r"\frac{1}{n}\mathbf{1}^{\top}",),
     intuition="mean distributes the upstream gradient evenly: each element gets 1/n of it",
+    latex=r"\operatorname{mean}(#1)",
     scalar=_s_identity, domain=("real",), is_function=True,
 ))
 register_softmax = register(Op(
@@ -623,6 +725,7 @@ register_softmax = register(Op(
     forward_latex=r"s_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
     local_latex=(r"\operatorname{diag}(s) - s\,s^{\top}",),
     intuition="softmax couples its elements (along the last axis): its Jacobian is not diagonal",
+    latex=r"\operatorname{softmax}(#1)",
     scalar=_s_softmax, domain=("real",), is_function=True,
 ))
 
@@ -643,7 +746,7 @@ register_identity = register(Op(
     jacobian=lambda out, a: (elementwise_jacobian(np.ones(np.shape(a)), np.shape(a), np.shape(a)),),
     shape=same_shape, forward_latex="b = a", local_latex=(r"I",),
     intuition="an output that is an earlier value: the gradient passes through unchanged",
-    elementwise=True, scalar=_s_identity, domain=("real",),
+    elementwise=True, scalar=_s_identity, domain=("real",), latex="#1",
 ))
 register_transpose = register(Op(
     name="transpose", label=".T", syntax="a.T", template="{0}.T", arity=1,
@@ -653,6 +756,7 @@ register_transpose = register(Op(
     shape=lambda a: tuple(reversed(a)),
     forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \delta_{jk}\,\delta_{il}",),
     intuition=".T routes each upstream element back to the element it came from, transposed",
+    symbol=".T", precedence=50, latex=r"{#1}^{\top}",
     scalar=_s_identity, domain=("real",),
 ))
 
@@ -675,6 +779,7 @@ register_dot = register(Op(
     shape=_dot_shape, forward_latex=r"a \cdot b = \sum_i a_i b_i",
     local_latex=(r"b^{\top}", r"a^{\top}"),
     intuition="dot switches like *: each vector's gradient is the upstream times the other vector",
+    latex=r"#1 \cdot #2",
     domain=("real", "real"), is_function=True,
 ))
 
@@ -729,19 +834,9 @@ register_matmul = register(Op(
     local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \delta_{ik} B_{lj}",
                  r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\delta_{jl}"),
     intuition="@ switches like *: dA = G B^T and dB = A^T G for the upstream gradient G",
+    symbol="@", precedence=20, latex=r"#1\,#2",
     domain=("real", "real"),
 ))
-
-
-# ---------------------------------------------------------------------------
-# Tables the parser and the graph use
-# ---------------------------------------------------------------------------
-
-BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
-UNARY = {"-": "neg", "+": "pos"}
-FUNCTIONS: dict[str, tuple[int, str]] = {
-    op.name: (op.arity, op.syntax) for op in OPS.values() if op.is_function
-}
 
 
 def describe_ops() -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from gradtrace.errors import (
     limit_exceeded,
 )
 from gradtrace.limits import SAFE_MAX_DEPTH, without_gc
-from gradtrace.ops import FUNCTIONS
+from gradtrace.ops import BINARY, FUNCTIONS, OPS, POSTFIX, PRECEDENCE, UNARY
 from gradtrace.syntax import (
     Assign,
     Binary,
@@ -38,10 +38,10 @@ from gradtrace.syntax import (
 )
 from gradtrace.tokens import message_for, scan
 
-# Left binding powers of the infix operators.
-_INFIX = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
-_UNARY_BP = 30
-_POSTFIX_BP = 50
+# Binding powers come from the registry (each operator's `precedence`): infix
+# operators by symbol in PRECEDENCE, the prefix and postfix ones here.
+_UNARY_BP = OPS[UNARY["-"]].precedence or 0
+_POSTFIX_BP = OPS[POSTFIX[".T"]].precedence or 0
 _OPERAND_HINT = "a number, a name, a function call or '('"
 _ENDS = ("sep", "end")
 
@@ -265,11 +265,11 @@ class _Parser:
             kind = kinds[pos]
             if kind == "op":
                 op = texts[pos]
-                lbp = _INFIX[op]
+                lbp = PRECEDENCE[op]
                 if lbp <= rbp:
                     return left
                 self.pos = pos + 1
-                if op == "**":
+                if OPS[BINARY[op]].right_associative:
                     # Right-associative: the right side may hold more '**', so it nests.
                     right = self.expr(lbp - 1, self.nest(depth, pos))
                 else:

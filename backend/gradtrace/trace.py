@@ -9,28 +9,26 @@ Jacobian is small enough to send (`max_local_elements`); the others are null.
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from gradtrace.display import (
+    as_operand,
+    display_names,
+    enclosed,
+    format_number,
+    format_value,
+    shape_text,
+)
 from gradtrace.engine import Run
 from gradtrace.graph import Graph
 from gradtrace.limits import Deadline, without_gc
-from gradtrace.ops import OPS
 
 VERSION = 1
-_OPERATORS = {"add", "sub", "mul", "div", "pow", "matmul", "neg", "pos"}
-_SHORT_INTUITION = {
-    "add": "+ distributes",
-    "sub": "- distributes",
-    "mul": "* switches",
-    "max": "max routes",
-    "min": "min routes",
-    "sum": "sum distributes",
-}
 
 
 def json_number(v: float) -> float | str:
@@ -71,40 +69,13 @@ def _replace_non_finite(items: Any) -> Any:
     return json_number(items)
 
 
-def fmt(v: Any) -> str:
-    """A number for step texts: up to 4 significant digits; tensors of more than 4 by shape."""
-    if type(v) is float:
-        return format(v, ".4g")
-    array = np.asarray(v, dtype=np.float64)
-    if array.ndim == 0:
-        return format(float(array), ".4g")
-    if array.size <= 4 and array.ndim <= 2:
-        if array.ndim == 1:
-            return "[" + ", ".join(format(x, ".4g") for x in array.tolist()) + "]"
-        return "[" + ", ".join(
-            "[" + ", ".join(format(x, ".4g") for x in row) + "]" for row in array.tolist()
-        ) + "]"
-    return "<" + "x".join(str(n) for n in array.shape) + ">"
-
-
+@functools.lru_cache(maxsize=256)
 def _template_parts(template: str) -> tuple[str, str, str]:
     """An op's template "before{0}between{1}after" as its three literal parts."""
     before, rest = template.split("{0}")
     between, after = rest.split("{1}") if "{1}" in rest else ("", rest)
     return before, between, after
 
-
-# Per op: the literal parts of its template, and whether it is an operator (its
-# arguments then show in parentheses where needed). Step texts are joined from these
-# with f-strings: str.format would parse the template again for every node.
-_TEMPLATE_PARTS = {
-    name: (*_template_parts(op.template), name in _OPERATORS) for name, op in OPS.items()
-}
-
-# Per op: what ends its backward texts, " (+ distributes)" or nothing.
-_HINT_SUFFIX = {
-    name: f" ({_SHORT_INTUITION[name]})" if name in _SHORT_INTUITION else "" for name in OPS
-}
 
 # "n0", "n1", ... and "e0", "e1", ...: the ids of nodes and edges, made once for all
 # traces up to this many (a slice of a list is cheaper than formatting each id).
@@ -123,29 +94,6 @@ def _numbered(prefix: str, count: int) -> list[str]:
     longer = known + [f"{prefix}{i}" for i in range(len(known), max(count, 2 * len(known)))]
     _NUMBERED[prefix] = longer
     return longer[:count]
-
-
-def _enclosed(text: str) -> bool:
-    """Whether text is one parenthesised group, "(x + y)" but not "(a) + (b)"."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth = 0
-    for k, char in enumerate(text):
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and k < len(text) - 1:
-            return False
-    return True
-
-
-_SCALAR_KINK: dict[str, Callable[..., bool]] = {
-    "max": lambda a, b: a == b,
-    "min": lambda a, b: a == b,
-    "relu": lambda a: a == 0.0,
-    "abs": lambda a: a == 0.0,
-    "sqrt": lambda a: a == 0.0,
-    "pow": lambda a, b: b == 0.0 or (a == 0.0 and b >= 0.0),
-}
 
 
 def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
@@ -210,18 +158,7 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
         op = ops[i]
         assert op is not None and op.kink is not None
         if scalar:
-            # The common kinks tested inline (as _SCALAR_KINK does): most nodes have none.
-            name = op.name
-            node_args = args_of[i]
-            if name == "max" or name == "min":
-                if values[node_args[0]] != values[node_args[1]]:
-                    continue
-            elif name == "relu":
-                if values[node_args[0]] != 0.0:
-                    continue
-            elif not _SCALAR_KINK[name](*[values[a] for a in node_args]):
-                continue
-            found = op.kink(*[values[a] for a in node_args])
+            found = op.kink(*[values[a] for a in args_of[i]])
         else:
             with np.errstate(all="ignore"):
                 found = op.kink(*[values[a] for a in args_of[i]])
@@ -260,7 +197,7 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
 
 
 def _non_finite(graph: Graph, i: int, what: str, v: Any) -> dict[str, Any]:
-    shown = fmt(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
+    shown = format_value(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
     start, end = graph.span[i]
     where: str = graph.name[i] or graph.expression[start : min(end, start + 30)]
     message = (
@@ -323,6 +260,11 @@ class Trace:
     def warnings(self, value: list[dict[str, Any]]) -> None:
         self._warnings = value
 
+    @functools.cached_property
+    def display_names(self) -> list[str]:
+        """Each node's display name (see `display.display_names`)."""
+        return display_names(self.graph)
+
     @property
     def output(self) -> str:
         return f"n{self.graph.output}"
@@ -379,9 +321,13 @@ class Trace:
                 "value": value,
                 "grad": grad,
                 "span": [span[0], span[1]],
+                "display_name": shown,
             }
-            for i, (node_id, kind, op_name, name, label, value, grad, span) in enumerate(
-                zip(ids, g.kind, opnames, g.name, g.label, values, grads, g.span, strict=True)
+            for i, (node_id, kind, op_name, name, label, value, grad, span, shown) in enumerate(
+                zip(
+                    ids, g.kind, opnames, g.name, g.label, values, grads, g.span,
+                    self.display_names, strict=True,
+                )
             )
         ]
         check_time()
@@ -458,28 +404,6 @@ class Trace:
         return result
 
     # -- steps -----------------------------------------------------------
-    def _display(self) -> list[str]:
-        g = self.graph
-        text = g.expression
-        names = g.name
-        out: list[str] = []
-        for i in range(g.size):
-            name = names[i]
-            if name is not None:
-                out.append(name)
-            elif g.kind[i] == "constant":
-                out.append(g.label[i])
-            else:
-                s, e = g.span[i]
-                # Long spans are never sliced: in a chain x + x + ... + x they nest, and
-                # slicing each would copy the text once per node.
-                source = text[s:e] if e - s <= 24 else ""
-                if source and "\n" not in source and ";" not in source:
-                    out.append(source)
-                else:
-                    out.append(f"n{i}")
-        return out
-
     def _steps(self, ids: list[str], eids: list[str], locals_: list[Any]) -> list[dict[str, Any]]:
         """Forward steps in topological order, then backward steps in reverse, with their texts.
 
@@ -489,41 +413,41 @@ class Trace:
         g = self.graph
         run = self.run
         n = g.size
-        display = self._display()
+        display = self.display_names
         ops = g.op
         names = g.name
         args_of = g.args
         sources = g.edge_source
-        # An unnamed operator result inside another operator needs parentheses in text.
+        # As an operator's operand, an unnamed operator result needs parentheses, and
+        # so does anything that starts with a minus (see display.as_operand).
         wrapped = [
             f"({d})"
-            if name is None and op is not None and op.name in _OPERATORS and not _enclosed(d)
-            else d
+            if name is None and op is not None and op.operator and not enclosed(d)
+            else as_operand(d)
             for d, name, op in zip(display, names, ops, strict=True)
         ]
         subjects = [
-            w if (" " not in w and "(" not in w) or _enclosed(w) else f"({w})" for w in wrapped
+            w if (" " not in w and "(" not in w) or enclosed(w) else f"({w})" for w in wrapped
         ]
         if g.scalar:
-            vals = [format(v, ".4g") for v in run.values]
-            grads = [format(v, ".4g") for v in run.grads]
+            vals = [format_number(v) for v in run.values]
+            grads = [format_number(v) for v in run.grads]
             # Where a local is exactly 1, the downstream is exactly the upstream (x 1.0
             # changes no float), so their texts are known: most edges of +, max and relu.
-            local_text = ["1" if v == 1.0 else format(v, ".4g") for v in locals_]
+            local_text = ["1" if v == 1.0 else format_number(v) for v in locals_]
             downs = [
-                grads[target] if local == 1.0 else format(v, ".4g")
+                grads[target] if local == 1.0 else format_number(v)
                 for v, local, target in zip(run.downstream, locals_, g.edge_target, strict=True)
             ]
         else:
-            vals = [fmt(v) for v in run.values]
-            grads = [fmt(v) for v in run.grads]
-            downs = [fmt(v) for v in run.downstream]
+            vals = [format_value(v) for v in run.values]
+            grads = [format_value(v) for v in run.grads]
+            downs = [format_value(v) for v in run.downstream]
             local_text = [
-                fmt(v)
-                if v is not None
-                else "<" + "x".join(str(d) for d in g.shape[t] + g.shape[s]) + ">"
+                format_value(v) if v is not None else shape_text(g.shape[t] + g.shape[s])
                 for v, s, t in zip(locals_, sources, g.edge_target, strict=True)
             ]
+        operands = [as_operand(v) for v in vals]
         starts = g.edge_start
         edge_lists = [eids[e : e + len(a)] for e, a in zip(starts, args_of, strict=True)]
 
@@ -538,16 +462,16 @@ class Trace:
                 else:
                     add(f"{name} = {g.label[i]} (constant)" if name else f"{g.label[i]} (constant)")
                 continue
-            before, between, after, operator = _TEMPLATE_PARTS[op.name]
-            pieces = wrapped if operator else display
+            before, between, after = _template_parts(op.template)
+            pieces, numbers = (wrapped, operands) if op.operator else (display, vals)
             if len(args) == 1:
                 a = args[0]
                 symbolic = f"{before}{pieces[a]}{after}"
-                numeric = f"{before}{vals[a]}{after}"
+                numeric = f"{before}{numbers[a]}{after}"
             else:
                 a, b = args
                 symbolic = f"{before}{pieces[a]}{between}{pieces[b]}{after}"
-                numeric = f"{before}{vals[a]}{between}{vals[b]}{after}"
+                numeric = f"{before}{numbers[a]}{between}{numbers[b]}{after}"
             if numeric != symbolic:
                 text = f"{symbolic} = {numeric} = {vals[i]}"
             else:
@@ -558,7 +482,7 @@ class Trace:
         # Backward: the node's gradient (summed over its consumers), then each input edge's
         # [downstream] = [upstream] x [local].
         out_node = g.output
-        f = names[out_node] or "f"
+        f = display[out_node]
         heads = [f"d{f}/d{subject} = {grad}" for subject, grad in zip(subjects, grads, strict=True)]
         gathered: dict[int, list[int]] = {}
         for e, source in enumerate(sources):
@@ -580,14 +504,14 @@ class Trace:
             heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), False)
         heads[out_node] = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
         parts = [
-            f"d{f}/d{subjects[source]} += {grads[target]} x {local} = {down}"
+            f"d{f}/d{subjects[source]} += {as_operand(grads[target])} x {as_operand(local)} = {down}"
             for source, target, local, down in zip(sources, g.edge_target, local_text, downs, strict=True)
         ]
         backward_texts = heads
         for i, (op, e, args) in enumerate(zip(ops, starts, args_of, strict=True)):
             if op is None:
                 continue
-            hint = _HINT_SUFFIX[op.name]
+            hint = f" ({op.short_intuition})" if op.short_intuition else ""
             if len(args) == 1:
                 backward_texts[i] = f"{heads[i]}; [downstream] = [upstream] x [local]: {parts[e]}{hint}"
             else:

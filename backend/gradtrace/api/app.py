@@ -53,7 +53,12 @@ max_body_bytes, and a 503 with Retry-After when the server is saturated.
 
 def _page_context(settings: Settings, example_list: list[dict[str, Any]]) -> dict[str, str]:
     """The data the page shell carries so that its first view needs no extra round trip."""
-    data = {"version": __version__, "examples": example_list, "limits": settings.page_limits()}
+    data = {
+        "version": __version__,
+        "examples": example_list,
+        "limits": settings.page_limits(),
+        "ops": describe_ops(),  # the registry, as GET /api/v1/ops sends it
+    }
     # Embedded in a <script type="application/json">: escape what could close the tag.
     text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return {"page_data": text, "version": __version__}

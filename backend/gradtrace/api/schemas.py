@@ -96,6 +96,14 @@ class Node(BaseModel):
     value: Tensor
     grad: Tensor
     span: Span | None
+    display_name: str | None = Field(
+        default=None,
+        description=(
+            "Extension: the one name the step texts use for this node (its name, its "
+            "literal, f for an unnamed output, its source text, or its id)."
+        ),
+        examples=["x + y"],
+    )
 
 
 class Edge(BaseModel):
@@ -211,12 +219,61 @@ class Example(BaseModel):
 
 
 class Op(BaseModel):
-    """One operation of the registry, with its formulas and intuition."""
+    """One operation of the registry, with its formulas and intuition.
+
+    The fields after `elementwise` are extensions of v1 (see docs/api-extensions.md).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "max", "label": "max", "syntax": "max(a, b)", "arity": 2,
+                    "forward_latex": "\\max(a, b)",
+                    "local_latex": ["\\mathbf{1}(a > b)", "\\mathbf{1}(b > a)"],
+                    "intuition": "max routes: the whole upstream gradient goes to the larger "
+                    "input, none to the other",
+                    "elementwise": True, "short_intuition": "max routes",
+                    "template": "max({0}, {1})", "latex": "\\max(#1, #2)", "function": True,
+                    "symbol": None, "precedence": None, "right_associative": False,
+                    "has_kink": True,
+                    "convention": "max(a, b) with a == b: the upstream gradient is split "
+                    "0.5 / 0.5 (PyTorch's convention)",
+                    "routes_to": "larger",
+                }
+            ]
+        }
+    )
 
     name: str
+    label: str | None = Field(default=None, description="What the graph shows on the op's node.")
     syntax: str
     arity: int
     forward_latex: str
     local_latex: list[str] = Field(description="The local gradient with respect to each argument.")
     intuition: str | None
     elementwise: bool
+    short_intuition: str | None = Field(
+        default=None, description='The intuition in a few words ("+ distributes"), where it has one.'
+    )
+    template: str | None = Field(
+        default=None, description="The step text of the op, {0} and {1} standing for its arguments."
+    )
+    latex: str | None = Field(
+        default=None, description="The op applied to arguments in LaTeX, #1 and #2 standing for them."
+    )
+    function: bool | None = Field(default=None, description="Whether it is written as a call, name(...).")
+    symbol: str | None = Field(default=None, description="The operator as typed, for an operator.")
+    precedence: int | None = Field(
+        default=None, description="An operator's binding power: + - 10, * / @ 20, unary 30, ** 40, .T 50."
+    )
+    right_associative: bool | None = Field(default=None, description="Only ** is.")
+    has_kink: bool | None = Field(
+        default=None, description="Whether a tie or a kink can decide its local gradient (then warned)."
+    )
+    convention: str | None = Field(
+        default=None, description="What its local gradient is taken to be at its kinks and ties."
+    )
+    routes_to: str | None = Field(
+        default=None, description='For max and min: which input receives the gradient ("larger").'
+    )
