@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -105,14 +106,24 @@ def test_serve_accepts_host_port_and_workers(monkeypatch: pytest.MonkeyPatch) ->
     calls: list[dict[str, Any]] = []
     import uvicorn
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append({"app": app, **options}))
+    def run(app: str, **options: Any) -> None:
+        # The workers share a metrics directory that exists while they run.
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        calls.append({"app": app, "metrics_dir_exists": bool(directory and os.path.isdir(directory)), **options})
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setattr(uvicorn, "run", run)
     assert cli.main(["serve", "--host", "127.0.0.1", "--port", "8123", "--workers", "3"]) == 0
-    assert calls == [
-        {
-            "app": "gradtrace.api.app:create_app",
-            "factory": True,
-            "host": "127.0.0.1",
-            "port": 8123,
-            "workers": 3,
-        }
-    ]
+    assert len(calls) == 1
+    call = calls[0]
+    assert {k: call[k] for k in ("app", "factory", "host", "port", "workers")} == {
+        "app": "gradtrace.api.app:create_app",
+        "factory": True,
+        "host": "127.0.0.1",
+        "port": 8123,
+        "workers": 3,
+    }
+    assert call["metrics_dir_exists"] is True
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    # uvicorn's own access log is off: the app writes one JSON line per request instead.
+    assert call["access_log"] is False

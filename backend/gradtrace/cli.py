@@ -11,7 +11,11 @@ instead. On an expression or values that cannot be traced it prints the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 EXIT_TRACE_ERROR = 2
@@ -20,14 +24,35 @@ EXIT_TRACE_ERROR = 2
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "gradtrace.api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-    )
+    from gradtrace.api.logs import log_config
+
+    with _metrics_directory(args.workers):
+        uvicorn.run(
+            "gradtrace.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # One JSON line per request comes from the app itself, with its request id.
+            access_log=False,
+            log_config=log_config(),
+        )
     return 0
+
+
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """With several workers, a directory their metrics share (prometheus-client's multiprocess mode)."""
+    name = "PROMETHEUS_MULTIPROC_DIR"
+    if workers <= 1 or os.environ.get(name):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="gradtrace-metrics-") as directory:
+        os.environ[name] = directory
+        try:
+            yield
+        finally:
+            del os.environ[name]
 
 
 def _parse_values(text: str) -> dict[str, Any]:

@@ -23,8 +23,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import gradtrace
 from gradtrace import __version__
-from gradtrace.api import docs
+from gradtrace.api import docs, metrics, probes
 from gradtrace.api.encoding import dumps, json_safe
+from gradtrace.api.logs import RequestLogMiddleware
 from gradtrace.api.middleware import (
     SECURITY_HEADERS,
     BodySizeLimitMiddleware,
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         runner.shutdown()
+        metrics.worker_exiting()
 
     app = FastAPI(
         title="gradtrace",
@@ -236,6 +238,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(router)
     app.include_router(docs.router)
+    app.include_router(probes.router)
+    app.include_router(metrics.router)
     _install_error_handlers(app, settings)
     _install_openapi(app, limits, settings, example_list)
 
@@ -251,6 +255,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: the request id, the log line and the request metrics see every answer.
+    app.add_middleware(RequestLogMiddleware)
 
     frontend: Path = settings.frontend_dir
     templates = Environment(

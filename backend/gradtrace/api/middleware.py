@@ -56,8 +56,16 @@ class JSONBytesResponse(JSONResponse):
 def error_response(
     status_code: int, detail: dict[str, Any], headers: dict[str, str] | None = None
 ) -> JSONBytesResponse:
-    """The contract's error body: {"detail": {...}}."""
-    return JSONBytesResponse({"detail": detail}, status_code=status_code, headers=headers)
+    """The contract's error body: {"detail": {...}}, with the request's id when it has one."""
+    from gradtrace.api.logs import current_request_id
+
+    body: dict[str, Any] = {"detail": detail}
+    request_id = current_request_id.get()
+    if request_id is not None:
+        # The 500 handler answers outside the request-log middleware, which adds it to the rest.
+        body["request_id"] = request_id
+        headers = {**(headers or {}), "X-Request-ID": request_id}
+    return JSONBytesResponse(body, status_code=status_code, headers=headers)
 
 
 def _too_large_detail(limit: int) -> dict[str, Any]:

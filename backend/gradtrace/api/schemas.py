@@ -178,7 +178,19 @@ class ErrorDetail(BaseModel):
     limit: str | None = Field(default=None, description="The setting that was exceeded, if any.")
 
 
-class ErrorBody(BaseModel):
+class WithRequestId(BaseModel):
+    """An error body's optional request id (an extension of v1: clients may ignore it)."""
+
+    request_id: str | None = Field(
+        default=None,
+        description=(
+            "The request's id (also in the X-Request-ID response header and the server's log "
+            "line): the client's own X-Request-ID when it sent one, else one the server made."
+        ),
+    )
+
+
+class ErrorBody(WithRequestId):
     """The body of a 413, of a 422 from the engine, and of a 503."""
 
     detail: ErrorDetail
@@ -192,7 +204,7 @@ class ValidationIssue(BaseModel):
     type: str
 
 
-class ValidationErrorBody(BaseModel):
+class ValidationErrorBody(WithRequestId):
     """A request that does not fit the request model (FastAPI's own 422 form)."""
 
     detail: list[ValidationIssue]
