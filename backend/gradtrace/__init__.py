@@ -32,6 +32,7 @@ from gradtrace.graph import Value, build_graph, coerce_value
 from gradtrace.limits import Limits, without_gc
 from gradtrace.ops import describe_ops
 from gradtrace.parser import parse
+from gradtrace.slope import DEFAULT_NUDGE, DEFAULT_POINTS, sample_slope
 from gradtrace.trace import Trace
 
 __version__ = "0.1.0"
@@ -50,6 +51,7 @@ __all__ = [
     "UnknownFunctionError",
     "__version__",
     "describe_ops",
+    "slope",
     "trace",
 ]
 
@@ -116,3 +118,24 @@ def trace(
         result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)
     return result
 
+
+
+def slope(
+    expression: str,
+    values: Mapping[str, Any],
+    of: str,
+    index: list[int] | tuple[int, ...] | None = None,
+    *,
+    points: int = DEFAULT_POINTS,
+    radius: float | None = None,
+    nudge: float = DEFAULT_NUDGE,
+    limits: Limits | None = None,
+) -> dict[str, Any]:
+    """The output against `of` (an input, an assigned name or a node id) near its traced value.
+
+    For a vector or matrix, `index` picks the element that moves. Returns the
+    samples, the tangent whose slope is the traced gradient, and the nudge
+    (f(1.01) against f(1) + 0.01 f'(1)), as the body of POST /api/v1/slope.
+    """
+    result = trace(expression, values, limits=limits)
+    return sample_slope(result, of, index, points=points, radius=radius, nudge=nudge, limits=limits)

@@ -57,15 +57,18 @@ def numeric_check(
     for name in graph.inputs:
         x = inputs[name]
         analytic = np.asarray(gradients[name], dtype=np.float64)
+        rows: list[dict[str, Any]] = []
         if isinstance(x, float):
-            numeric: Value = _partial(graph, shifted, name, x, None, deadline)
+            rows.append(_partial(graph, shifted, name, x, None, deadline))
+            numeric: Value = rows[0]["numeric"]
             shifted[name] = x
         else:
             work = np.array(x, dtype=np.float64)
             shifted[name] = work
             out = np.empty_like(work)
             for index in np.ndindex(work.shape):
-                out[index] = _partial(graph, shifted, name, work, index, deadline)
+                rows.append(_partial(graph, shifted, name, work, index, deadline))
+                out[index] = rows[-1]["numeric"]
             shifted[name] = x
             numeric = out
         with np.errstate(all="ignore"):
@@ -74,12 +77,35 @@ def numeric_check(
             scale = float(np.max(np.abs(analytic)))
             h_scale = max(1.0, float(np.max(np.abs(np.asarray(x)))))
             tolerance = 1e-5 + 1e-4 * scale + rounding / (H * h_scale)
+        for row, grad in zip(rows, analytic.reshape(-1).tolist(), strict=True):
+            _compare(row, grad, tolerance)
         result[name] = {
             "numeric": numeric,
             "max_abs_error": worst,
             "ok": bool(math.isfinite(worst) and worst <= tolerance),
+            "tolerance": tolerance,
+            "evaluations": 2 * len(rows),
+            "elements": rows,
         }
     return result
+
+
+def _compare(row: dict[str, Any], analytic: float, tolerance: float) -> None:
+    """Add the analytic gradient to a row, and how far the central difference is from it.
+
+    The relative error is |analytic - numeric| / max(|analytic|, |numeric|) (0 when
+    both are 0), the usual reading of a check; `ok` compares the absolute error
+    with the tolerance, which allows for the rounding of f itself.
+    """
+    numeric = row["numeric"]
+    with np.errstate(all="ignore"):
+        absolute = abs(analytic - numeric)
+        scale = max(abs(analytic), abs(numeric))
+        relative = 0.0 if absolute == 0.0 else float(np.float64(absolute) / np.float64(scale))
+    row["analytic"] = analytic
+    row["abs_error"] = absolute
+    row["relative_error"] = relative
+    row["ok"] = bool(math.isfinite(absolute) and absolute <= tolerance)
 
 
 def _partial(
@@ -89,7 +115,8 @@ def _partial(
     x: Any,
     index: tuple[int, ...] | None,
     deadline: Deadline,
-) -> float:
+) -> dict[str, Any]:
+    """One element's row of the check: h, f(x + h), f(x - h) and their central difference."""
     deadline.check()
     original = float(x if index is None else x[index])
     h = H * max(1.0, abs(original)) if math.isfinite(original) else H
@@ -105,4 +132,12 @@ def _partial(
         minus = output_value(graph, shifted, deadline)
         x[index] = original
     with np.errstate(all="ignore"):
-        return float(np.float64(plus - minus) / np.float64(2.0 * h))
+        numeric = float(np.float64(plus - minus) / np.float64(2.0 * h))
+    return {
+        "index": [] if index is None else [int(k) for k in index],
+        "x": original,
+        "h": h,
+        "f_plus": plus,
+        "f_minus": minus,
+        "numeric": numeric,
+    }

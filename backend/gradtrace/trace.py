@@ -371,6 +371,9 @@ class Trace:
                 "numeric": json_value(entry["numeric"]),
                 "max_abs_error": json_number(float(entry["max_abs_error"])),
                 "ok": bool(entry["ok"]),
+                "tolerance": json_number(float(entry["tolerance"])),
+                "evaluations": int(entry["evaluations"]),
+                "elements": [_check_row(row) for row in entry["elements"]],
             }
             for name, entry in self.check.items()
         }
@@ -534,6 +537,11 @@ class Trace:
             for k, i in enumerate(range(n - 1, -1, -1))
         ]
         return steps
+
+
+def _check_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One element of the numeric check as JSON: its numbers, non-finite ones as strings."""
+    return {key: json_number(v) if type(v) is float else v for key, v in row.items()}
 
 
 def _gathered_head(

@@ -137,6 +137,10 @@ def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list
         for status, found in _openapi_examples(limits, settings).items():
             trace_responses[status]["content"]["application/json"]["examples"] = found
         paths = schema["paths"]
+        slope_ok = json_safe(gradtrace.slope("x**3", {"x": 1}, "x", points=5, limits=limits))
+        paths["/api/v1/slope"]["post"]["responses"]["200"]["content"]["application/json"][
+            "examples"
+        ] = {"cube": {"summary": "x**3 at x = 1, five samples", "value": slope_ok}}
         paths["/api/v1/examples"]["get"]["responses"]["200"]["content"]["application/json"][
             "example"
         ] = example_list[:2]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 
 import gradtrace
-from gradtrace.api.encoding import dumps_trace
+from gradtrace.api.encoding import dumps, dumps_trace
 from gradtrace.api.middleware import JSONBytesResponse
 from gradtrace.api.runner import TraceRunner
 from gradtrace.api.schemas import (
@@ -21,6 +21,8 @@ from gradtrace.api.schemas import (
     Example,
     Health,
     Op,
+    Slope,
+    SlopeRequest,
     Trace,
     TraceRequest,
     UnprocessableBody,
@@ -118,6 +120,54 @@ def _is_small(body: TraceRequest, settings: Settings) -> bool:
         and sum(_input_elements(v) for v in body.values.values())
         <= settings.inline_max_input_elements
     )
+
+
+SLOPE_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
+    "lecture": {
+        "summary": "x**3 at x = 1: slope 3, and 1.01**3 = 1.030301",
+        "value": {"expression": "x**3", "values": {"x": 1}, "of": "x"},
+    },
+    "element": {
+        "summary": "One element of a vector input",
+        "value": {
+            "expression": "s = sum(sigmoid(W @ x))",
+            "values": {"W": [[1, 2], [3, 4]], "x": [0.5, -1]},
+            "of": "x",
+            "index": [1],
+            "points": 21,
+        },
+    },
+}
+
+
+def _slope_json(body: SlopeRequest, limits: Any) -> bytes:
+    """Trace, then sample the output around the chosen number, in the worker thread."""
+    result = gradtrace.slope(
+        body.expression,
+        body.values,
+        body.of,
+        body.index,
+        points=body.points,
+        radius=body.radius,
+        nudge=body.nudge,
+        limits=limits,
+    )
+    return dumps(result)
+
+
+@router.post(
+    "/slope",
+    summary="Sample the output against one input or intermediate, with its tangent",
+    response_model=None,
+    responses={**TRACE_RESPONSES, 200: {"model": Slope, "description": "The samples, tangent and nudge."}},
+)
+async def post_slope(
+    request: Request,
+    body: Annotated[SlopeRequest, Body(openapi_examples=SLOPE_REQUEST_EXAMPLES)],
+) -> JSONBytesResponse:
+    """The output near the traced value of one number (a gradient read as a slope)."""
+    runner: TraceRunner = request.app.state.runner
+    return JSONBytesResponse(await runner.run(partial(_slope_json, body, request.app.state.limits)))
 
 
 @router.get(

@@ -75,6 +75,41 @@ class TraceRequest(BaseModel):
     )
 
 
+class SlopeRequest(BaseModel):
+    """Which number of a program moves, and how the output is sampled around it (the slope view)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expression: Annotated[str, Strict(), Field(description="The program, as for POST /api/v1/trace.")]
+    values: dict[InputName, Value] = Field(
+        default_factory=dict, description="The value of every input, as for POST /api/v1/trace."
+    )
+    of: Annotated[
+        str,
+        Strict(),
+        Field(
+            max_length=200,
+            description="What moves: an input, a name the program assigns, or a node id (\"n3\").",
+        ),
+    ]
+    index: list[Annotated[int, Strict(), Field(ge=0)]] | None = Field(
+        default=None,
+        max_length=2,
+        description="For a vector or matrix: the element that moves ([i] or [i, j]); null for a scalar.",
+    )
+    points: Annotated[int, Strict()] = Field(
+        default=41, ge=3, le=201, description="How many samples, evenly spaced, the traced value in the middle."
+    )
+    radius: Annotated[float, AllowInfNan(False)] | None = Field(
+        default=None,
+        gt=0,
+        description="Half the width of the sampled interval; null for 0.5 * max(1, |value|).",
+    )
+    nudge: Annotated[float, AllowInfNan(False)] = Field(
+        default=0.01, gt=0, description="The step of the nudge, as the lecture's 1.01 = 1 + 0.01."
+    )
+
+
 # -- the response -------------------------------------------------------------
 
 NonFinite = Literal["NaN", "Infinity", "-Infinity"]
@@ -139,12 +174,39 @@ class TraceWarning(BaseModel):
     message: str
 
 
+class CheckRow(BaseModel):
+    """One checked element: the central difference beside the traced gradient."""
+
+    index: list[int] = Field(description="The element ([] for a scalar input).")
+    x: JsonNumber = Field(description="The element's value.")
+    h: float = Field(description="The step: 1e-6 * max(1, |x|).")
+    f_plus: JsonNumber = Field(description="The output with the element at x + h.")
+    f_minus: JsonNumber = Field(description="The output with the element at x - h.")
+    numeric: JsonNumber = Field(description="(f_plus - f_minus) / 2h.")
+    analytic: JsonNumber = Field(description="The traced gradient of this element.")
+    abs_error: JsonNumber
+    relative_error: JsonNumber = Field(
+        description="|analytic - numeric| / max(|analytic|, |numeric|), 0 when both are 0."
+    )
+    ok: bool = Field(description="abs_error <= tolerance.")
+
+
 class CheckResult(BaseModel):
     """The numeric gradient of one input, and how far the traced one is from it."""
 
     numeric: Tensor
     max_abs_error: JsonNumber
     ok: bool
+    tolerance: JsonNumber | None = Field(
+        default=None,
+        description="The largest absolute error that passes (an extension of version 1).",
+    )
+    evaluations: int | None = Field(
+        default=None, description="Forward passes the check made for this input: 2 per element."
+    )
+    elements: list[CheckRow] | None = Field(
+        default=None, description="Every checked element, in the input's row-major order."
+    )
 
 
 class Trace(BaseModel):
@@ -160,6 +222,48 @@ class Trace(BaseModel):
     steps: list[Step]
     check: dict[str, CheckResult] | None
     warnings: list[TraceWarning]
+
+
+class SlopeSamples(BaseModel):
+    """The sampled points: the moved number's values and the output's at each."""
+
+    x: list[JsonNumber]
+    f: list[JsonNumber]
+
+
+class Tangent(BaseModel):
+    """The line through (at, value) whose slope is the traced gradient: f = slope * x + intercept."""
+
+    slope: JsonNumber
+    intercept: JsonNumber
+
+
+class Nudge(BaseModel):
+    """The output one small step away, against the tangent's prediction."""
+
+    h: float
+    x: JsonNumber = Field(description="at + h.")
+    f: JsonNumber = Field(description="The output at at + h, by a forward pass.")
+    linear: JsonNumber = Field(description="value + h * gradient: what the tangent predicts.")
+    difference: JsonNumber = Field(description="f - linear: what the tangent misses.")
+    text: str = Field(description="The nudge in words, with up to 10 significant digits.")
+
+
+class Slope(BaseModel):
+    """The output against one number of the program near its value, the tangent and the nudge."""
+
+    of: str
+    node: str = Field(description="The id of the node that moves.")
+    index: list[int] | None
+    at: float = Field(description="Its traced value.")
+    value: JsonNumber = Field(description="The output's traced value.")
+    gradient: JsonNumber = Field(description="d output / d it: the slope of the tangent.")
+    radius: float
+    points: int
+    evaluations: int = Field(description="Forward passes made: one per sample, and two for the nudge.")
+    samples: SlopeSamples
+    tangent: Tangent
+    nudge: Nudge
 
 
 class ErrorDetail(BaseModel):

@@ -1,0 +1,45 @@
+"""POST /api/v1/slope: the slope view's samples over HTTP, and its errors as the contract writes them."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.helpers import assert_contract_error
+
+
+def test_slope_of_the_cube_at_4(client: TestClient) -> None:
+    response = client.post("/api/v1/slope", json={"expression": "x**3", "values": {"x": 4}, "of": "x"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["gradient"] == 48.0 and body["value"] == 64.0
+    assert body["points"] == 41 and len(body["samples"]["x"]) == 41
+    assert abs(body["nudge"]["f"] - 64.481201) < 1e-12
+    assert body["nudge"]["text"].startswith("f(4.01) = 64.481201")
+
+
+def test_slope_sends_non_finite_samples_as_strings(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/slope", json={"expression": "log(x)", "values": {"x": 0.25}, "of": "x", "points": 3}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["samples"]["f"][0] == "NaN"
+
+
+def test_slope_of_a_vector_needs_an_index(client: TestClient) -> None:
+    body = {"expression": "sum(x * x)", "values": {"x": [1, 2]}, "of": "x"}
+    assert_contract_error(client.post("/api/v1/slope", json=body), 422, "invalid_value")
+    response = client.post("/api/v1/slope", json={**body, "index": [1]})
+    assert response.status_code == 200 and response.json()["gradient"] == 4.0
+
+
+def test_slope_errors_of_the_program_are_the_traces_errors(client: TestClient) -> None:
+    response = client.post("/api/v1/slope", json={"expression": "x + * y", "values": {"x": 1}, "of": "x"})
+    assert_contract_error(response, 422, "syntax_error", start=4)
+
+
+def test_slope_request_is_strict(client: TestClient) -> None:
+    base = {"expression": "x * 2", "values": {"x": 1}, "of": "x"}
+    for bad in ({"points": 2}, {"points": 202}, {"radius": 0}, {"nudge": -1}, {"unknown": 1}):
+        response = client.post("/api/v1/slope", json={**base, **bad})
+        assert response.status_code == 422, bad
+        assert isinstance(response.json()["detail"], list), bad
