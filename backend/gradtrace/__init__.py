@@ -50,6 +50,7 @@ __all__ = [
     "UndefinedNameError",
     "UnknownFunctionError",
     "__version__",
+    "by_hand",
     "describe_ops",
     "slope",
     "trace",
@@ -139,3 +140,27 @@ def slope(
     """
     result = trace(expression, values, limits=limits)
     return sample_slope(result, of, index, points=points, radius=radius, nudge=nudge, limits=limits)
+
+
+def by_hand(
+    expression: str,
+    values: Mapping[str, Any],
+    of: str | list[str] | None = None,
+    max_paths: int = 16,
+    limits: Limits | None = None,
+) -> dict[str, Any]:
+    """The lecture's derivation "by hand" of the output's gradient, path by path.
+
+    `of` names an input or a named intermediate (or a list of them; None: all).
+    Returns the JSON body of POST /api/v1/by-hand: per variable, every path from
+    the output down to it as a product of local Jacobians (names, closed forms,
+    numbers), their sum, the shared δ nodes, and both shapes of the answer.
+    """
+    from gradtrace.derivation import derive
+
+    names = [of] if isinstance(of, str) else of
+    record = trace(expression, values, limits=limits).to_dict()
+    try:
+        return derive(record, names, max_paths)
+    except TraceError as error:
+        raise error.locate(expression) from None

@@ -89,6 +89,22 @@ def _trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _by_hand(args: argparse.Namespace) -> int:
+    import gradtrace
+    from gradtrace.api.encoding import dumps
+
+    values = _parse_values(args.values)
+    try:
+        result = gradtrace.by_hand(args.expression, values, args.of, args.max_paths)
+    except gradtrace.TraceError as error:
+        sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
+        sys.stderr.flush()
+        return EXIT_TRACE_ERROR
+    sys.stdout.buffer.write(dumps(result) + b"\n")
+    sys.stdout.flush()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradtrace",
@@ -121,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply the server's limits (GRADTRACE_ settings); by default there are none",
     )
     trace.set_defaults(func=_trace)
+
+    by_hand = sub.add_parser(
+        "by-hand",
+        help="print the derivation of a gradient by hand as JSON (POST /api/v1/by-hand's body)",
+    )
+    by_hand.add_argument("expression", help='the program, such as "z = W @ x + b; s = u @ z"')
+    by_hand.add_argument("--values", default="{}", help="the inputs as a JSON object")
+    by_hand.add_argument("--of", default=None, help="an input or named intermediate (default: all)")
+    by_hand.add_argument("--max-paths", type=int, default=16, help="paths to list per variable")
+    by_hand.set_defaults(func=_by_hand)
     return parser
 
 

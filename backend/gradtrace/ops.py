@@ -146,6 +146,12 @@ class Op:
     latex: str = ""
     # For an op that routes (max, min): which input receives the whole gradient.
     routes_to: str | None = None
+    # The local gradient per argument in the program's own names, for the "By hand"
+    # derivation: LaTeX with #0 for the output's name and #1, #2 for the arguments'.
+    # An elementwise op gives its one-number derivative (the derivation writes
+    # diag(...) around it for a vector); the others give their Jacobian form,
+    # or a function of the argument shapes where the form depends on them (@).
+    closed_form: tuple[str, ...] | Callable[[tuple[Shape, ...]], tuple[str, ...]] = ()
     # The elementwise ops' local-derivative rule ("local" or "locals"), for tests and tools.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -175,7 +181,13 @@ class Op:
             "has_kink": self.kink is not None,
             "convention": self.convention,
             "routes_to": self.routes_to,
+            "closed_form": list(self.closed_form) if isinstance(self.closed_form, tuple) else None,
         }
+
+    def closed_forms(self, shapes: tuple[Shape, ...]) -> tuple[str, ...]:
+        """The local gradient per argument in LaTeX templates (#0 out, #1 and #2 the arguments)."""
+        forms = self.closed_form(shapes) if callable(self.closed_form) else self.closed_form
+        return forms if forms else tuple(f"\\frac{{\\partial #0}}{{\\partial #{k + 1}}}" for k in range(self.arity))
 
 
 OPS: dict[str, Op] = {}
@@ -405,52 +417,45 @@ register_add = _binary(
     _s_add, "a + b", ("1", "1"),
     intuition="+ distributes: it passes the upstream gradient unchanged to each of its inputs",
     vjp=lambda g, out, a, b: (g, g),
-    short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2",
-)
+    short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2", closed_form=("1", "1"))
 register_sub = _binary(
     "sub", "-", np.subtract,
     lambda out, a, b: (_ones_like_broadcast(out), -_ones_like_broadcast(out)),
     _s_sub, "a - b", ("1", "-1"),
     intuition="- distributes like +, with the sign flipped for the subtracted input",
     vjp=lambda g, out, a, b: (g, -g),
-    short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2",
-)
+    short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2", closed_form=("1", "-1"))
 register_mul = _binary(
     "mul", "*", np.multiply,
     lambda out, a, b: (np.broadcast_to(b, np.shape(out)), np.broadcast_to(a, np.shape(out))),
     _s_mul, r"a \cdot b", ("b", "a"),
     intuition="* switches: each input gets the upstream gradient times the other input's value",
     vjp=lambda g, out, a, b: (g * b, g * a),
-    short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2",
-)
+    short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2", closed_form=("#2", "#1"))
 register_div = _binary(
     "div", "/", np.divide,
     lambda out, a, b: (np.broadcast_to(1.0 / b, np.shape(out)), -out / b),
     _s_div, r"\frac{a}{b}", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}"),
-    domain=("real", "nonzero"), symbol="/", precedence=20, latex=r"\frac{#1}{#2}",
-)
+    domain=("real", "nonzero"), symbol="/", precedence=20, latex=r"\frac{#1}{#2}", closed_form=(r"\frac{1}{#2}", r"-\frac{#1}{{#2}^{2}}"))
 register_pow = _binary(
     "pow", "**", np.power, _pow_locals, _s_pow, "a^{b}", (r"b\,a^{b-1}", r"a^{b}\ln a"),
     domain=("positive", "real"), kink=_pow_kink, template="{0}**{1}",
     symbol="**", precedence=40, right_associative=True, latex="{#1}^{#2}",
-    convention="d/da a**0 = 0, and d/db a**b = 0 at a = 0 for b >= 0 (PyTorch's conventions)",
-)
+    convention="d/da a**0 = 0, and d/db a**b = 0 at a = 0 for b >= 0 (PyTorch's conventions)", closed_form=(r"#2\,{#1}^{#2 - 1}", r"{#1}^{#2}\ln #1"))
 register_max = _binary(
     "max", "max", np.maximum, _max_locals, _s_max, r"\max(a, b)",
     (r"\mathbf{1}(a > b)", r"\mathbf{1}(b > a)"),
     intuition="max routes: the whole upstream gradient goes to the larger input, none to the other",
     kink=_tie("max"), template="max({0}, {1})", syntax="max(a, b)",
     short_intuition="max routes", routes_to="larger", latex=r"\max(#1, #2)",
-    convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)",
-)
+    convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > #2)", r"\mathbf{1}(#2 > #1)"))
 register_min = _binary(
     "min", "min", np.minimum, _min_locals, _s_min, r"\min(a, b)",
     (r"\mathbf{1}(a < b)", r"\mathbf{1}(b < a)"),
     intuition="min routes: the whole upstream gradient goes to the smaller input, none to the other",
     kink=_tie("min"), template="min({0}, {1})", syntax="min(a, b)",
     short_intuition="min routes", routes_to="smaller", latex=r"\min(#1, #2)",
-    convention="min(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)",
-)
+    convention="min(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 < #2)", r"\mathbf{1}(#2 < #1)"))
 
 
 # ---------------------------------------------------------------------------
@@ -626,36 +631,36 @@ def _sqrt_local(out: Any, a: Any) -> Any:
 
 register_neg = _unary("neg", "-", np.negative, lambda out, a: -np.ones(np.shape(a)), _s_neg,
                       "-a", "-1", template="-{0}", syntax="-a",
-                      symbol="-", precedence=30, latex="-#1")
+                      symbol="-", precedence=30, latex="-#1", closed_form=("-1",))
 register_pos = _unary("pos", "+", np.positive, lambda out, a: np.ones(np.shape(a)), _s_pos,
                       "+a", "1", template="+{0}", syntax="+a",
-                      symbol="+", precedence=30, latex="+#1")
+                      symbol="+", precedence=30, latex="+#1", closed_form=("1",))
 register_exp = _unary("exp", "exp", np.exp, lambda out, a: out, _s_exp, "e^{x}", "e^{x}",
-                      latex=r"\exp(#1)")
+                      latex=r"\exp(#1)", closed_form=(r"e^{#1}",))
 register_log = _unary("log", "log", np.log, lambda out, a: 1.0 / a, _s_log, r"\ln x",
-                      r"\frac{1}{x}", domain="positive", latex=r"\log(#1)")
+                      r"\frac{1}{x}", domain="positive", latex=r"\log(#1)", closed_form=(r"\frac{1}{#1}",))
 register_sqrt = _unary("sqrt", "sqrt", np.sqrt, _sqrt_local, _s_sqrt, r"\sqrt{x}",
                        r"\frac{1}{2\sqrt{x}}", domain="positive",
                        kink=_at_zero("sqrt at 0: its local gradient is +inf (sqrt'(0) = +inf)"),
-                       convention="sqrt'(0) = +inf", latex=r"\sqrt{#1}")
+                       convention="sqrt'(0) = +inf", latex=r"\sqrt{#1}", closed_form=(r"\frac{1}{2\sqrt{#1}}",))
 register_abs = _unary("abs", "abs", np.abs, lambda out, a: np.sign(a), _s_abs, "|x|",
                       r"\operatorname{sign}(x)",
                       kink=_at_zero("abs at 0: its local gradient is taken as 0 (PyTorch's convention)"),
-                      convention="abs'(0) = 0 (PyTorch's convention)", latex=r"\left|#1\right|")
+                      convention="abs'(0) = 0 (PyTorch's convention)", latex=r"\left|#1\right|", closed_form=(r"\operatorname{sign}(#1)",))
 register_sin = _unary("sin", "sin", np.sin, lambda out, a: np.cos(a), _s_sin, r"\sin x", r"\cos x",
-                      latex=r"\sin(#1)")
+                      latex=r"\sin(#1)", closed_form=(r"\cos #1",))
 register_cos = _unary("cos", "cos", np.cos, lambda out, a: -np.sin(a), _s_cos, r"\cos x",
-                      r"-\sin x", latex=r"\cos(#1)")
+                      r"-\sin x", latex=r"\cos(#1)", closed_form=(r"-\sin #1",))
 register_tanh = _unary("tanh", "tanh", np.tanh, lambda out, a: 1.0 - out * out, _s_tanh,
-                       r"\tanh x", r"1 - \tanh^{2} x", latex=r"\tanh(#1)")
+                       r"\tanh x", r"1 - \tanh^{2} x", latex=r"\tanh(#1)", closed_form=(r"1 - \tanh^{2} #1",))
 register_sigmoid = _unary("sigmoid", "sigmoid", _sigmoid, _sigmoid_local,
                           _s_sigmoid, r"\sigma(x) = \frac{1}{1 + e^{-x}}",
-                          r"\sigma(x)\,(1 - \sigma(x))", latex=r"\sigma(#1)")
+                          r"\sigma(x)\,(1 - \sigma(x))", latex=r"\sigma(#1)", closed_form=(r"\sigma'(#1)",))
 register_relu = _unary("relu", "relu", _relu,
                        lambda out, a: np.where(np.greater(a, 0.0), 1.0, 0.0), _s_relu,
                        r"\max(0, x)", r"\mathbf{1}(x > 0)",
                        kink=_at_zero("relu at 0: its local gradient is taken as 0 (relu'(0) = 0, PyTorch's convention)"),
-                       convention="relu'(0) = 0 (PyTorch's convention)")
+                       convention="relu'(0) = 0 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > 0)",))
 
 
 # ---------------------------------------------------------------------------
@@ -707,6 +712,7 @@ register_sum = register(Op(
     intuition="sum distributes like +: every element gets the upstream gradient",
     short_intuition="sum distributes", latex=r"\operatorname{sum}(#1)",
     scalar=_s_identity, domain=("real",), is_function=True,
+    closed_form=(r"\mathbf{1}^{\top}",),
 ))
 register_mean = register(Op(
     name="mean", label="mean", syntax="mean(x)", template="mean({0})", arity=1,
@@ -718,6 +724,7 @@ register_mean = register(Op(
     intuition="mean distributes the upstream gradient evenly: each element gets 1/n of it",
     latex=r"\operatorname{mean}(#1)",
     scalar=_s_identity, domain=("real",), is_function=True,
+    closed_form=(r"\frac{1}{n}\mathbf{1}^{\top}",),
 ))
 register_softmax = register(Op(
     name="softmax", label="softmax", syntax="softmax(x)", template="softmax({0})", arity=1,
@@ -727,6 +734,7 @@ register_softmax = register(Op(
     intuition="softmax couples its elements (along the last axis): its Jacobian is not diagonal",
     latex=r"\operatorname{softmax}(#1)",
     scalar=_s_softmax, domain=("real",), is_function=True,
+    closed_form=(r"\operatorname{diag}(#0) - #0\,{#0}^{\top}",),
 ))
 
 
@@ -747,6 +755,7 @@ register_identity = register(Op(
     shape=same_shape, forward_latex="b = a", local_latex=(r"I",),
     intuition="an output that is an earlier value: the gradient passes through unchanged",
     elementwise=True, scalar=_s_identity, domain=("real",), latex="#1",
+    closed_form=("1",),
 ))
 register_transpose = register(Op(
     name="transpose", label=".T", syntax="a.T", template="{0}.T", arity=1,
@@ -754,10 +763,11 @@ register_transpose = register(Op(
     vjp=lambda g, out, a: (np.transpose(g)[()],),
     jacobian=_transpose_jacobian,
     shape=lambda a: tuple(reversed(a)),
-    forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \delta_{jk}\,\delta_{il}",),
+    forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \mathbf{1}(j = k)\,\mathbf{1}(i = l)",),
     intuition=".T routes each upstream element back to the element it came from, transposed",
     symbol=".T", precedence=50, latex=r"{#1}^{\top}",
     scalar=_s_identity, domain=("real",),
+    closed_form=(r"P_{\top}",),
 ))
 
 
@@ -781,6 +791,7 @@ register_dot = register(Op(
     intuition="dot switches like *: each vector's gradient is the upstream times the other vector",
     latex=r"#1 \cdot #2",
     domain=("real", "real"), is_function=True,
+    closed_form=(r"{#2}^{\top}", r"{#1}^{\top}"),
 ))
 
 
@@ -826,16 +837,29 @@ def _matmul_jacobian(out: Any, a: Any, b: Any) -> tuple[Array, Array]:
     )
 
 
+def _matmul_closed_form(shapes: tuple[Shape, ...]) -> tuple[str, str]:
+    """@'s Jacobians in the Jacobian form, with matrices flattened row by row (⊗: Kronecker)."""
+    a, b = (len(shape) for shape in shapes)
+    if a == 1 and b == 1:
+        return r"{#2}^{\top}", r"{#1}^{\top}"  # u @ h: a dot product
+    if a == 2 and b == 1:
+        return r"I \otimes {#2}^{\top}", "#1"  # W @ x: dz/dx = W
+    if a == 1:
+        return r"{#2}^{\top}", r"{#1}^{\top} \otimes I"  # x @ W
+    return r"I \otimes {#2}^{\top}", r"#1 \otimes I"  # A @ B
+
+
 register_matmul = register(Op(
     name="matmul", label="@", syntax="A @ B", template="{0} @ {1}", arity=2,
     forward=lambda a, b: np.matmul(a, b)[()],
     vjp=_matmul_vjp, jacobian=_matmul_jacobian, shape=_matmul_shape,
     forward_latex=r"(AB)_{ij} = \sum_k A_{ik} B_{kj}",
-    local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \delta_{ik} B_{lj}",
-                 r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\delta_{jl}"),
+    local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \mathbf{1}(i = k)\,B_{lj}",
+                 r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\mathbf{1}(j = l)"),
     intuition="@ switches like *: dA = G B^T and dB = A^T G for the upstream gradient G",
     symbol="@", precedence=20, latex=r"#1\,#2",
     domain=("real", "real"),
+    closed_form=_matmul_closed_form,
 ))
 
 

@@ -27,7 +27,9 @@ from gradtrace.api.schemas import (
     TraceRequest,
     UnprocessableBody,
 )
+from gradtrace.api.schemas_by_hand import ByHand, ByHandRequest
 from gradtrace.api.settings import Settings
+from gradtrace.derivation import check_max_paths
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONBytesResponse)
 
@@ -168,6 +170,49 @@ async def post_slope(
     """The output near the traced value of one number (a gradient read as a slope)."""
     runner: TraceRunner = request.app.state.runner
     return JSONBytesResponse(await runner.run(partial(_slope_json, body, request.app.state.limits)))
+
+
+BY_HAND_EXAMPLES: dict[str, dict[str, Any]] = {
+    "neural-layer-b": {
+        "summary": "The lecture's ds/db: u^T diag(f'(z)) I = δ",
+        "value": {
+            "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
+            "values": {
+                "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
+                "x": [1.0, 2.0, 3.0],
+                "b": [0.5, -0.5],
+                "u": [1.0, -1.0],
+            },
+            "of": "b",
+        },
+    },
+    "branches": {
+        "summary": "Gradients sum at outward branches: df/dy = 2·1 + 3·1 = 5",
+        "value": {"expression": "a = x + y; b = max(y, z); f = a * b", "values": {"x": 1, "y": 2, "z": 0}, "of": "y"},
+    },
+}
+
+
+def _by_hand_json(body: ByHandRequest, limits: Any) -> bytes:
+    result = gradtrace.by_hand(body.expression, body.values, body.of, body.max_paths, limits=limits)
+    return dumps(result)
+
+
+@router.post(
+    "/by-hand",
+    summary="Derive a gradient by hand: the chain rule path by path, δ, both shapes",
+    response_model=None,
+    responses={**TRACE_RESPONSES, 200: {"model": ByHand, "description": "The derivations."}},
+)
+async def post_by_hand(
+    request: Request,
+    body: Annotated[ByHandRequest, Body(openapi_examples=BY_HAND_EXAMPLES)],
+) -> JSONBytesResponse:
+    """For a variable (or all): every path from the output as a product of local Jacobians, and δ."""
+    settings: Settings = request.app.state.settings
+    check_max_paths(body.max_paths, settings.max_derivation_paths)
+    runner: TraceRunner = request.app.state.runner
+    return JSONBytesResponse(await runner.run(partial(_by_hand_json, body, request.app.state.limits)))
 
 
 @router.get(

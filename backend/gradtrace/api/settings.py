@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     )
 
     # -- the service's own limits --
+    max_derivation_paths: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description=(
+            "Paths from the output to a variable listed by POST /api/v1/by-hand (the rest are "
+            "counted and summed in one line); a request for more gets a 422 naming this limit."
+        ),
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Bytes in a request body; larger bodies get a 413."
     )
