@@ -146,6 +146,11 @@ class Op:
     latex: str = ""
     # For an op that routes (max, min): which input receives the whole gradient.
     routes_to: str | None = None
+    # The op as the lecture writes a gate: a class whose forward(self, x[, y]) returns
+    # z and keeps what backward(self, dz) needs to return [dx[, dy]], in Python and
+    # numpy a student can read. Only shown, never run by the server; the registry
+    # tests run it against forward and vjp (docs/write-your-own-gate.md).
+    gate: str = ""
     # The local gradient per argument in the program's own names, for the "By hand"
     # derivation: LaTeX with #0 for the output's name and #1, #2 for the arguments'.
     # An elementwise op gives its one-number derivative (the derivation writes
@@ -181,6 +186,7 @@ class Op:
             "has_kink": self.kink is not None,
             "convention": self.convention,
             "routes_to": self.routes_to,
+            "gate": self.gate,
             "closed_form": list(self.closed_form) if isinstance(self.closed_form, tuple) else None,
         }
 
@@ -188,6 +194,11 @@ class Op:
         """The local gradient per argument in LaTeX templates (#0 out, #1 and #2 the arguments)."""
         forms = self.closed_form(shapes) if callable(self.closed_form) else self.closed_form
         return forms if forms else tuple(f"\\frac{{\\partial #0}}{{\\partial #{k + 1}}}" for k in range(self.arity))
+
+
+def _code(text: str) -> str:
+    """A gate's source as written in its entry, without the blank lines around it."""
+    return text.strip("\n") + "\n"
 
 
 OPS: dict[str, Op] = {}
@@ -417,45 +428,145 @@ register_add = _binary(
     _s_add, "a + b", ("1", "1"),
     intuition="+ distributes: it passes the upstream gradient unchanged to each of its inputs",
     vjp=lambda g, out, a, b: (g, g),
-    short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2", closed_form=("1", "1"))
+    short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2", closed_form=("1", "1"),
+    gate=_code("""
+class AddGate:
+    def forward(self, x, y):
+        z = x + y
+        return z  # nothing to keep: the local gradients are 1 and 1
+
+    def backward(self, dz):
+        dx = dz  # + distributes: [dz/dx = 1] * dL/dz
+        dy = dz
+        return [dx, dy]
+"""),
+)
 register_sub = _binary(
     "sub", "-", np.subtract,
     lambda out, a, b: (_ones_like_broadcast(out), -_ones_like_broadcast(out)),
     _s_sub, "a - b", ("1", "-1"),
     intuition="- distributes like +, with the sign flipped for the subtracted input",
     vjp=lambda g, out, a, b: (g, -g),
-    short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2", closed_form=("1", "-1"))
+    short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2", closed_form=("1", "-1"),
+    gate=_code("""
+class SubtractGate:
+    def forward(self, x, y):
+        z = x - y
+        return z
+
+    def backward(self, dz):
+        dx = dz  # [dz/dx = 1] * dL/dz
+        dy = -dz  # [dz/dy = -1] * dL/dz
+        return [dx, dy]
+"""),
+)
 register_mul = _binary(
     "mul", "*", np.multiply,
     lambda out, a, b: (np.broadcast_to(b, np.shape(out)), np.broadcast_to(a, np.shape(out))),
     _s_mul, r"a \cdot b", ("b", "a"),
     intuition="* switches: each input gets the upstream gradient times the other input's value",
     vjp=lambda g, out, a, b: (g * b, g * a),
-    short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2", closed_form=("#2", "#1"))
+    short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2", closed_form=("#2", "#1"),
+    gate=_code("""
+class MultiplyGate:
+    def forward(self, x, y):
+        z = x * y
+        self.x = x  # must keep these around!
+        self.y = y
+        return z
+
+    def backward(self, dz):
+        dx = self.y * dz  # [dz/dx * dL/dz]
+        dy = self.x * dz  # [dz/dy * dL/dz]
+        return [dx, dy]
+"""),
+)
 register_div = _binary(
     "div", "/", np.divide,
     lambda out, a, b: (np.broadcast_to(1.0 / b, np.shape(out)), -out / b),
     _s_div, r"\frac{a}{b}", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}"),
-    domain=("real", "nonzero"), symbol="/", precedence=20, latex=r"\frac{#1}{#2}", closed_form=(r"\frac{1}{#2}", r"-\frac{#1}{{#2}^{2}}"))
+    domain=("real", "nonzero"), symbol="/", precedence=20, latex=r"\frac{#1}{#2}", closed_form=(r"\frac{1}{#2}", r"-\frac{#1}{{#2}^{2}}"),
+    gate=_code("""
+class DivideGate:
+    def forward(self, x, y):
+        z = x / y
+        self.y = y
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = dz / self.y  # [dz/dx = 1/y]
+        dy = -self.z / self.y * dz  # [dz/dy = -x/y**2 = -z/y]
+        return [dx, dy]
+"""),
+)
 register_pow = _binary(
     "pow", "**", np.power, _pow_locals, _s_pow, "a^{b}", (r"b\,a^{b-1}", r"a^{b}\ln a"),
     domain=("positive", "real"), kink=_pow_kink, template="{0}**{1}",
     symbol="**", precedence=40, right_associative=True, latex="{#1}^{#2}",
-    convention="d/da a**0 = 0, and d/db a**b = 0 at a = 0 for b >= 0 (PyTorch's conventions)", closed_form=(r"#2\,{#1}^{#2 - 1}", r"{#1}^{#2}\ln #1"))
+    convention="d/da a**0 = 0, and d/db a**b = 0 at a = 0 for b >= 0 (PyTorch's conventions)", closed_form=(r"#2\,{#1}^{#2 - 1}", r"{#1}^{#2}\ln #1"),
+    gate=_code("""
+class PowerGate:
+    def forward(self, x, y):
+        z = x ** y
+        self.x = x
+        self.y = y
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        # The engine also takes dx = 0 where y = 0, and dy = 0 where x = 0 (PyTorch's conventions).
+        dx = self.y * self.x ** (self.y - 1) * dz  # [dz/dx = y x**(y-1)]
+        dy = self.z * np.log(self.x) * dz  # [dz/dy = x**y ln x]
+        return [dx, dy]
+"""),
+)
 register_max = _binary(
     "max", "max", np.maximum, _max_locals, _s_max, r"\max(a, b)",
     (r"\mathbf{1}(a > b)", r"\mathbf{1}(b > a)"),
     intuition="max routes: the whole upstream gradient goes to the larger input, none to the other",
     kink=_tie("max"), template="max({0}, {1})", syntax="max(a, b)",
     short_intuition="max routes", routes_to="larger", latex=r"\max(#1, #2)",
-    convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > #2)", r"\mathbf{1}(#2 > #1)"))
+    convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > #2)", r"\mathbf{1}(#2 > #1)"),
+    gate=_code("""
+class MaxGate:
+    def forward(self, x, y):
+        z = np.maximum(x, y)
+        self.x = x
+        self.y = y
+        return z
+
+    def backward(self, dz):
+        # max routes: all of dz to the larger input; a tie splits it 0.5 / 0.5
+        share = np.where(self.x > self.y, 1.0, np.where(self.x < self.y, 0.0, 0.5))
+        dx = share * dz
+        dy = (1 - share) * dz
+        return [dx, dy]
+"""),
+)
 register_min = _binary(
     "min", "min", np.minimum, _min_locals, _s_min, r"\min(a, b)",
     (r"\mathbf{1}(a < b)", r"\mathbf{1}(b < a)"),
     intuition="min routes: the whole upstream gradient goes to the smaller input, none to the other",
     kink=_tie("min"), template="min({0}, {1})", syntax="min(a, b)",
     short_intuition="min routes", routes_to="smaller", latex=r"\min(#1, #2)",
-    convention="min(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 < #2)", r"\mathbf{1}(#2 < #1)"))
+    convention="min(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 < #2)", r"\mathbf{1}(#2 < #1)"),
+    gate=_code("""
+class MinGate:
+    def forward(self, x, y):
+        z = np.minimum(x, y)
+        self.x = x
+        self.y = y
+        return z
+
+    def backward(self, dz):
+        # min routes: all of dz to the smaller input; a tie splits it 0.5 / 0.5
+        share = np.where(self.x < self.y, 1.0, np.where(self.x > self.y, 0.0, 0.5))
+        dx = share * dz
+        dy = (1 - share) * dz
+        return [dx, dy]
+"""),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -631,36 +742,166 @@ def _sqrt_local(out: Any, a: Any) -> Any:
 
 register_neg = _unary("neg", "-", np.negative, lambda out, a: -np.ones(np.shape(a)), _s_neg,
                       "-a", "-1", template="-{0}", syntax="-a",
-                      symbol="-", precedence=30, latex="-#1", closed_form=("-1",))
+                      symbol="-", precedence=30, latex="-#1", closed_form=("-1",),
+    gate=_code("""
+class NegateGate:
+    def forward(self, x):
+        z = -x
+        return z
+
+    def backward(self, dz):
+        dx = -dz  # [dz/dx = -1]
+        return [dx]
+"""),
+)
 register_pos = _unary("pos", "+", np.positive, lambda out, a: np.ones(np.shape(a)), _s_pos,
                       "+a", "1", template="+{0}", syntax="+a",
-                      symbol="+", precedence=30, latex="+#1", closed_form=("1",))
+                      symbol="+", precedence=30, latex="+#1", closed_form=("1",),
+    gate=_code("""
+class PlusGate:
+    def forward(self, x):
+        z = +x
+        return z
+
+    def backward(self, dz):
+        dx = dz  # [dz/dx = 1]
+        return [dx]
+"""),
+)
 register_exp = _unary("exp", "exp", np.exp, lambda out, a: out, _s_exp, "e^{x}", "e^{x}",
-                      latex=r"\exp(#1)", closed_form=(r"e^{#1}",))
+                      latex=r"\exp(#1)", closed_form=(r"e^{#1}",),
+    gate=_code("""
+class ExpGate:
+    def forward(self, x):
+        z = np.exp(x)
+        self.z = z  # exp is its own derivative: keep the output
+        return z
+
+    def backward(self, dz):
+        dx = self.z * dz  # [dz/dx = e**x = z]
+        return [dx]
+"""),
+)
 register_log = _unary("log", "log", np.log, lambda out, a: 1.0 / a, _s_log, r"\ln x",
-                      r"\frac{1}{x}", domain="positive", latex=r"\log(#1)", closed_form=(r"\frac{1}{#1}",))
+                      r"\frac{1}{x}", domain="positive", latex=r"\log(#1)", closed_form=(r"\frac{1}{#1}",),
+    gate=_code("""
+class LogGate:
+    def forward(self, x):
+        z = np.log(x)
+        self.x = x
+        return z
+
+    def backward(self, dz):
+        dx = dz / self.x  # [dz/dx = 1/x]
+        return [dx]
+"""),
+)
 register_sqrt = _unary("sqrt", "sqrt", np.sqrt, _sqrt_local, _s_sqrt, r"\sqrt{x}",
                        r"\frac{1}{2\sqrt{x}}", domain="positive",
                        kink=_at_zero("sqrt at 0: its local gradient is +inf (sqrt'(0) = +inf)"),
-                       convention="sqrt'(0) = +inf", latex=r"\sqrt{#1}", closed_form=(r"\frac{1}{2\sqrt{#1}}",))
+                       convention="sqrt'(0) = +inf", latex=r"\sqrt{#1}", closed_form=(r"\frac{1}{2\sqrt{#1}}",),
+    gate=_code("""
+class SqrtGate:
+    def forward(self, x):
+        z = np.sqrt(x)
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = dz / (2 * self.z)  # [dz/dx = 1 / (2 sqrt(x))]: +inf at x = 0
+        return [dx]
+"""),
+)
 register_abs = _unary("abs", "abs", np.abs, lambda out, a: np.sign(a), _s_abs, "|x|",
                       r"\operatorname{sign}(x)",
                       kink=_at_zero("abs at 0: its local gradient is taken as 0 (PyTorch's convention)"),
-                      convention="abs'(0) = 0 (PyTorch's convention)", latex=r"\left|#1\right|", closed_form=(r"\operatorname{sign}(#1)",))
+                      convention="abs'(0) = 0 (PyTorch's convention)", latex=r"\left|#1\right|", closed_form=(r"\operatorname{sign}(#1)",),
+    gate=_code("""
+class AbsGate:
+    def forward(self, x):
+        z = np.abs(x)
+        self.x = x
+        return z
+
+    def backward(self, dz):
+        dx = np.sign(self.x) * dz  # [dz/dx = sign(x)], 0 at x = 0
+        return [dx]
+"""),
+)
 register_sin = _unary("sin", "sin", np.sin, lambda out, a: np.cos(a), _s_sin, r"\sin x", r"\cos x",
-                      latex=r"\sin(#1)", closed_form=(r"\cos #1",))
+                      latex=r"\sin(#1)", closed_form=(r"\cos #1",),
+    gate=_code("""
+class SinGate:
+    def forward(self, x):
+        z = np.sin(x)
+        self.x = x
+        return z
+
+    def backward(self, dz):
+        dx = np.cos(self.x) * dz  # [dz/dx = cos x]
+        return [dx]
+"""),
+)
 register_cos = _unary("cos", "cos", np.cos, lambda out, a: -np.sin(a), _s_cos, r"\cos x",
-                      r"-\sin x", latex=r"\cos(#1)", closed_form=(r"-\sin #1",))
+                      r"-\sin x", latex=r"\cos(#1)", closed_form=(r"-\sin #1",),
+    gate=_code("""
+class CosGate:
+    def forward(self, x):
+        z = np.cos(x)
+        self.x = x
+        return z
+
+    def backward(self, dz):
+        dx = -np.sin(self.x) * dz  # [dz/dx = -sin x]
+        return [dx]
+"""),
+)
 register_tanh = _unary("tanh", "tanh", np.tanh, lambda out, a: 1.0 - out * out, _s_tanh,
-                       r"\tanh x", r"1 - \tanh^{2} x", latex=r"\tanh(#1)", closed_form=(r"1 - \tanh^{2} #1",))
+                       r"\tanh x", r"1 - \tanh^{2} x", latex=r"\tanh(#1)", closed_form=(r"1 - \tanh^{2} #1",),
+    gate=_code("""
+class TanhGate:
+    def forward(self, x):
+        z = np.tanh(x)
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = (1 - self.z * self.z) * dz  # [dz/dx = 1 - tanh(x)**2]
+        return [dx]
+"""),
+)
 register_sigmoid = _unary("sigmoid", "sigmoid", _sigmoid, _sigmoid_local,
                           _s_sigmoid, r"\sigma(x) = \frac{1}{1 + e^{-x}}",
-                          r"\sigma(x)\,(1 - \sigma(x))", latex=r"\sigma(#1)", closed_form=(r"\sigma'(#1)",))
+                          r"\sigma(x)\,(1 - \sigma(x))", latex=r"\sigma(#1)", closed_form=(r"\sigma'(#1)",),
+    gate=_code("""
+class SigmoidGate:
+    def forward(self, x):
+        z = 1 / (1 + np.exp(-x))
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = self.z * (1 - self.z) * dz  # [dz/dx = sigma(x) (1 - sigma(x))]
+        return [dx]
+"""),
+)
 register_relu = _unary("relu", "relu", _relu,
                        lambda out, a: np.where(np.greater(a, 0.0), 1.0, 0.0), _s_relu,
                        r"\max(0, x)", r"\mathbf{1}(x > 0)",
                        kink=_at_zero("relu at 0: its local gradient is taken as 0 (relu'(0) = 0, PyTorch's convention)"),
-                       convention="relu'(0) = 0 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > 0)",))
+                       convention="relu'(0) = 0 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > 0)",),
+    gate=_code("""
+class ReluGate:
+    def forward(self, x):
+        z = np.maximum(x, 0)
+        self.x = x
+        return z
+
+    def backward(self, dz):
+        dx = (self.x > 0) * dz  # [dz/dx = 1 where x > 0, else 0; relu'(0) = 0]
+        return [dx]
+"""),
+)
 
 
 # ---------------------------------------------------------------------------
@@ -713,6 +954,17 @@ register_sum = register(Op(
     short_intuition="sum distributes", latex=r"\operatorname{sum}(#1)",
     scalar=_s_identity, domain=("real",), is_function=True,
     closed_form=(r"\mathbf{1}^{\top}",),
+    gate=_code("""
+class SumGate:
+    def forward(self, x):
+        z = np.sum(x)
+        self.shape = np.shape(x)
+        return z
+
+    def backward(self, dz):
+        dx = np.ones(self.shape) * dz  # sum distributes: every element gets dz
+        return [dx]
+"""),
 ))
 register_mean = register(Op(
     name="mean", label="mean", syntax="mean(x)", template="mean({0})", arity=1,
@@ -725,6 +977,18 @@ register_mean = register(Op(
     latex=r"\operatorname{mean}(#1)",
     scalar=_s_identity, domain=("real",), is_function=True,
     closed_form=(r"\frac{1}{n}\mathbf{1}^{\top}",),
+    gate=_code("""
+class MeanGate:
+    def forward(self, x):
+        z = np.mean(x)
+        self.shape = np.shape(x)
+        self.n = np.size(x)
+        return z
+
+    def backward(self, dz):
+        dx = np.ones(self.shape) * dz / self.n  # each element gets 1/n of dz
+        return [dx]
+"""),
 ))
 register_softmax = register(Op(
     name="softmax", label="softmax", syntax="softmax(x)", template="softmax({0})", arity=1,
@@ -735,6 +999,19 @@ register_softmax = register(Op(
     latex=r"\operatorname{softmax}(#1)",
     scalar=_s_softmax, domain=("real",), is_function=True,
     closed_form=(r"\operatorname{diag}(#0) - #0\,{#0}^{\top}",),
+    gate=_code("""
+class SoftmaxGate:
+    def forward(self, x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))  # shifted: nothing overflows
+        z = e / np.sum(e, axis=-1, keepdims=True)
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        # The Jacobian diag(z) - z z^T, applied to dz without building it.
+        dx = self.z * (dz - np.sum(dz * self.z, axis=-1, keepdims=True))
+        return [dx]
+"""),
 ))
 
 
@@ -756,6 +1033,16 @@ register_identity = register(Op(
     intuition="an output that is an earlier value: the gradient passes through unchanged",
     elementwise=True, scalar=_s_identity, domain=("real",), latex="#1",
     closed_form=("1",),
+    gate=_code("""
+class IdentityGate:
+    def forward(self, x):
+        z = x
+        return z
+
+    def backward(self, dz):
+        dx = dz  # the gradient passes through unchanged
+        return [dx]
+"""),
 ))
 register_transpose = register(Op(
     name="transpose", label=".T", syntax="a.T", template="{0}.T", arity=1,
@@ -768,6 +1055,16 @@ register_transpose = register(Op(
     symbol=".T", precedence=50, latex=r"{#1}^{\top}",
     scalar=_s_identity, domain=("real",),
     closed_form=(r"P_{\top}",),
+    gate=_code("""
+class TransposeGate:
+    def forward(self, x):
+        z = np.transpose(x)
+        return z
+
+    def backward(self, dz):
+        dx = np.transpose(dz)  # each element goes back to where it came from
+        return [dx]
+"""),
 ))
 
 
@@ -792,6 +1089,19 @@ register_dot = register(Op(
     latex=r"#1 \cdot #2",
     domain=("real", "real"), is_function=True,
     closed_form=(r"{#2}^{\top}", r"{#1}^{\top}"),
+    gate=_code("""
+class DotGate:
+    def forward(self, x, y):
+        z = np.dot(x, y)
+        self.x = x
+        self.y = y
+        return z
+
+    def backward(self, dz):
+        dx = self.y * dz  # dot switches, as * does
+        dy = self.x * dz
+        return [dx, dy]
+"""),
 ))
 
 
@@ -860,6 +1170,23 @@ register_matmul = register(Op(
     symbol="@", precedence=20, latex=r"#1\,#2",
     domain=("real", "real"),
     closed_form=_matmul_closed_form,
+    gate=_code("""
+class MatMulGate:
+    def forward(self, x, y):
+        z = x @ y
+        self.x = x
+        self.y = y
+        return z
+
+    def backward(self, dz):
+        # dx = dz y^T and dy = x^T dz, a vector x standing for a row, a vector y for a column.
+        x2 = np.reshape(self.x, (-1, np.shape(self.x)[-1]))
+        y2 = np.reshape(self.y, (np.shape(self.y)[0], -1))
+        dz2 = np.reshape(dz, (x2.shape[0], y2.shape[1]))
+        dx = np.reshape(dz2 @ y2.T, np.shape(self.x))
+        dy = np.reshape(x2.T @ dz2, np.shape(self.y))
+        return [dx, dy]
+"""),
 ))
 
 

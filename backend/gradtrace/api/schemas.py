@@ -393,3 +393,11 @@ class Op(BaseModel):
     routes_to: str | None = Field(
         default=None, description='For max and min: which input receives the gradient ("larger").'
     )
+    gate: str | None = Field(
+        default=None,
+        description=(
+            "The op as a gate, in the lecture's form: Python source of a class whose "
+            "forward(self, x[, y]) returns z and backward(self, dz) returns [dx[, dy]]. "
+            "To be read; tested against the engine (docs/write-your-own-gate.md)."
+        ),
+    )
