@@ -131,12 +131,6 @@ function summaryRange(flat, digits = 4) {
   return bad ? `${range} (${bad} non-finite)`.trim() : range;
 }
 
-/** Whether a value holds a NaN or an infinity anywhere. */
-export function hasNonFinite(value) {
-  if (value === null || value === undefined) return false;
-  return flatten(value).some((v) => !Number.isFinite(v));
-}
-
 /**
  * A colour-blind-safe diverging scale (blue for negative, orange for
  * positive, white at zero); the number is always printed too, so colour is

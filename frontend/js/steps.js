@@ -94,13 +94,16 @@ export function phaseRanges(model) {
  */
 export function frameAt(model, s) {
   const step = model.steps[s];
+  // Whether a node's step in a phase has run by step s.
+  const ran = (at, id) => {
+    const i = at.get(id);
+    return i !== undefined && i <= s;
+  };
   const nodes = new Map();
   for (const n of model.nodes) {
-    const f = model.forwardAt.get(n.id);
-    const b = model.backwardAt.get(n.id);
     nodes.set(n.id, {
-      value: f !== undefined && f <= s,
-      grad: b !== undefined && b <= s,
+      value: ran(model.forwardAt, n.id),
+      grad: ran(model.backwardAt, n.id),
       current: step !== undefined && step.node === n.id,
     });
   }
@@ -113,39 +116,14 @@ export function frameAt(model, s) {
   }
   const edges = new Map();
   for (const e of model.edges) {
-    const f = model.forwardAt.get(e.source);
-    const b = model.backwardAt.get(e.target);
     edges.set(e.id, {
-      value: f !== undefined && f <= s,
-      grad: b !== undefined && b <= s,
+      value: ran(model.forwardAt, e.source),
+      grad: ran(model.backwardAt, e.target),
       current: currentEdges.has(e.id),
       summing: summing.has(e.id),
     });
   }
   return { index: s, step, phase: step ? step.phase : null, nodes, edges };
-}
-
-/**
- * What differs between two frames, so the drawing touches only that: the ids
- * of the nodes and wires whose state (value, gradient, current, summing)
- * changed, and whether the phase did. A wire's look depends on the phase, so
- * a change of phase lists every wire. No previous frame (a fresh drawing)
- * lists everything. One step changes a handful; a jump, whatever it crosses.
- */
-export function frameChanges(prev, next) {
-  const all = !prev;
-  const phase = all || prev.phase !== next.phase;
-  const nodes = [];
-  for (const [id, s] of next.nodes) {
-    const p = all ? undefined : prev.nodes.get(id);
-    if (!p || p.value !== s.value || p.grad !== s.grad || p.current !== s.current) nodes.push(id);
-  }
-  const edges = [];
-  for (const [id, s] of next.edges) {
-    const p = all ? undefined : prev.edges.get(id);
-    if (phase || !p || p.value !== s.value || p.grad !== s.grad || p.current !== s.current || p.summing !== s.summing) edges.push(id);
-  }
-  return { phase, nodes, edges };
 }
 
 /**
@@ -167,17 +145,6 @@ export function staleParts(shown, frame) {
     if (!p || p.phase !== frame.phase || p.value !== s.value || p.grad !== s.grad || p.current !== s.current || p.summing !== s.summing) edges.push(id);
   }
   return { nodes, edges };
-}
-
-/**
- * How a node's gradient is made at its backward step: the output is seeded
- * with 1; any other node sums the downstream gradients of its outgoing
- * wires (one term when the node is used once).
- */
-export function gradientSum(model, nodeId) {
-  if (nodeId === model.output) return { seed: true, parts: [], total: model.nodeById.get(nodeId).grad };
-  const parts = (model.outEdges.get(nodeId) || []).map((e) => ({ edge: e, value: e.downstream }));
-  return { seed: false, parts, total: model.nodeById.get(nodeId).grad };
 }
 
 /** The first step at which a node does something in a phase: a click on a node jumps there. */

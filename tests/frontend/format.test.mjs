@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  asRows, divergingColour, flatten, formatNumber, formatValue, hasNonFinite, isDiagonal,
+  asRows, divergingColour, flatten, formatNumber, formatValue, isDiagonal,
   jacobianRows, shapeOf, shapeText, toNumber, toNumbers,
 } from '../../frontend/js/format.js';
 
@@ -39,8 +39,8 @@ test('small tensors are written out, large ones summarized', () => {
   const big = Array.from({ length: 10 }, (_, i) => i - 3);
   assert.equal(formatValue(big), '10 -3…6');
   assert.equal(formatValue([1, NaN, 2, 3, 4, 5, 6]), '7 1…6 (1 non-finite)');
-  assert.ok(hasNonFinite([[1, Infinity]]));
-  assert.ok(!hasNonFinite([[1, 2]]));
+  assert.equal(formatValue([[1, Infinity, 2, 3], [4, 5, 6, -Infinity]]), '2×4 1…6 (2 non-finite)');
+  assert.equal(formatValue([NaN, NaN, NaN, NaN, NaN, NaN, NaN]), '7 (7 non-finite)');
 });
 
 test('a vector is a column, a matrix its rows', () => {

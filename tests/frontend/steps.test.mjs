@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { frameAt, frameChanges, gradientSources, staleParts, gradientSum, phaseRanges, prepareTrace, stepOfNode } from '../../frontend/js/steps.js';
+import { frameAt, gradientSources, phaseRanges, prepareTrace, staleParts, stepOfNode } from '../../frontend/js/steps.js';
 import { fixture } from './helpers.mjs';
 
 const lecture = () => prepareTrace(fixture('lecture_scalar'));
@@ -38,10 +38,13 @@ test('at y the step sums its outgoing wires: 2 + 3 = 5', () => {
   const model = lecture();
   const f = frameAt(model, stepOfNode(model, 'n1', 'backward'));
   assert.ok(f.edges.get('e1').summing && f.edges.get('e2').summing);
-  const sum = gradientSum(model, 'n1');
-  assert.deepEqual(sum.parts.map((p) => p.value), [2, 3]);
-  assert.equal(sum.total, 5);
-  assert.equal(gradientSum(model, 'n5').seed, true);
+  // The panel's sources of y's gradient: one share per outgoing wire, and they add up to it.
+  const shares = gradientSources(model, 'n1').map((s) => s.edge.downstream);
+  assert.deepEqual(shares, [2, 3]);
+  assert.equal(shares[0] + shares[1], model.nodeById.get('n1').grad);
+  // The output's gradient is the seed: no wire sends it, no wire sums at its step.
+  const seed = frameAt(model, stepOfNode(model, model.output, 'backward'));
+  assert.ok([...seed.edges.values()].every((e) => !e.summing));
 });
 
 test('the phases split the steps for the scrubber', () => {
@@ -89,67 +92,66 @@ test('where a gradient comes from: each consumer, and the input max routed it to
   assert.equal(gradientSources(prepareTrace(raw), 'n3')[0].routedTo, null);
 });
 
-// Apply a frame's listed changes to a copy of the previous one: the drawing does the same.
-function applyChanges(model, prev, next) {
-  const changes = frameChanges(prev, next);
-  const nodes = new Map(prev ? prev.nodes : []);
-  const edges = new Map(prev ? prev.edges : []);
-  for (const id of changes.nodes) nodes.set(id, next.nodes.get(id));
-  for (const id of changes.edges) edges.set(id, next.edges.get(id));
-  return { changes, nodes, edges };
+// What a drawing shows once it has applied every stale part of a frame, as GraphView does.
+function applyStale(shown, frame) {
+  const stale = staleParts(shown, frame);
+  for (const id of stale.nodes) shown.nodes.set(id, frame.nodes.get(id));
+  for (const id of stale.edges) shown.edges.set(id, { ...frame.edges.get(id), phase: frame.phase });
+  return stale;
 }
 
-test('frame changes: a fresh drawing lists every node and wire', () => {
+const nothingShown = () => ({ nodes: new Map(), edges: new Map() });
+
+test('stale parts: a fresh drawing has every node and wire to set', () => {
   const model = lecture();
-  const changes = frameChanges(null, frameAt(model, 0));
-  assert.deepEqual(changes.nodes, model.nodes.map((n) => n.id));
-  assert.deepEqual(changes.edges, model.edges.map((e) => e.id));
-  assert.ok(changes.phase);
+  const stale = applyStale(nothingShown(), frameAt(model, 0));
+  assert.deepEqual(stale.nodes, model.nodes.map((n) => n.id));
+  assert.deepEqual(stale.edges, model.edges.map((e) => e.id));
 });
 
-test('frame changes: one forward step touches only its node, the one before and their wires', () => {
+test('stale parts: one forward step touches only its node, the one before and their wires', () => {
   const model = lecture();
+  const shown = nothingShown();
+  applyStale(shown, frameAt(model, 2));
   // From the step that computes x + y to the next one.
-  const changes = frameChanges(frameAt(model, 2), frameAt(model, 3));
+  const stale = applyStale(shown, frameAt(model, 3));
   const stepNode = model.steps[3].node;
-  assert.ok(!changes.phase);
-  assert.deepEqual(new Set(changes.nodes), new Set([model.steps[2].node, stepNode]));
+  assert.deepEqual(new Set(stale.nodes), new Set([model.steps[2].node, stepNode]));
   // Wires that stopped or started being current, or whose source's value just became known.
   const expected = model.edges.filter((e) => model.steps[2].edges.includes(e.id) || model.steps[3].edges.includes(e.id)
     || e.source === stepNode).map((e) => e.id);
-  assert.deepEqual(new Set(changes.edges), new Set(expected));
+  assert.deepEqual(new Set(stale.edges), new Set(expected));
 });
 
-test('frame changes: nothing changes between a frame and itself', () => {
+test('stale parts: nothing is left once a frame is shown', () => {
   const model = lecture();
+  const shown = nothingShown();
   for (let s = 0; s < model.steps.length; s += 1) {
-    const changes = frameChanges(frameAt(model, s), frameAt(model, s));
-    assert.deepEqual([changes.nodes, changes.edges, changes.phase], [[], [], false]);
+    applyStale(shown, frameAt(model, s));
+    assert.deepEqual(staleParts(shown, frameAt(model, s)), { nodes: [], edges: [] });
   }
 });
 
-test('frame changes: crossing into the backward pass lists every wire', () => {
+test('stale parts: crossing into the backward pass makes every wire stale', () => {
   const model = lecture();
   const last = model.forwardCount - 1;
-  const changes = frameChanges(frameAt(model, last), frameAt(model, last + 1));
-  assert.ok(changes.phase);
-  assert.deepEqual(changes.edges, model.edges.map((e) => e.id));
+  const shown = nothingShown();
+  applyStale(shown, frameAt(model, last));
+  assert.deepEqual(applyStale(shown, frameAt(model, last + 1)).edges, model.edges.map((e) => e.id));
 });
 
-test('frame changes: any walk of steps and jumps ends where a fresh frame is', () => {
+test('stale parts: any walk of steps and jumps ends where a fresh frame is', () => {
   for (const name of ['lecture_scalar', 'neural_net', 'non_finite']) {
     const model = prepareTrace(fixture(name));
     const n = model.steps.length;
     // Forward one by one, back one by one, then jumps both ways (End, Home, clicks).
     const walk = [...Array(n).keys(), ...[...Array(n).keys()].reverse(), n - 1, 0, Math.floor(n / 2), 1, n - 2, 2];
-    let shown = null;
-    let prev = null;
+    const shown = nothingShown();
     for (const s of walk) {
       const next = frameAt(model, Math.max(0, Math.min(n - 1, s)));
-      shown = applyChanges(model, prev && { nodes: shown.nodes, edges: shown.edges, phase: prev.phase }, next);
-      prev = next;
+      applyStale(shown, next);
       for (const [id, state] of next.nodes) assert.deepEqual(shown.nodes.get(id), state, `${name} node ${id} at ${s}`);
-      for (const [id, state] of next.edges) assert.deepEqual(shown.edges.get(id), state, `${name} edge ${id} at ${s}`);
+      for (const [id, state] of next.edges) assert.deepEqual(shown.edges.get(id), { ...state, phase: next.phase }, `${name} edge ${id} at ${s}`);
     }
   }
 });
