@@ -205,13 +205,14 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
 }
 
 /**
- * Lay out a trace left to right: inputs on the left, the output on the
- * right. `dagre` is the library module (passed in so the pure tests can use
- * their own copy); `measure(text, kind)` gives a text's width. `compact`
- * takes the presenting spacing and drops the tensors' captions; `stack` puts
- * a vector's gradient under its value (see nodeLines).
+ * What a layout needs to know of a trace, measured on the page (the worker
+ * that positions it has no fonts): each node's box and lines, each wire's
+ * texts, and the graph to position (see positionGraph), made only of
+ * numbers and ids so it crosses to the worker whole. `compact` takes the
+ * presenting spacing and drops the tensors' captions; `stack` puts a
+ * vector's gradient under its value (see nodeLines).
  */
-export function computeLayout(model, dagre, measure = estimateWidth, { compact = false, stack = false } = {}) {
+export function layoutRequest(model, measure = estimateWidth, { compact = false, stack = false } = {}) {
   const spacing = compact ? SPACING.compact : SPACING.normal;
   const lineOptions = { stack, heads: !compact };
   const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
@@ -220,35 +221,45 @@ export function computeLayout(model, dagre, measure = estimateWidth, { compact =
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
   const ranksep = Math.min(220, Math.max(spacing.minRanksep, widest + spacing.rankPad));
   const rank = longestPathRanks(model);
-  if (model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS) {
-    return layeredLayout(model, rank, wires, ranksep, measure, spacing, lineOptions);
-  }
+  const boxes = new Map(model.nodes.map((node) => [node.id, placeLines(nodeLines(model, node, lineOptions), measure, spacing)]));
+  const layered = model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS;
+  const graph = {
+    layered,
+    ranksep,
+    nodesep: spacing.nodesep,
+    margin: spacing.margin,
+    nodes: model.nodes.map((n) => ({ id: n.id, width: boxes.get(n.id).width, height: boxes.get(n.id).height, rank: rank.get(n.id) })),
+    edges: model.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
+  };
+  return { boxes, wires, graph };
+}
+
+/**
+ * Position a graph of boxes left to right, inputs on the left and the output
+ * on the right: dagre (the library module, passed in so the worker and the
+ * pure tests bring their own copy), or for large programs the plain layered
+ * layout. Answers each node's centre and each wire's points.
+ */
+export function positionGraph(graph, dagre) {
+  if (graph.layered) return layeredPositions(graph);
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: spacing.nodesep, ranksep, edgesep: 20, marginx: spacing.margin, marginy: spacing.margin });
+  g.setGraph({ rankdir: 'LR', nodesep: graph.nodesep, ranksep: graph.ranksep, edgesep: 20, marginx: graph.margin, marginy: graph.margin });
   g.setDefaultEdgeLabel(() => ({}));
-  const boxes = new Map();
-  for (const node of model.nodes) {
-    boxes.set(node.id, placeLines(nodeLines(model, node, lineOptions), measure, spacing));
-  }
   // dagre stacks a rank's nodes in reverse order of insertion: insert the
   // last first, so the first input (x of x, y, z) comes out on top.
-  for (const node of [...model.nodes].reverse()) g.setNode(node.id, { width: boxes.get(node.id).width, height: boxes.get(node.id).height });
-  for (const edge of [...model.edges].reverse()) g.setEdge(edge.source, edge.target, {}, edge.id);
+  for (const node of [...graph.nodes].reverse()) g.setNode(node.id, { width: node.width, height: node.height });
+  for (const edge of [...graph.edges].reverse()) g.setEdge(edge.source, edge.target, {}, edge.id);
   dagre.layout(g);
-  const nodes = new Map();
-  for (const node of model.nodes) {
+  const nodes = graph.nodes.map((node) => {
     const n = g.node(node.id);
-    nodes.set(node.id, { x: n.x, y: n.y, width: n.width, height: n.height, lines: boxes.get(node.id).lines });
-  }
-  const edges = new Map();
-  for (const edge of model.edges) {
-    const e = g.edge(edge.source, edge.target, edge.id);
-    const points = e.points.map((p) => ({ x: p.x, y: p.y }));
-    const mid = midpoint(points);
-    edges.set(edge.id, { points, x: mid.x, y: mid.y, ...wires.get(edge.id) });
-  }
-  const graph = g.graph();
-  return { nodes, edges, width: graph.width, height: graph.height };
+    return { id: node.id, x: n.x, y: n.y };
+  });
+  const edges = graph.edges.map((edge) => ({
+    id: edge.id,
+    points: g.edge(edge.source, edge.target, edge.id).points.map((p) => ({ x: p.x, y: p.y })),
+  }));
+  const { width, height } = g.graph();
+  return { nodes, edges, width, height };
 }
 
 /**
@@ -256,39 +267,58 @@ export function computeLayout(model, dagre, measure = estimateWidth, { compact =
  * topological order down each column, wires as curves. Linear time, and
  * still left to right with the output last.
  */
-export function layeredLayout(model, rank, wires, ranksep, measure = estimateWidth, spacing = SPACING.normal, lineOptions = {}) {
-  const { margin } = spacing;
-  const nodesep = Math.min(24, spacing.nodesep);
-  const boxes = new Map(model.nodes.map((n) => [n.id, placeLines(nodeLines(model, n, lineOptions), measure, spacing)]));
+function layeredPositions(graph) {
+  const { margin, ranksep } = graph;
+  const nodesep = Math.min(24, graph.nodesep);
   const columns = [];
-  for (const node of model.nodes) {
-    const r = rank.get(node.id);
-    while (columns.length <= r) columns.push([]);
-    columns[r].push(node.id);
+  for (const node of graph.nodes) {
+    while (columns.length <= node.rank) columns.push([]);
+    columns[node.rank].push(node);
   }
-  const heights = columns.map((ids) => ids.reduce((h, id) => h + boxes.get(id).height + nodesep, -nodesep));
+  const heights = columns.map((col) => col.reduce((h, n) => h + n.height + nodesep, -nodesep));
   const tallest = Math.max(...heights);
-  const nodes = new Map();
+  const centres = new Map();
   let x = margin;
-  columns.forEach((ids, r) => {
-    const width = Math.max(...ids.map((id) => boxes.get(id).width));
+  columns.forEach((col, r) => {
+    const width = Math.max(...col.map((n) => n.width));
     let y = margin + (tallest - heights[r]) / 2;
-    for (const id of ids) {
-      const b = boxes.get(id);
-      nodes.set(id, { x: x + width / 2, y: y + b.height / 2, width: b.width, height: b.height, lines: b.lines });
-      y += b.height + nodesep;
+    for (const n of col) {
+      centres.set(n.id, { id: n.id, x: x + width / 2, y: y + n.height / 2, width: n.width });
+      y += n.height + nodesep;
     }
     x += width + ranksep;
   });
-  const edges = new Map();
-  for (const e of model.edges) {
-    const s = nodes.get(e.source);
-    const t = nodes.get(e.target);
+  const edges = graph.edges.map((e) => {
+    const s = centres.get(e.source);
+    const t = centres.get(e.target);
     const a = { x: s.x + s.width / 2, y: s.y };
     const b = { x: t.x - t.width / 2, y: t.y };
-    const points = [a, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, b];
-    const mid = midpoint(points);
-    edges.set(e.id, { points, x: mid.x, y: mid.y, ...wires.get(e.id) });
-  }
+    return { id: e.id, points: [a, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, b] };
+  });
+  const nodes = graph.nodes.map((n) => ({ id: n.id, x: centres.get(n.id).x, y: centres.get(n.id).y }));
   return { nodes, edges, width: x - ranksep + margin, height: tallest + 2 * margin };
+}
+
+/**
+ * The layout the drawing uses: the request's boxes and wire texts at the
+ * positions found for them. Keyed by node and edge id.
+ */
+export function placeLayout({ boxes, wires }, positions) {
+  const nodes = new Map();
+  for (const { id, x, y } of positions.nodes) {
+    const box = boxes.get(id);
+    nodes.set(id, { x, y, width: box.width, height: box.height, lines: box.lines });
+  }
+  const edges = new Map();
+  for (const { id, points } of positions.edges) {
+    const mid = midpoint(points);
+    edges.set(id, { points, x: mid.x, y: mid.y, ...wires.get(id) });
+  }
+  return { nodes, edges, width: positions.width, height: positions.height };
+}
+
+/** A trace laid out in one go, on this thread: the request, its positions, the layout. */
+export function computeLayout(model, dagre, measure = estimateWidth, options = {}) {
+  const request = layoutRequest(model, measure, options);
+  return placeLayout(request, positionGraph(request.graph, dagre));
 }

@@ -1,18 +1,17 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import dagre from '/vendor/dagre/dagre.esm.js';
 import { fetchExamples, fetchOps, fetchTrace } from './api.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
-import { cancelIdle, idle, soon } from './idle.js';
+import { oncePerFrame, soon, throttled } from './idle.js';
 import { inputNames, parseValueText, valueToText } from './inputs.js';
-import { TEXT_KINDS, computeLayout } from './layout.js';
+import { TEXT_KINDS, layoutRequest, placeLayout } from './layout.js';
+import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
 import { GraphView, domMeasure } from './render/graph.js';
 import { PanelCache } from './render/panel.js';
 import { queryFromState, stateFromQuery } from './state.js';
-import { likeliestTallest } from './textwrap.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 
 const $ = (id) => document.getElementById(id);
@@ -39,6 +38,7 @@ const els = {
   phaseBackward: $('phase-backward'),
   counter: $('counter'),
   status: $('step-text'),
+  statusLine: $('step-line'),
   panel: $('panel'),
   present: $('present'),
   jacobian: $('jacobian-form'),
@@ -55,52 +55,34 @@ function readPageData() {
 }
 
 const pageData = readPageData();
+// Everything the page keeps is here (see FIELDS in state.js): a link opens it.
 const state = stateFromQuery(window.location.search);
-const valueTexts = new Map();
-let examples = [];
-let ops = null;
-let model = null;
-let rawTrace = null;
-let requestId = 0;
-let jacobianForm = false;
 
 // A click, or Enter or Space on a focused node, jumps to that node's step in
 // the phase being shown: its forward step during the forward pass, its
 // backward step during the backward pass (its forward step if it has none).
-const graph = new GraphView(els.svg, {
+const graph = new GraphView(els.svg, state, {
   onNodeClick: (id) => {
+    const model = state.trace;
     if (!model) return;
-    const frame = frameAt(model, player.index);
+    const frame = frameAt(model, state.step);
     const target = stepOfNode(model, id, frame.phase) ?? stepOfNode(model, id, 'forward');
     if (target !== undefined) player.go(target);
   },
 });
 const measure = domMeasure(els.svg);
-const player = new Player({ onChange: showStep });
+const layouts = new LayoutWorker();
+const player = new Player(state, { onChange: () => showStep() });
 const panels = new PanelCache();
 
-/** The panel for the step shown now, from the kept ones when it was set before. */
-function showPanel() {
-  if (model && model.steps.length) panels.show(els.panel, model, frameAt(model, player.index), ops, { jacobianForm });
-}
+const panelOptions = () => ({ jacobianForm: state.jacobianForm });
 
-// While the reader looks at a step, set the panels of the steps either side
-// in idle time, so the next key only moves them in.
-let prefetchHandle = null;
-function prefetchPanels() {
-  if (prefetchHandle !== null) cancelIdle(prefetchHandle);
-  prefetchHandle = null;
-  if (!model) return;
-  const wanted = [player.index + 1, player.index - 1].filter((i) => i >= 0 && i < model.steps.length);
-  const next = () => {
-    prefetchHandle = null;
-    const i = wanted.shift();
-    if (i === undefined || !model) return;
-    const frame = frameAt(model, i);
-    if (!panels.has(model, frame, ops, { jacobianForm })) panels.build(model, frame, ops, { jacobianForm });
-    prefetchHandle = idle(next);
-  };
-  prefetchHandle = idle(next);
+/** The panel for the step shown now, from the kept ones when it was set before; then its neighbours' in idle time. */
+function showPanel() {
+  const model = state.trace;
+  if (!model || !model.steps.length) return;
+  panels.show(els.panel, model, frameAt(model, state.step), state.ops, panelOptions());
+  panels.prefetch(model, state.step, state.ops, panelOptions());
 }
 
 // ---- value boxes, one per input, built as the user types ----
@@ -119,10 +101,9 @@ function rebuildValueBoxes() {
   els.valuesEmpty.hidden = names.length > 0;
 }
 
-let fieldCounter = 0;
 function makeValueField(name) {
-  fieldCounter += 1;
-  const id = `value-${fieldCounter}`;
+  // An input's name is a word of letters, digits and _: an id of its own.
+  const id = `value-${name}`;
   const field = document.createElement('div');
   field.className = 'value-field';
   field.dataset.input = name;
@@ -135,12 +116,12 @@ function makeValueField(name) {
   input.spellcheck = false;
   input.autocomplete = 'off';
   input.setAttribute('aria-describedby', `${id}-shape`);
-  input.value = valueTexts.get(name) ?? '';
+  input.value = state.valueTexts.get(name) ?? '';
   const shape = document.createElement('span');
   shape.className = 'shape';
   shape.id = `${id}-shape`;
   input.addEventListener('input', () => {
-    valueTexts.set(name, input.value);
+    state.valueTexts.set(name, input.value);
     describeValue(input, shape);
   });
   field.append(label, input, shape);
@@ -175,10 +156,10 @@ function describeValue(input, shape) {
 }
 
 function setValueTexts(values) {
-  for (const key of Object.keys(values)) valueTexts.set(key, valueToText(values[key]));
+  for (const key of Object.keys(values)) state.valueTexts.set(key, valueToText(values[key]));
   for (const field of els.values.querySelectorAll('.value-field')) {
     const input = field.querySelector('input');
-    input.value = valueTexts.get(field.dataset.input) ?? '';
+    input.value = state.valueTexts.get(field.dataset.input) ?? '';
     describeValue(input, field.querySelector('.shape'));
   }
 }
@@ -206,7 +187,7 @@ function showError(error) {
   els.expression.setAttribute('aria-invalid', 'true');
   els.expression.setAttribute('aria-describedby', 'expression-error expression-help');
   // The graph below still shows the previous trace: say so by fading it.
-  document.body.classList.toggle('has-stale-trace', Boolean(model));
+  document.body.classList.toggle('has-stale-trace', Boolean(state.trace));
 }
 
 function clearError() {
@@ -220,8 +201,6 @@ function clearError() {
 
 // The Trace button looks busy only for a trace that takes longer than this.
 const BUSY_AFTER_MS = 150;
-let busyTimer = null;
-let tracing = false;
 
 async function submitTrace(step = 0) {
   const expression = els.expression.value;
@@ -234,38 +213,89 @@ async function submitTrace(step = 0) {
     describeValue(input, field.querySelector('.shape'));
     if (parsed.ok) values[field.dataset.input] = parsed.value;
   }
-  const id = ++requestId;
-  tracing = true;
+  state.request += 1;
+  const id = state.request;
+  const check = els.check.checked;
   // A trace that answers at once is drawn without a frame of busy look
   // before it (a frame to draw that, while the answer waits to be read).
-  window.clearTimeout(busyTimer);
-  busyTimer = window.setTimeout(() => els.form.classList.add('is-busy'), BUSY_AFTER_MS);
-  const pending = fetchTrace({ expression, values, check: els.check.checked });
+  // The timer knows its request: once this one is answered, or a newer one
+  // sent, it does nothing.
+  window.setTimeout(() => {
+    if (state.request === id && state.answered !== id) els.form.classList.add('is-busy');
+  }, BUSY_AFTER_MS);
+  const pending = fetchTrace({ expression, values, check });
   // The request is on its way first: the page's own changes do not hold it back.
   clearError();
   const result = await pending;
-  if (id !== requestId) return; // a newer request has been sent
-  tracing = false;
-  window.clearTimeout(busyTimer);
+  if (id !== state.request) return; // a newer request has been sent
+  let drawn = null;
+  let error = result.ok ? null : result.error;
+  if (result.ok) {
+    try {
+      drawn = await layOut(prepareTrace(result.data));
+    } catch (err) {
+      error = { message: err.message, span: null };
+    }
+  }
+  if (id !== state.request || (drawn && !drawn.current())) return;
+  state.answered = id;
   els.form.classList.remove('is-busy');
-  if (!result.ok) {
-    showError(result.error);
+  if (error) {
+    showError(error);
     return;
   }
-  state.expression = expression;
-  state.values = values;
-  state.check = els.check.checked;
-  loadTrace(result.data, step);
+  Object.assign(state, { expression, values, check });
+  showTrace(drawn, step);
   // The trace is ready: the keys now step it. Space on the Trace button would
   // trace again, so the keyboard's place moves from it to the graph.
   if (document.activeElement === els.traceButton) els.svg.focus({ preventScroll: true });
 }
 
-function loadTrace(raw, step) {
-  rawTrace = raw;
-  model = prepareTrace(raw);
+/**
+ * Lay a trace out in the worker, while the page keeps answering (the graph
+ * shown until then stays, and steps). Presenting picks, of the compact
+ * layouts, the one whose graph shows largest on this screen: a vector's
+ * gradient beside its value (short boxes, for a tall graph) or under it
+ * (narrow boxes, for a wide one). Answers the layouts with `current()`,
+ * which says whether this is still the latest drawing asked for.
+ */
+async function layOut(model) {
+  state.drawing += 1;
+  const ticket = state.drawing;
+  const presenting = state.presenting;
+  // Every kind of text's font, read in one style pass, once a page: each text is then measured on a canvas.
+  measure.prime(TEXT_KINDS.map((kind) => ['', kind]));
+  const ask = (options) => {
+    const request = layoutRequest(model, measure, options);
+    return layouts.position(request.graph).then((positions) => placeLayout(request, positions));
+  };
+  const stackable = presenting && model.nodes.some((n) => n.shape && n.shape.length === 1);
+  const [first, stacked] = await Promise.all([ask({ compact: presenting }), stackable ? ask({ compact: true, stack: true }) : null]);
+  return { model, first, stacked, presenting, current: () => ticket === state.drawing };
+}
+
+/** Which of a drawing's layouts to draw, with the panel's width set for it (see layOut). */
+function chooseLayout({ first, stacked, presenting }) {
+  document.body.classList.remove('wide-panel');
+  if (!presenting) return first;
+  let layout = first;
+  if (stacked && graph.wholeScale(stacked) > graph.wholeScale(first) * 1.02) layout = stacked;
+  // A graph bound by the screen's height leaves width over: the panel takes
+  // it, so its equations need less wrapping and scrolling. Judged by the
+  // width alone: the status line may wrap once more beside a wider panel.
+  const size = graph.size();
+  const narrow = graph.wholeScale(layout, size);
+  document.body.classList.add('wide-panel');
+  if (graph.wholeScale(layout, { w: graph.size().w, h: size.h }) < narrow * 0.97) document.body.classList.remove('wide-panel');
+  return layout;
+}
+
+/** A new trace, laid out: the page shows it from `step` on. */
+function showTrace(drawn, step) {
+  const model = drawn.model;
+  state.trace = model;
   els.graphEmpty.hidden = true;
-  layoutAndDraw();
+  draw(drawn);
   const count = model.steps.length;
   const ranges = phaseRanges(model);
   els.scrubber.max = String(Math.max(0, count - 1));
@@ -275,125 +305,50 @@ function loadTrace(raw, step) {
   const tensors = model.nodes.some((n) => n.shape && n.shape.length);
   els.jacobian.disabled = !tensors;
   showWarnings();
+  player.load(step);
   // The graph first: the step's panel (KaTeX, its own style and layout)
   // waits until the new graph has been painted.
-  panelAfterPaint = true;
-  player.load(count, step);
+  showStep({ panelAfterPaint: true });
 }
 
-/**
- * The page's layout, or when presenting the compact one whose graph shows
- * largest on this screen: a vector's gradient beside its value (short boxes,
- * for a tall graph) or under it (narrow boxes, for a wide one).
- */
-function chooseLayout() {
-  document.body.classList.remove('wide-panel');
-  if (!state.presenting) return computeLayout(model, dagre, measure);
-  const side = computeLayout(model, dagre, measure, { compact: true });
-  let layout = side;
-  if (model.nodes.some((n) => n.shape && n.shape.length === 1)) {
-    const stacked = computeLayout(model, dagre, measure, { compact: true, stack: true });
-    if (graph.wholeScale(stacked) > graph.wholeScale(side) * 1.02) layout = stacked;
-  }
-  // A graph bound by the screen's height leaves width over: the panel takes
-  // it, so its equations need less wrapping and scrolling.
-  const narrow = graph.wholeScale(layout);
-  document.body.classList.add('wide-panel');
-  if (graph.wholeScale(layout) < narrow * 0.97) document.body.classList.remove('wide-panel');
-  return layout;
-}
+// The status line is as tall as the longest of its step texts, held by the
+// CSS: these texts sit hidden in the same grid cell as the shown one. Its
+// type is monospace, so the longest texts wrap to the most lines; a few of
+// them, as words may wrap a shorter text further.
+const SIZER_TEXTS = 4;
 
-/**
- * Keep the status line as tall as the trace's longest step text needs, so
- * the graph above it keeps its size (and its zoom) from step to step. The
- * texts are all written into probes first and read after: one layout.
- * Before a new graph is drawn only the few texts likeliest to need the most
- * lines are measured (`quick`); all the long ones are measured after its
- * paint, in idle time, and only if they need more does the line grow.
- */
-let statusReserved = null;
-const QUICK_PROBES = 8;
-const MAX_PROBES = 80;
-function reserveStatusHeight({ quick = false } = {}) {
-  if (!model || !model.steps.length) {
-    els.status.style.minHeight = '';
-    statusReserved = null;
-    return;
-  }
-  const width = els.status.getBoundingClientRect().width;
-  // The same trace in the same type at the same width needs the same height:
-  // nothing to measure (presenting and the screen's size set the type).
-  const key = `${width} ${state.presenting} ${window.innerWidth}x${window.innerHeight}`;
-  const same = statusReserved && statusReserved.model === model && statusReserved.key === key;
-  if (same && (quick || !statusReserved.quick)) return;
-  // The longest texts wrap to the most lines (words may wrap a shorter one
-  // further, so not only the very longest): the first eighty of them.
-  let texts = [...new Set(model.steps.map((s) => s.text))].sort((a, b) => b.length - a.length).slice(0, MAX_PROBES);
-  if (quick && texts.length > QUICK_PROBES) texts = likeliestTallest(texts, statusCharsPerLine(width), QUICK_PROBES);
-  const probes = texts.map((text) => {
-    const probe = els.status.cloneNode(false);
-    probe.removeAttribute('id');
-    probe.removeAttribute('role');
-    probe.setAttribute('aria-hidden', 'true');
-    probe.classList.add('probe');
-    probe.style.width = `${width}px`;
-    probe.style.minHeight = '';
-    probe.textContent = text;
-    return probe;
+function sizeStatusLine(model) {
+  const texts = [...new Set(model.steps.map((s) => s.text))].sort((a, b) => b.length - a.length).slice(0, SIZER_TEXTS);
+  const sizers = texts.map((text) => {
+    const p = document.createElement('p');
+    p.className = 'step-text step-sizer';
+    p.setAttribute('aria-hidden', 'true');
+    p.textContent = text;
+    return p;
   });
-  els.status.after(...probes);
-  let tallest = Math.max(0, ...probes.map((probe) => probe.getBoundingClientRect().height));
-  for (const probe of probes) probe.remove();
-  // The full measure only ever grows what the quick one reserved.
-  if (same) tallest = Math.max(tallest, statusReserved.height);
-  const minHeight = `${Math.ceil(tallest)}px`;
-  if (els.status.style.minHeight !== minHeight) els.status.style.minHeight = minHeight;
-  statusReserved = { model, key, quick, height: tallest };
+  els.statusLine.replaceChildren(els.status, ...sizers);
 }
 
-/** How many characters of the status line's monospace type fit on one of its lines. */
-let statusFont = null;
-function statusCharsPerLine(width) {
-  const style = window.getComputedStyle(els.status);
-  const font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-  if (!statusFont || statusFont.font !== font) {
-    const ctx = document.createElement('canvas').getContext('2d');
-    ctx.font = font;
-    statusFont = { font, advance: ctx.measureText('0123456789').width / 10 };
-  }
-  const inner = width - ['paddingLeft', 'paddingRight', 'borderLeftWidth', 'borderRightWidth']
-    .reduce((sum, side) => sum + (parseFloat(style[side]) || 0), 0);
-  return Math.max(1, Math.floor(inner / Math.max(1, statusFont.advance)));
-}
-
-/**
- * Read the font of every kind of text in one style pass (see domMeasure),
- * once a page: the layouts then measure each text once, on a canvas.
- */
-function primeMeasure() {
-  measure.prime(TEXT_KINDS.map((kind) => ['', kind]));
-}
-
-function layoutAndDraw() {
+/** Draw a laid-out trace; the status line takes its height first, so the graph is fitted once. */
+function draw(drawn) {
+  // The old drawing goes first: the size the new one reads lays nothing of it out.
   graph.clear();
-  reserveStatusHeight({ quick: true });
-  primeMeasure();
-  const layout = chooseLayout();
-  // The panel's width may have changed with the layout: the status line's wrapping with it.
-  reserveStatusHeight({ quick: true });
-  graph.draw(model, layout);
-  // Every long text, once the graph is on screen.
-  window.requestAnimationFrame(() => soon(() => reserveStatusHeight()));
+  sizeStatusLine(drawn.model);
+  graph.draw(drawn.model, chooseLayout(drawn));
 }
 
 /** Draw the graph again (presenting changes its spacing); the step and the view's fit stay. */
-function redraw() {
+async function redraw() {
+  const model = state.trace;
   if (!model) return;
-  layoutAndDraw();
-  if (model.steps.length) graph.update(frameAt(model, player.index));
+  const drawn = await layOut(model);
+  if (!drawn.current() || state.trace !== model) return;
+  draw(drawn);
+  if (model.steps.length) graph.update(frameAt(model, state.step));
 }
 
 function showWarnings() {
+  const model = state.trace;
   while (els.warnings.firstChild) els.warnings.removeChild(els.warnings.firstChild);
   for (const w of model.warnings) {
     const li = document.createElement('li');
@@ -414,59 +369,44 @@ function showWarnings() {
   els.warnings.hidden = model.warnings.length === 0;
 }
 
-let panelAfterPaint = false;
-function showStep({ index, count, playing }) {
-  els.play.textContent = playing ? 'Pause' : 'Play';
+/** Show the state's step: the graph, the status line, the controls, the panel and the URL. */
+function showStep({ panelAfterPaint = false } = {}) {
+  const model = state.trace;
+  const count = model ? model.steps.length : 0;
+  const index = state.step;
+  els.play.textContent = state.playing ? 'Pause' : 'Play';
   els.prev.disabled = !model || index <= 0;
   els.next.disabled = !model || index >= count - 1;
   els.play.disabled = !model || count === 0;
   els.reset.disabled = !model;
+  els.speed.value = String(state.speed);
   if (!model || count === 0) return;
   const frame = frameAt(model, index);
   graph.update(frame);
-  if (panelAfterPaint) {
-    panelAfterPaint = false;
-    // After the next frame's paint, in the idle time that follows it: the
-    // frame that shows the graph waits for nothing else.
-    window.requestAnimationFrame(() => soon(() => {
-      showPanel();
-      prefetchPanels();
-    }));
-  } else {
-    panels.show(els.panel, model, frame, ops, { jacobianForm });
-    prefetchPanels();
-  }
+  // After the next frame's paint, in the idle time that follows it: the
+  // frame that shows a new graph waits for nothing else.
+  if (panelAfterPaint) window.requestAnimationFrame(() => soon(showPanel));
+  else showPanel();
   els.status.textContent = frame.step.text;
   els.status.dataset.phase = frame.phase;
   els.scrubber.value = String(index);
   els.scrubber.setAttribute('aria-valuetext', `step ${index + 1} of ${count}, ${frame.phase}`);
   els.counter.textContent = `${index + 1} / ${count}`;
   document.body.dataset.phase = frame.phase;
-  state.step = index;
   writeUrl();
 }
 
-// Browsers refuse floods of history updates (a held arrow key): write at
-// most once every 150 ms, and once the burst is over. The write runs as its
-// own task, never inside a key's: a long program's URL is long to encode.
-let lastUrlWrite = 0;
-let pendingUrlWrite = null;
-function writeUrl() {
-  if (pendingUrlWrite !== null) return;
-  const wait = Math.max(0, lastUrlWrite + 150 - Date.now());
-  // Then in idle time: right after a new trace, not before its graph is painted.
-  pendingUrlWrite = window.setTimeout(() => soon(() => {
-    pendingUrlWrite = null;
-    lastUrlWrite = Date.now();
-    window.history.replaceState(null, '', queryFromState(state));
-  }), wait);
-}
+// Browsers refuse floods of history updates (a held arrow key): the URL is
+// written at most once every 150 ms, and once the burst is over, in a task
+// of its own (a long program's URL is long to encode), in idle time (right
+// after a new trace, not before its graph is painted).
+const writeUrl = throttled(() => window.history.replaceState(null, '', queryFromState(state)), 150);
 
 // ---- examples and ops ----
 
 function fillExamples(list) {
-  examples = Array.isArray(list) ? list : [];
-  for (const ex of examples) {
+  state.examples = Array.isArray(list) ? list : [];
+  for (const ex of state.examples) {
     const option = document.createElement('option');
     option.value = ex.id;
     option.textContent = ex.title;
@@ -475,11 +415,11 @@ function fillExamples(list) {
 }
 
 function loadExample(id) {
-  const ex = examples.find((e) => e.id === id);
+  const ex = state.examples.find((e) => e.id === id);
   if (!ex) return;
   els.expression.value = ex.expression;
   fitExpressionRows();
-  valueTexts.clear();
+  state.valueTexts.clear();
   rebuildValueBoxes();
   setValueTexts(ex.values || {});
   els.exampleNote.textContent = ex.teaches ? `${ex.title}: ${ex.teaches}` : ex.title;
@@ -493,11 +433,15 @@ function setPresenting(on) {
   state.presenting = on;
   document.body.classList.toggle('presenting', on);
   els.present.setAttribute('aria-pressed', String(on));
-  graph.maxScale = on ? 3 : 2;
-  // A large program is not shrunk below type a hall can read: the view follows the current node.
-  graph.minAutoScale = on ? 0.75 : 0.5;
   window.requestAnimationFrame(redraw);
-  if (model) writeUrl();
+  if (state.trace) writeUrl();
+}
+
+function setJacobianForm(on) {
+  state.jacobianForm = on;
+  els.jacobian.setAttribute('aria-pressed', String(on));
+  showPanel();
+  if (state.trace) writeUrl();
 }
 
 // ---- events ----
@@ -507,8 +451,7 @@ els.form.addEventListener('submit', (ev) => {
   submitTrace(0);
 });
 // The Trace button traces from its own click: a form's submission has the
-// browser look the form over first (about a millisecond) before its submit
-// event. Cancelling the click cancels that submission.
+// browser look the form over first, before its submit event. Cancelling the click cancels that submission.
 els.traceButton.addEventListener('click', (ev) => {
   ev.preventDefault();
   submitTrace(0);
@@ -547,30 +490,20 @@ els.reset.addEventListener('click', () => player.reset());
 els.speed.addEventListener('change', () => player.setSpeed(Number(els.speed.value)));
 els.scrubber.addEventListener('input', () => player.go(Number(els.scrubber.value)));
 els.present.addEventListener('click', () => setPresenting(!state.presenting));
-els.jacobian.addEventListener('click', () => {
-  jacobianForm = !jacobianForm;
-  els.jacobian.setAttribute('aria-pressed', String(jacobianForm));
-  showPanel();
-});
+els.jacobian.addEventListener('click', () => setJacobianForm(!state.jacobianForm));
 $('zoom-in').addEventListener('click', () => graph.zoom(1.25));
 $('zoom-out').addEventListener('click', () => graph.zoom(1 / 1.25));
 $('fit').addEventListener('click', () => graph.fit());
 $('export-svg').addEventListener('click', () => exportSvg(els.svg));
 $('export-png').addEventListener('click', () => exportPng(els.svg).catch((err) => showError({ message: err.message, span: null })));
 $('export-json').addEventListener('click', () => {
-  if (rawTrace) exportJson(rawTrace);
+  if (state.trace) exportJson(state.trace.raw);
 });
-// Presenting picks its layout for the screen's shape, and the status line's
-// height follows its width: a new size measures both again.
-let redrawFrame = null;
-window.addEventListener('resize', () => {
-  if (redrawFrame === null) {
-    redrawFrame = window.requestAnimationFrame(() => {
-      redrawFrame = null;
-      redraw();
-    });
-  }
+// Presenting picks its layout for the screen's shape: a new size lays it out again.
+const redrawForSize = oncePerFrame(() => {
+  if (state.presenting) redraw();
 });
+window.addEventListener('resize', redrawForSize);
 
 function isTextTarget(t) {
   if (!t || !t.tagName) return false;
@@ -595,41 +528,11 @@ document.addEventListener('keydown', (ev) => {
   else if (action === 'fit') graph.fit();
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
-  else if (model) player[action]();
+  else if (state.trace) player[action]();
   else return;
   // The arrows and Page keys win over a focused slider's own handling.
   ev.preventDefault();
 });
-
-// ---- warming the layout up ----
-
-// The first layout of a page runs dagre's code cold: compiled on first call
-// and unoptimised, it takes about half again as long as later ones. While
-// the reader types, lay out a made-up graph of the size of a small program
-// a few times in idle time, so their first trace is drawn at the warm speed.
-const WARM_UP_LAYOUTS = 3;
-function warmUpLayout(left = WARM_UP_LAYOUTS) {
-  if (left <= 0) return;
-  idle(() => {
-    // A trace on its way warms dagre itself: wait for it rather than delay it.
-    if (tracing) {
-      warmUpLayout(left);
-      return;
-    }
-    const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: 'LR', nodesep: 30, ranksep: 80, edgesep: 20, marginx: 24, marginy: 24 });
-    g.setDefaultEdgeLabel(() => ({}));
-    // Layers of a program: inputs fanning out, ops joining pairs, a long wire or two.
-    const n = 32;
-    for (let i = n - 1; i >= 0; i -= 1) g.setNode(`n${i}`, { width: 80 + (i % 5) * 30, height: 60 + (i % 3) * 20 });
-    for (let i = 4; i < n; i += 1) {
-      g.setEdge(`n${i - 4 + (i % 3)}`, `n${i}`, {}, `a${i}`);
-      g.setEdge(`n${Math.floor(i / 2)}`, `n${i}`, {}, `b${i}`);
-    }
-    dagre.layout(g);
-    warmUpLayout(left - 1);
-  });
-}
 
 // ---- start ----
 
@@ -643,10 +546,12 @@ async function start() {
   }
   fetchOps().then((res) => {
     if (!res.ok || !Array.isArray(res.data)) return;
-    ops = new Map(res.data.map((op) => [op.name, op]));
+    state.ops = new Map(res.data.map((op) => [op.name, op]));
     showPanel();
   });
   if (state.presenting) setPresenting(true);
+  if (state.jacobianForm) setJacobianForm(true);
+  els.speed.value = String(state.speed);
   els.check.checked = state.check;
   if (state.expression) {
     els.expression.value = state.expression;
@@ -660,7 +565,6 @@ async function start() {
     rebuildValueBoxes();
     await submitTrace(0);
   }
-  warmUpLayout();
 }
 
 start();

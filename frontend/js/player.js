@@ -5,28 +5,29 @@
  * nothing. No DOM: the page passes the scheduler and listens to changes.
  */
 
-export const SPEEDS = [0.5, 1, 2, 4];
-
 export class Player {
-  constructor({ onChange, schedule = (fn, ms) => setTimeout(fn, ms), cancel = (id) => clearTimeout(id) } = {}) {
+  /**
+   * `state` is the page's state (see state.js): the player moves its `step`
+   * and sets `playing`, at its `speed`, through the steps of its `trace`.
+   */
+  constructor(state, { onChange, schedule = (fn, ms) => setTimeout(fn, ms), cancel = (id) => clearTimeout(id) } = {}) {
+    this.state = state;
     this.onChange = onChange || (() => {});
     this.schedule = schedule;
     this.cancel = cancel;
-    this.count = 0;
-    this.index = 0;
-    this.playing = false;
-    this.speed = 1; // steps per second
     this.token = 0;
     this.timer = null;
   }
 
-  /** A new trace of `count` steps, starting at `index`. */
-  load(count, index = 0) {
+  get count() {
+    return this.state.trace ? this.state.trace.steps.length : 0;
+  }
+
+  /** The state's trace is new: start at `step`, stopped. The page shows the new trace itself: no change is told. */
+  load(step = 0) {
     this.stopTimer();
-    this.playing = false;
-    this.count = count;
-    this.index = this.clamp(index);
-    this.emit();
+    this.state.playing = false;
+    this.state.step = this.clamp(step);
   }
 
   clamp(i) {
@@ -36,18 +37,18 @@ export class Player {
 
   go(i) {
     const next = this.clamp(i);
-    if (next === this.index) return false;
-    this.index = next;
+    if (next === this.state.step) return false;
+    this.state.step = next;
     this.emit();
     return true;
   }
 
   next() {
-    return this.go(this.index + 1);
+    return this.go(this.state.step + 1);
   }
 
   previous() {
-    return this.go(this.index - 1);
+    return this.go(this.state.step - 1);
   }
 
   first() {
@@ -60,36 +61,36 @@ export class Player {
 
   /** Back to the first step, stopped. */
   reset() {
-    const wasPlaying = this.playing;
+    const wasPlaying = this.state.playing;
     this.stopTimer();
-    this.playing = false;
+    this.state.playing = false;
     if (!this.go(0) && wasPlaying) this.emit();
   }
 
   play() {
-    if (this.count === 0 || this.playing) return;
+    if (this.count === 0 || this.state.playing) return;
     // Playing from the end starts over, as a video player does.
-    if (this.index >= this.count - 1) this.index = 0;
-    this.playing = true;
+    if (this.state.step >= this.count - 1) this.state.step = 0;
+    this.state.playing = true;
     this.emit();
     this.arm();
   }
 
   pause() {
-    if (!this.playing) return;
+    if (!this.state.playing) return;
     this.stopTimer();
-    this.playing = false;
+    this.state.playing = false;
     this.emit();
   }
 
   toggle() {
-    if (this.playing) this.pause();
+    if (this.state.playing) this.pause();
     else this.play();
   }
 
   setSpeed(stepsPerSecond) {
-    this.speed = stepsPerSecond > 0 ? stepsPerSecond : 1;
-    if (this.playing) {
+    this.state.speed = stepsPerSecond > 0 ? stepsPerSecond : 1;
+    if (this.state.playing) {
       this.stopTimer();
       this.arm();
     }
@@ -99,17 +100,17 @@ export class Player {
   arm() {
     const token = ++this.token;
     this.timer = this.schedule(() => {
-      if (token !== this.token || !this.playing) return;
-      if (this.index >= this.count - 1) {
-        this.playing = false;
+      if (token !== this.token || !this.state.playing) return;
+      if (this.state.step >= this.count - 1) {
+        this.state.playing = false;
         this.emit();
         return;
       }
-      this.index += 1;
-      if (this.index >= this.count - 1) this.playing = false;
+      this.state.step += 1;
+      if (this.state.step >= this.count - 1) this.state.playing = false;
       this.emit();
-      if (this.playing) this.arm();
-    }, 1000 / this.speed);
+      if (this.state.playing) this.arm();
+    }, 1000 / this.state.speed);
   }
 
   stopTimer() {
@@ -119,7 +120,7 @@ export class Player {
   }
 
   emit() {
-    this.onChange({ index: this.index, count: this.count, playing: this.playing, speed: this.speed });
+    this.onChange(this.state);
   }
 }
 

@@ -1,64 +1,120 @@
 /**
- * The app state and its URL form: `/?expression=...&values=...&step=N`
- * (values as JSON), so a link reopens the same expression, values and step.
- * Pure, no DOM: the page calls these with location.search and history.
+ * The page's state, declared once: every field the page keeps, with its
+ * first value and, for the fields a link carries, how it goes to and from
+ * the URL. The contract's form `/?expression=...&values=...&step=N` (values
+ * as JSON) comes first; the other fields follow only when they differ from
+ * their first value, so a plain link stays plain. A new field is one row of
+ * FIELDS. Pure, no DOM: the page calls these with location.search and
+ * history.
  */
 
-/** A fresh state: nothing traced yet. */
-export function initialState() {
+/**
+ * How a field's value is written into a URL parameter and read back. `read`
+ * answers undefined for a text it cannot read: a hand-edited link still
+ * opens, with that field at its first value.
+ */
+const TEXT = { write: (v) => v, read: (text) => text };
+
+const FLAG = {
+  write: (on) => (on ? '1' : '0'),
+  read: (text) => ({ 1: true, true: true, 0: false, false: false })[text],
+};
+
+const STEP = {
+  write: (n) => String(n),
+  read: (text) => {
+    const n = Number.parseInt(text, 10);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  },
+};
+
+/** A JSON object of the inputs' values, without a prototype: an input named __proto__ stays an ordinary key. */
+const VALUES = {
+  write: (values) => JSON.stringify(ownCopy(values)),
+  read: (text) => {
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? ownCopy(parsed) : undefined;
+  },
+};
+
+/** One of a few numbers (the speed menu's). */
+function choice(numbers) {
   return {
-    expression: '',
-    values: Object.create(null),
-    check: false,
-    step: 0,
-    presenting: false,
+    write: (n) => String(n),
+    read: (text) => {
+      const n = Number(text);
+      return numbers.includes(n) ? n : undefined;
+    },
   };
 }
 
+function ownCopy(values) {
+  const copy = Object.create(null);
+  for (const key of Object.keys(values)) copy[key] = values[key];
+  return copy;
+}
+
 /**
- * Read the state a URL query carries. Bad parts are dropped, not fatal: a
- * hand-edited link still opens the page.
+ * Every field of the page's state. `param` names its URL parameter (none:
+ * the page's own, never in a link); `always` keeps it in the URL even at its
+ * first value (the contract's three); `initial` is its first value, or a
+ * function that makes a fresh one.
  */
+export const FIELDS = Object.freeze([
+  { name: 'expression', param: 'expression', always: true, codec: TEXT, initial: '' },
+  { name: 'values', param: 'values', always: true, codec: VALUES, initial: () => Object.create(null) },
+  { name: 'step', param: 'step', always: true, codec: STEP, initial: 0 },
+  { name: 'check', param: 'check', codec: FLAG, initial: false },
+  // The panel shows a tensor's gradient as a row, d(scalar)/d(each element), instead of in its shape.
+  { name: 'jacobianForm', param: 'jacobian', codec: FLAG, initial: false },
+  // Steps a second while playing.
+  { name: 'speed', param: 'speed', codec: choice([0.5, 1, 2, 4]), initial: 1 },
+  { name: 'presenting', param: 'present', codec: FLAG, initial: false },
+  { name: 'playing', initial: false },
+  // Traces asked for and answered, counted: an answer to an older request than the latest is dropped.
+  { name: 'request', initial: 0 },
+  { name: 'answered', initial: 0 },
+  // Drawings asked for (a trace, or presenting's spacing), counted: a layout that lands after a newer one was asked for is dropped.
+  { name: 'drawing', initial: 0 },
+  // The trace shown (see prepareTrace in steps.js), and the op registry that explains it.
+  { name: 'trace', initial: null },
+  { name: 'ops', initial: null },
+  { name: 'examples', initial: () => [] },
+  // What the user typed in each input's box, kept while the box is away (the input left the program).
+  { name: 'valueTexts', initial: () => new Map() },
+]);
+
+const firstValue = (field) => (typeof field.initial === 'function' ? field.initial() : field.initial);
+
+/** A fresh state: nothing traced yet. */
+export function initialState() {
+  return Object.fromEntries(FIELDS.map((field) => [field.name, firstValue(field)]));
+}
+
+/** The state a URL query carries: its fields read from the link, the rest at their first values. */
 export function stateFromQuery(search) {
   const state = initialState();
   const params = new URLSearchParams(search);
-  if (params.has('expression')) state.expression = params.get('expression');
-  if (params.has('values')) {
-    try {
-      const parsed = JSON.parse(params.get('values'));
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-        for (const key of Object.keys(parsed)) state.values[key] = parsed[key];
-      }
-    } catch {
-      // a broken values parameter leaves the boxes empty
-    }
+  for (const field of FIELDS) {
+    if (!field.param || !params.has(field.param)) continue;
+    const value = field.codec.read(params.get(field.param));
+    if (value !== undefined) state[field.name] = value;
   }
-  if (params.has('step')) {
-    const step = Number.parseInt(params.get('step'), 10);
-    if (Number.isFinite(step) && step >= 0) state.step = step;
-  }
-  const check = params.get('check');
-  state.check = check === '1' || check === 'true';
-  state.presenting = params.get('present') === '1';
   return state;
 }
 
-/** The query string for a state, in the contract's order. */
+/** The query string of a state: the contract's fields first, in its order, then those that differ from their first value. */
 export function queryFromState(state) {
   const params = new URLSearchParams();
-  params.set('expression', state.expression);
-  // No prototype: an input named __proto__ must stay an ordinary key.
-  const values = Object.create(null);
-  for (const key of Object.keys(state.values)) values[key] = state.values[key];
-  params.set('values', JSON.stringify(values));
-  params.set('step', String(state.step));
-  if (state.check) params.set('check', '1');
-  if (state.presenting) params.set('present', '1');
+  for (const field of FIELDS) {
+    if (!field.param) continue;
+    const text = field.codec.write(state[field.name]);
+    if (field.always || text !== field.codec.write(firstValue(field))) params.set(field.param, text);
+  }
   return `?${params.toString()}`;
-}
-
-/** Clamp a step index into a trace of `count` steps. */
-export function clampStep(step, count) {
-  if (count <= 0) return 0;
-  return Math.min(Math.max(0, Math.trunc(step) || 0), count - 1);
 }

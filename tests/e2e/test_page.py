@@ -846,3 +846,56 @@ def test_the_status_line_is_as_tall_as_the_longest_step_text_from_the_first_fram
         expect(status).to_have_text(steps[i]["text"])
         assert page.locator("#graph").bounding_box() == size, steps[i]["text"]
         assert page.locator("#graph").get_attribute("viewBox") == view
+
+
+def test_the_jacobian_form_and_the_speed_survive_a_reload(page: Page, base_url: str) -> None:
+    expression = "z = W @ x + b\nh = sigmoid(z)\ns = u @ h"
+    values = {"W": [[0.5, -1, 0.25], [1, 0.5, -0.5]], "x": [1, 2, 3], "b": [0.5, -0.5], "u": [1, -1]}
+    trace = server_trace(page, base_url, expression, values)
+    last = len(trace["steps"]) - 1
+    open_url(page, base_url, expression, values, last)
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][last]["text"])
+    jacobian = page.get_by_role("button", name="Jacobian form")
+    expect(jacobian).to_have_attribute("aria-pressed", "false")
+    jacobian.click()
+    page.get_by_role("combobox", name="Speed").select_option("2")
+    expect(page).to_have_url(re.compile(r"[?&]jacobian=1(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]speed=2(&|$)"))
+    # The contract's three come first, unchanged.
+    q = query(page)
+    assert list(q)[:3] == ["expression", "values", "step"]
+    assert q["step"] == str(last) and json.loads(q["values"]) == values
+    page.reload()
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][last]["text"])
+    expect(page.get_by_role("button", name="Jacobian form")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("combobox", name="Speed")).to_have_value("2")
+    expect(page.locator("#panel")).to_contain_text("Jacobian form")
+    # Turned off again, the form leaves the link.
+    page.get_by_role("button", name="Jacobian form").click()
+    expect(page).not_to_have_url(re.compile(r"[?&]jacobian="))
+
+
+def test_the_page_answers_typing_and_keys_while_the_graph_is_laid_out(
+    page: Page, base_url: str
+) -> None:
+    """dagre runs in the layout worker: held there, it holds nothing on the page's thread."""
+    held: list[Any] = []
+    page.route("**/vendor/dagre/**", lambda route: held.append(route))
+    trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
+    page.goto(base_url + "/")
+    page.wait_for_function("() => document.querySelectorAll('.value-field').length === 3")
+    assert [w.url.rsplit("/", 1)[-1] for w in page.workers] == ["layout-worker.js"]
+    # The layout cannot finish while dagre is held, yet the page types, builds value boxes and takes keys.
+    assert held and page.locator("[data-node-id]").count() == 0
+    page.get_by_role("textbox", name="Expression").fill("a * b + c")
+    expect(page.get_by_role("textbox", name="c", exact=True)).to_be_visible()
+    page.get_by_role("textbox", name="Expression").fill(LECTURE)
+    page.locator("body").click(position={"x": 2, "y": 2})
+    page.keyboard.press("p")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+    page.keyboard.press("p")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bpresenting\b"))
+    for route in held:
+        route.continue_()
+    expect(page.locator("[data-node-id]")).to_have_count(len(trace["nodes"]))
+    expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])

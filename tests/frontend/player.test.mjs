@@ -1,6 +1,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Player, keyAction } from '../../frontend/js/player.js';
+import { initialState } from '../../frontend/js/state.js';
+
+/** A page state holding a trace of `count` steps. */
+function stateOf(count) {
+  const state = initialState();
+  state.trace = { steps: new Array(count).fill(null) };
+  return state;
+}
 
 function manualClock() {
   const tasks = new Map();
@@ -21,8 +29,8 @@ function manualClock() {
 
 test('next, previous, first, last stay inside the trace', () => {
   const seen = [];
-  const p = new Player({ onChange: (s) => seen.push(s.index) });
-  p.load(12, 3);
+  const p = new Player(stateOf(12), { onChange: (s) => seen.push(s.step) });
+  p.load(3);
   p.next();
   p.previous();
   p.previous();
@@ -30,41 +38,46 @@ test('next, previous, first, last stay inside the trace', () => {
   p.next();
   p.first();
   p.previous();
-  assert.deepEqual(seen, [3, 4, 3, 2, 11, 0]);
+  assert.deepEqual(seen, [4, 3, 2, 11, 0]);
 });
 
 test('play steps on every tick and stops at the end', () => {
   const clock = manualClock();
   const states = [];
-  const p = new Player({ onChange: (s) => states.push({ ...s }), schedule: clock.schedule, cancel: clock.cancel });
-  p.load(3);
+  const state = stateOf(3);
+  const p = new Player(state, { onChange: (s) => states.push(s.step), schedule: clock.schedule, cancel: clock.cancel });
+  p.load();
   p.play();
-  assert.equal(p.playing, true);
+  assert.equal(state.playing, true);
   while (clock.tick());
-  assert.equal(p.index, 2);
-  assert.equal(p.playing, false);
+  assert.deepEqual(states, [0, 1, 2]);
+  assert.equal(state.step, 2);
+  assert.equal(state.playing, false);
   assert.equal(clock.pending(), 0);
 });
 
 test('a pause cancels the pending tick; a stale tick does nothing', () => {
   const clock = manualClock();
-  const p = new Player({ schedule: clock.schedule, cancel: () => {} });
-  p.load(5);
+  const state = stateOf(5);
+  const p = new Player(state, { schedule: clock.schedule, cancel: () => {} });
+  p.load();
   p.play();
   p.pause();
   clock.tick(); // the stale tick runs, but its token is old
-  assert.equal(p.index, 0);
+  assert.equal(state.step, 0);
   p.reset();
-  assert.equal(p.index, 0);
+  assert.equal(state.step, 0);
 });
 
 test('playing from the last step starts over; speed changes the delay', () => {
   const delays = [];
-  const p = new Player({ schedule: (fn, ms) => { delays.push(ms); return 1; }, cancel: () => {} });
-  p.load(4, 3);
+  const state = stateOf(4);
+  const p = new Player(state, { schedule: (fn, ms) => { delays.push(ms); return 1; }, cancel: () => {} });
+  p.load(3);
   p.setSpeed(4);
   p.play();
-  assert.equal(p.index, 0);
+  assert.equal(state.step, 0);
+  assert.equal(state.speed, 4);
   assert.equal(delays.at(-1), 250);
 });
 

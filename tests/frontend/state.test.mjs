@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { clampStep, initialState, queryFromState, stateFromQuery } from '../../frontend/js/state.js';
+import { FIELDS, initialState, queryFromState, stateFromQuery } from '../../frontend/js/state.js';
 
 test('the URL holds expression, values (JSON) and step', () => {
   const state = initialState();
@@ -45,8 +45,35 @@ test('a hand-edited link still opens', () => {
   assert.equal(stateFromQuery('').step, 0);
 });
 
-test('steps are clamped into the trace', () => {
-  assert.equal(clampStep(99, 12), 11);
-  assert.equal(clampStep(-1, 12), 0);
-  assert.equal(clampStep(5, 0), 0);
+test('the Jacobian form, the speed and presenting survive a reload, and only when set', () => {
+  const plain = initialState();
+  plain.expression = 'x * 2';
+  assert.equal(queryFromState(plain), '?expression=x+*+2&values=%7B%7D&step=0');
+  const state = initialState();
+  Object.assign(state, { expression: 'W @ x', jacobianForm: true, speed: 4, presenting: true, check: true });
+  const params = new URLSearchParams(queryFromState(state));
+  assert.deepEqual([...params.keys()], ['expression', 'values', 'step', 'check', 'jacobian', 'speed', 'present']);
+  const back = stateFromQuery(queryFromState(state));
+  assert.deepEqual([back.jacobianForm, back.speed, back.presenting, back.check], [true, 4, true, true]);
+});
+
+test('a speed the menu does not offer, or a flag that is not one, keeps the first value', () => {
+  const s = stateFromQuery('?expression=x&speed=3&jacobian=maybe&check=true&present=1');
+  assert.deepEqual([s.speed, s.jacobianForm, s.check, s.presenting], [1, false, true, true]);
+  assert.equal(stateFromQuery('?speed=0.5').speed, 0.5);
+});
+
+test('every field is declared once, and the page\'s own fields never reach the URL', () => {
+  const names = FIELDS.map((f) => f.name);
+  assert.equal(new Set(names).size, names.length);
+  assert.deepEqual(Object.keys(initialState()), names);
+  const state = initialState();
+  state.playing = true;
+  state.trace = { steps: [] };
+  state.valueTexts.set('x', '1');
+  const params = new URLSearchParams(queryFromState(state));
+  assert.deepEqual([...params.keys()], ['expression', 'values', 'step']);
+  // Each fresh state has fresh containers.
+  assert.notEqual(initialState().values, initialState().values);
+  assert.notEqual(initialState().valueTexts, initialState().valueTexts);
 });

@@ -14,12 +14,10 @@ import { stripParens } from '../maths.js';
 import { staleParts } from '../steps.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-// Below this zoom the type of a node is too small to read on a laptop.
-const MIN_AUTO_SCALE = 0.5;
 const TOP_INSET = 44;
 // Nodes and wires changed per frame when a jump's changes are applied a slice
 // at a time: small, because a frame's paint grows with what changed in it
-// (at 1,000 nodes, 300 a frame painted for 30-35 ms, 40 for about half that).
+// (bench/findings.md has the figures).
 const SETTLE_SLICE = 40;
 
 function el(name, attrs = {}, parent = null) {
@@ -74,8 +72,7 @@ function pathThrough(points) {
  * weight, slant, family) is read once from a hidden SVG text styled as the
  * drawing styles it, then every width comes from one canvas `measureText`
  * in that font, cached per text and font. Measuring SVG texts instead makes
- * the browser lay each one out (13% of drawing a small trace); a canvas
- * measure lays nothing out. `measure.prime(items)` reads the fonts of all
+ * the browser lay each one out; a canvas measure lays nothing out. `measure.prime(items)` reads the fonts of all
  * the kinds it has not seen in one style pass and fills the cache.
  */
 export function domMeasure(svg) {
@@ -144,13 +141,13 @@ export function nodeDescription(title, node, state) {
 }
 
 export class GraphView {
-  constructor(svg, { onNodeClick } = {}) {
+  /** `state` is the page's state (see state.js): presenting sets how far the view zooms. */
+  constructor(svg, state, { onNodeClick } = {}) {
     this.svg = svg;
+    this.state = state;
     this.onNodeClick = onNodeClick || (() => {});
     this.view = { x: 0, y: 0, w: 100, h: 100 };
     this.bounds = { width: 100, height: 100 };
-    this.maxScale = 2;
-    this.minAutoScale = MIN_AUTO_SCALE;
     this.nodeEls = new Map();
     this.edgeEls = new Map();
     this.shown = { nodes: new Map(), edges: new Map() };
@@ -163,6 +160,20 @@ export class GraphView {
         if (this.model) this.fit(false);
       }).observe(svg);
     }
+  }
+
+  /** The largest zoom a fit takes: a small graph is not blown up past readable. */
+  get maxScale() {
+    return this.state.presenting ? 3 : 2;
+  }
+
+  /**
+   * The smallest zoom a fit takes before it follows the current node
+   * instead: below it a node's type is too small to read on a laptop, and
+   * presenting keeps type a hall can read.
+   */
+  get minAutoScale() {
+    return this.state.presenting ? 0.75 : 0.5;
   }
 
   /**
@@ -492,8 +503,8 @@ export class GraphView {
 
   /**
    * The zoom is the viewBox, the pan a translation of the drawing: a new
-   * viewBox makes the browser lay every text out again (tens of ms on a
-   * large graph), a new translation does not, and following the current node
+   * viewBox makes the browser lay every text out again, a new translation
+   * does not, and following the current node
    * while stepping only pans.
    */
   applyView() {

@@ -9,8 +9,9 @@
 import katex from '/vendor/katex/katex.mjs';
 import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, stripParens, sumLatex } from '../maths.js';
 import { formatNumber, formatValue, isDiagonal, jacobianRows, shapeOf, shapeText } from '../format.js';
-import { gradientSources } from '../steps.js';
+import { frameAt, gradientSources } from '../steps.js';
 import { jacobianFormTable, matrixTable, valueTable } from './tensor.js';
+import { idleSlot } from '../idle.js';
 
 function node(tag, className, text) {
   const e = document.createElement(tag);
@@ -218,6 +219,7 @@ export class PanelCache {
     this.entries = new Map();
     this.model = null;
     this.ops = null;
+    this.prefetching = idleSlot();
   }
 
   key(model, frame, ops, options) {
@@ -251,8 +253,19 @@ export class PanelCache {
     container.replaceChildren(...this.build(model, frame, ops, options));
   }
 
-  /** Whether the panel for `frame` is kept already. */
-  has(model, frame, ops, options = {}) {
-    return this.entries.has(this.key(model, frame, ops, options));
+  /**
+   * While the reader looks at step `index`, set the panels of the steps
+   * either side in idle time, so the next key only moves them in.
+   */
+  prefetch(model, index, ops, options = {}) {
+    const wanted = [index + 1, index - 1].filter((i) => i >= 0 && i < model.steps.length);
+    const next = () => {
+      const i = wanted.shift();
+      if (i === undefined) return;
+      const frame = frameAt(model, i);
+      if (!this.entries.has(this.key(model, frame, ops, options))) this.build(model, frame, ops, options);
+      this.prefetching.run(next);
+    };
+    this.prefetching.run(next);
   }
 }
