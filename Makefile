@@ -9,7 +9,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck test-js test-py browser compose-tool bench fuzz load clean
+.PHONY: setup run test lint typecheck test-js test-py browser postgres compose-tool bench fuzz load clean
 
 setup: $(VENV)/.installed frontend/node_modules/.installed
 
@@ -30,6 +30,11 @@ run: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL for the lessons' tests (tests/postgres.py starts a server of
+# their own in a temporary directory); only when missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+
 compose-tool:
 	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
 
@@ -42,7 +47,7 @@ typecheck: setup
 test-js: setup
 	node --test tests/frontend/
 
-test-py: setup browser compose-tool
+test-py: setup browser postgres compose-tool
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck test-js test-py

@@ -1,13 +1,19 @@
-"""Fixtures shared by every test: a live server on 127.0.0.1 and the browser's launch options."""
+"""Fixtures shared by every test: a live server on 127.0.0.1, the browser's launch options,
+and the lessons' databases (SQLite in a temporary directory, a PostgreSQL server of the tests' own).
+"""
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -15,6 +21,14 @@ from bench.browser import CHROMIUM, CHROMIUM_ARGS
 
 from gradtrace.api.app import create_app
 from gradtrace.api.settings import Settings
+from tests.postgres import PostgresServer, find_bin_dir
+
+# Every app the tests make stores its lessons in a directory of the test run's
+# own, never in the user's data directory.
+_TEST_DATA_DIR = tempfile.mkdtemp(prefix="gradtrace-test-data-")
+atexit.register(shutil.rmtree, _TEST_DATA_DIR, True)
+os.environ["GRADTRACE_DATA_DIR"] = _TEST_DATA_DIR
+os.environ.pop("GRADTRACE_DATABASE_URL", None)
 
 
 class LiveServer:
@@ -72,3 +86,31 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
         "headless": True,
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole run, on a socket in a temporary directory.
+
+    Under CI a missing PostgreSQL fails the tests that need it; elsewhere they skip.
+    """
+    if find_bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is missing: CI must test the lessons against it (make test installs it)")
+        pytest.skip("PostgreSQL is not installed (make test installs Debian's postgresql)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lesson_database(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, object]:
+    """Settings for a fresh, empty lessons' database: SQLite in a new directory, or PostgreSQL."""
+    if request.param == "sqlite":
+        return {"data_dir": tmp_path / "data" / "not-made-yet"}
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"lessons_{os.getpid()}_{next(_database_numbers)}"
+    return {"database_url": server.create_database(name)}

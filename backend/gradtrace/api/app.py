@@ -7,6 +7,8 @@ the examples and ops as JSON, the page's embedded data) is built here once.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import gradtrace
 from gradtrace import __version__
-from gradtrace.api import docs, metrics, probes
+from gradtrace.api import docs, lessons, metrics, probes
 from gradtrace.api.encoding import dumps, json_safe
 from gradtrace.api.logs import RequestLogMiddleware
 from gradtrace.api.middleware import (
@@ -38,6 +40,9 @@ from gradtrace.api.runner import ServiceUnavailable, TraceRunner
 from gradtrace.api.settings import Settings
 from gradtrace.examples import examples
 from gradtrace.ops import describe_ops
+from gradtrace.store import LessonStore, StoreUnavailable
+
+logger = logging.getLogger("gradtrace")
 
 DESCRIPTION = """\
 Trace an expression's forward and backward pass, edge by edge: every node's
@@ -52,13 +57,16 @@ max_body_bytes, and a 503 with Retry-After when the server is saturated.
 """
 
 
-def _page_context(settings: Settings, example_list: list[dict[str, Any]]) -> dict[str, str]:
+def _page_context(
+    settings: Settings, example_list: list[dict[str, Any]], **extra: Any
+) -> dict[str, str]:
     """The data the page shell carries so that its first view needs no extra round trip."""
     data = {
         "version": __version__,
         "examples": example_list,
         "limits": settings.page_limits(),
         "ops": describe_ops(),  # the registry, as GET /api/v1/ops sends it
+        **extra,
     }
     # Embedded in a <script type="application/json">: escape what could close the tag.
     text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -150,6 +158,10 @@ def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list
         paths["/api/v1/health"]["get"]["responses"]["200"]["content"]["application/json"][
             "example"
         ] = {"status": "ok"}
+        for (path, method), by_status in lessons.openapi_examples(settings).items():
+            responses = paths[path][method]["responses"]
+            for status, found in by_status.items():
+                responses[status]["content"]["application/json"]["examples"] = found
         app.openapi_schema = schema
         return schema
 
@@ -220,11 +232,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retry_after=settings.retry_after_seconds(),
     )
 
+    lesson_store = LessonStore(settings.lessons_database_url())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Made and migrated on start, so a wrong database shows in the log at once;
+        # traces do not need it, so the service starts (and retries it) all the same.
+        try:
+            await lesson_store.ready()
+        except StoreUnavailable as error:
+            logger.error("the lessons' database is unavailable: %s", error)
         yield
         runner.shutdown()
         metrics.worker_exiting()
+        await lesson_store.close()
 
     app = FastAPI(
         title="gradtrace",
@@ -237,10 +258,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limits = limits
     app.state.runner = runner
+    app.state.lesson_store = lesson_store
+    app.state.lesson_limiter = lessons.RateLimiter(settings.lessons_per_minute)
     app.state.examples_json = dumps(example_list)
     app.state.ops_json = dumps(describe_ops())
 
     app.include_router(router)
+    app.include_router(lessons.router)
     app.include_router(docs.router)
     app.include_router(probes.router)
     app.include_router(metrics.router)
@@ -272,6 +296,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def get_page() -> HTMLResponse:
         """The page shell, with the examples and limits embedded as JSON data."""
         return HTMLResponse(templates.get_template("index.html").render(**page_context))
+
+    @app.get("/l/{lesson_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def get_lesson_page(lesson_id: str) -> HTMLResponse:
+        """The page shell with a stored lesson embedded, opened at its first slide."""
+        status, extra = 404, {"lesson_missing": lesson_id}
+        if re.fullmatch(lessons.ID_PATTERN, lesson_id):
+            try:
+                text = await lesson_store.get(lesson_id)
+            except StoreUnavailable:
+                status, text = 503, None
+            if text is not None:
+                status, extra = 200, {"lesson": json.loads(text), "lesson_id": lesson_id}
+        context = _page_context(settings, example_list, **extra)
+        return HTMLResponse(templates.get_template("index.html").render(**context), status_code=status)
 
     _mount_static(app, frontend)
     return app

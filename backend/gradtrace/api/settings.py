@@ -8,6 +8,7 @@ API. The README's "Limits and configuration" section lists each one.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,12 @@ ENGINE_LIMITS = (
     "max_seconds",
     "max_check_evaluations",
 )
+
+
+def _default_data_dir() -> Path:
+    """$XDG_DATA_HOME/gradtrace, as the XDG convention puts a program's data."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "gradtrace"
 
 
 class Settings(BaseSettings):
@@ -115,6 +122,34 @@ class Settings(BaseSettings):
         ),
     )
 
+    # -- lessons: where they are stored, and how much one client may store --
+    data_dir: Path = Field(
+        default_factory=lambda: _default_data_dir(),
+        description=(
+            "Where the SQLite database of lessons lives (made on first start); "
+            "unused when database_url names another database."
+        ),
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "The lessons' database, as an SQLAlchemy URL: empty for SQLite in data_dir, "
+            "or postgresql://user:password@host/name (driven by asyncpg)."
+        ),
+    )
+    max_lesson_bytes: int = Field(
+        default=262_144, ge=1, description="Bytes in one lesson's JSON; larger ones get a 413."
+    )
+    max_lesson_slides: int = Field(default=100, ge=1, description="Slides in one lesson.")
+    lessons_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "New lessons one client address may store per minute, per worker process; "
+            "beyond that, a 429 with Retry-After."
+        ),
+    )
+
     def engine_limits(self) -> Limits:
         """The engine's `Limits` built from these settings."""
         from gradtrace.limits import Limits
@@ -125,6 +160,20 @@ class Settings(BaseSettings):
         """The limits the page may want to show or check before sending."""
         names = (*ENGINE_LIMITS, "max_body_bytes")
         return {name: getattr(self, name) for name in names}
+
+    def lessons_database_url(self) -> str:
+        """The SQLAlchemy URL of the lessons' database, with its async driver named."""
+        url = self.database_url.strip()
+        if not url:
+            return f"sqlite+aiosqlite:///{self.data_dir / 'lessons.sqlite3'}"
+        for plain, driven in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite:///", "sqlite+aiosqlite:///"),
+        ):
+            if url.startswith(plain):
+                return driven + url[len(plain) :]
+        return url
 
     def retry_after_seconds(self) -> int:
         """What a 503 tells a client to wait: about one trace's time."""
