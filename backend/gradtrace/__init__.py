@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from gradtrace.cost import Cost, enforce, estimate
 from gradtrace.engine import run
 from gradtrace.errors import (
     AssignmentError,
@@ -28,8 +29,8 @@ from gradtrace.errors import (
     limit_exceeded,
 )
 from gradtrace.gradcheck import numeric_check
-from gradtrace.graph import Value, build_graph, coerce_value
-from gradtrace.limits import Limits, without_gc
+from gradtrace.graph import Graph, Value, build_graph, coerce_value
+from gradtrace.limits import Deadline, Limits, without_gc
 from gradtrace.ops import describe_ops
 from gradtrace.parser import parse
 from gradtrace.slope import DEFAULT_NUDGE, DEFAULT_POINTS, sample_slope
@@ -43,6 +44,7 @@ __all__ = [
     "LimitExceededError",
     "Limits",
     "OutputNotScalarError",
+    "Plan",
     "ShapeError",
     "SyntaxTraceError",
     "Trace",
@@ -52,6 +54,7 @@ __all__ = [
     "__version__",
     "by_hand",
     "describe_ops",
+    "plan",
     "slope",
     "trace",
 ]
@@ -89,7 +92,64 @@ def _coerce_values(expression: str, values: Mapping[str, Any], limits: Limits) -
     return inputs
 
 
+class Plan:
+    """A trace parsed, lowered and priced by the cost model, not computed yet (see `plan`)."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        inputs: dict[str, Value],
+        check: bool,
+        limits: Limits,
+        cost: Cost,
+        deadline: Deadline,
+    ) -> None:
+        self.graph = graph
+        self.inputs = inputs
+        self.check = check
+        self.limits = limits
+        self.cost = cost
+        self.deadline = deadline
+
+    @without_gc
+    def run(self) -> Trace:
+        """Forward, backward, the Trace record and, if asked, the numeric check."""
+        graph, inputs, applied, deadline = self.graph, self.inputs, self.limits, self.deadline
+        numbers = run(graph, inputs, deadline)
+        result = Trace(graph, numbers, None, None, applied.max_local_elements, deadline)
+        if self.check:
+            gradients = {name: result.gradients[name] for name in graph.inputs}
+            result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)
+        return result
+
+
 @without_gc
+def plan(
+    expression: str,
+    values: Mapping[str, Any],
+    check: bool = False,
+    limits: Limits | None = None,
+) -> Plan:
+    """Parse, lower and price a trace without computing anything; `.run()` computes it.
+
+    Raises a TraceError for anything that cannot be traced, and a limit_exceeded
+    for a trace over one of the cost model's budgets (see gradtrace.cost), before
+    any op runs. The deadline (`max_seconds`) starts here.
+    """
+    if not isinstance(expression, str):
+        raise SyntaxTraceError("the expression must be a string")
+    applied = limits if limits is not None else Limits.unlimited()
+    deadline = applied.deadline()
+    program = parse(
+        expression, applied.max_depth, applied.max_statements, applied.max_expression_length
+    )
+    inputs = _coerce_values(expression, values, applied)
+    graph = build_graph(expression, program, inputs, applied)
+    cost = estimate(graph, inputs, check, applied.max_local_elements)
+    enforce(cost, applied)
+    return Plan(graph, inputs, check, applied, cost, deadline)
+
+
 def trace(
     expression: str,
     values: Mapping[str, Any],
@@ -103,22 +163,7 @@ def trace(
     deadline that starts here and also covers the returned Trace's `to_dict()`. Raises a TraceError subclass for
     anything that cannot be traced; non-finite results are reported, not raised.
     """
-    if not isinstance(expression, str):
-        raise SyntaxTraceError("the expression must be a string")
-    applied = limits if limits is not None else Limits.unlimited()
-    deadline = applied.deadline()
-    program = parse(
-        expression, applied.max_depth, applied.max_statements, applied.max_expression_length
-    )
-    inputs = _coerce_values(expression, values, applied)
-    graph = build_graph(expression, program, inputs, applied)
-    numbers = run(graph, inputs, deadline)
-    result = Trace(graph, numbers, None, None, applied.max_local_elements, deadline)
-    if check:
-        gradients = {name: result.gradients[name] for name in graph.inputs}
-        result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)
-    return result
-
+    return plan(expression, values, check, limits).run()
 
 
 def slope(

@@ -35,6 +35,8 @@ class Limits:
     max_input_elements: int | None = 100_000
     max_seconds: float | None = 5.0
     max_check_evaluations: int | None = 2_000_000
+    max_flops: int | None = 1_000_000_000
+    max_response_bytes: int | None = 16 * 1024 * 1024
 
     @classmethod
     def unlimited(cls) -> Limits:
@@ -49,6 +51,8 @@ class Limits:
             max_input_elements=None,
             max_seconds=None,
             max_check_evaluations=None,
+            max_flops=None,
+            max_response_bytes=None,
         )
 
     def deadline(self) -> Deadline:

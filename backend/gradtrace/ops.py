@@ -1068,6 +1068,37 @@ class TransposeGate:
 ))
 
 
+# ---------------------------------------------------------------------------
+# Products: the one place that handles subnormal numbers
+# ---------------------------------------------------------------------------
+
+_TINY = float(np.finfo(np.float64).tiny)
+_SPECS = {(2, 2): "ij,jk->ik", (2, 1): "ij,j->i", (1, 2): "j,jk->k", (1, 1): "j,j->"}
+
+
+def _smallest(x: Any) -> float:
+    """The smallest nonzero magnitude in x (inf when there is none; NaN is ignored)."""
+    magnitude = np.abs(np.asarray(x, dtype=np.float64))
+    return float(np.fmin.reduce(magnitude, axis=None, where=magnitude > 0.0, initial=np.inf))
+
+
+def product(a: Any, b: Any) -> Any:
+    """a @ b (vectors as rows or columns, as np.matmul takes them), never slowed by subnormals.
+
+    BLAS is up to a few hundred times slower when the products it sums are subnormal
+    (below 2.2e-308), so a small request could take seconds. When some product of an
+    element of a and one of b could be that small, numpy's own loops (einsum, which
+    stay fast) compute it instead; otherwise BLAS does. The two differ only in the
+    order of the sum, so in the last bits of a result.
+    """
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return np.multiply(a, b)
+    with np.errstate(all="ignore"):
+        if _smallest(a) * _smallest(b) < _TINY:
+            return np.einsum(_SPECS[np.ndim(a), np.ndim(b)], a, b)[()]
+    return np.matmul(a, b)[()]
+
+
 def _dot_shape(a: Shape, b: Shape) -> Shape:
     if len(a) != 1 or len(b) != 1:
         raise ShapeMismatch(
@@ -1080,7 +1111,7 @@ def _dot_shape(a: Shape, b: Shape) -> Shape:
 
 register_dot = register(Op(
     name="dot", label="dot", syntax="dot(a, b)", template="dot({0}, {1})", arity=2,
-    forward=lambda a, b: np.dot(a, b)[()],
+    forward=product,
     vjp=lambda g, out, a, b: (g * b, g * a),
     jacobian=lambda out, a, b: (np.asarray(b, dtype=np.float64).copy(), np.asarray(a, dtype=np.float64).copy()),
     shape=_dot_shape, forward_latex=r"a \cdot b = \sum_i a_i b_i",
@@ -1125,11 +1156,11 @@ def _matmul_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
     # columns they stand for (an outer product where one side is a vector).
     a_rank, b_rank = np.ndim(a), np.ndim(b)
     if a_rank == 2 and b_rank == 2:
-        return g @ np.transpose(b), np.transpose(a) @ g
+        return product(g, np.transpose(b)), product(np.transpose(a), g)
     if a_rank == 2:  # matrix @ vector
-        return np.outer(g, b), np.transpose(a) @ g
+        return np.outer(g, b), product(np.transpose(a), g)
     if b_rank == 2:  # vector @ matrix
-        return b @ g, np.outer(a, g)
+        return product(b, g), np.outer(a, g)
     return g * b, g * a  # vector @ vector: a scalar
 
 
@@ -1161,7 +1192,7 @@ def _matmul_closed_form(shapes: tuple[Shape, ...]) -> tuple[str, str]:
 
 register_matmul = register(Op(
     name="matmul", label="@", syntax="A @ B", template="{0} @ {1}", arity=2,
-    forward=lambda a, b: np.matmul(a, b)[()],
+    forward=product,
     vjp=_matmul_vjp, jacobian=_matmul_jacobian, shape=_matmul_shape,
     forward_latex=r"(AB)_{ij} = \sum_k A_{ik} B_{kj}",
     local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \mathbf{1}(i = k)\,B_{lj}",

@@ -33,6 +33,8 @@ def heavy_settings(**overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "max_check_evaluations": 10**15,
         "max_total_elements": 10**9,
+        "max_flops": 10**15,
+        "max_response_bytes": 10**12,
         "max_seconds": 1.5,
     }
     return Settings(**{**base, **overrides})

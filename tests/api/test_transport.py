@@ -252,7 +252,7 @@ def test_a_bug_is_a_json_500_with_the_security_headers(monkeypatch: pytest.Monke
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(gradtrace, "trace", broken)
+    monkeypatch.setattr(gradtrace, "plan", broken)  # what the API calls
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         response = post_trace(client, "x", {"x": 1})
     assert response.status_code == 500

@@ -30,6 +30,7 @@ from gradtrace.api.schemas import (
 from gradtrace.api.schemas_by_hand import ByHand, ByHandRequest
 from gradtrace.api.settings import Settings
 from gradtrace.derivation import check_max_paths
+from gradtrace.errors import limit_exceeded
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONBytesResponse)
 
@@ -80,9 +81,23 @@ TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _trace_json(expression: str, values: dict[str, Any], check: bool, limits: Any) -> bytes:
-    """Trace and serialize, both in the worker thread: a large trace is work to encode too."""
-    result = gradtrace.trace(expression, values, check=check, limits=limits)
-    return dumps_trace(result.to_dict())
+    """Plan, trace and serialize, all in the worker thread: a large trace is work to encode too."""
+    return _encoded(gradtrace.plan(expression, values, check, limits))
+
+
+def _encoded(plan: gradtrace.Plan) -> bytes:
+    """The JSON bytes of a planned trace, under its deadline and within max_response_bytes."""
+    result = plan.run()
+    trace = result.to_dict()
+    plan.deadline.check()
+    body = dumps_trace(trace)
+    del trace
+    plan.deadline.check()
+    limit = plan.limits.max_response_bytes
+    if limit is not None and len(body) > limit:
+        # The cost model's bound comes first; this is its safety net on the real bytes.
+        raise limit_exceeded("max_response_bytes", "the response", f"{len(body)} bytes", limit)
+    return body
 
 
 @router.post(

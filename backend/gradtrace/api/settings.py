@@ -32,6 +32,8 @@ ENGINE_LIMITS = (
     "max_input_elements",
     "max_seconds",
     "max_check_evaluations",
+    "max_flops",
+    "max_response_bytes",
 )
 
 
@@ -70,7 +72,26 @@ class Settings(BaseSettings):
     max_check_evaluations: int = Field(
         default=2_000_000,
         ge=0,
-        description="Work of a gradient check: node evaluations (2 per input element per node).",
+        description=(
+            "Work of a gradient check: 2 forward passes per input element, each counted as its "
+            "nodes, numbers or FLOPs, whichever is the most."
+        ),
+    )
+    max_flops: int = Field(
+        default=1_000_000_000,
+        ge=1,
+        description=(
+            "Floating-point work of one trace by the cost model: forward, backward (twice the "
+            "forward) and the local Jacobians built; an n x k by k x m matmul counts 2nkm."
+        ),
+    )
+    max_response_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Bytes of one trace's JSON response, bounded before computing (every number at its "
+            "longest) and checked again on the encoded bytes."
+        ),
     )
 
     # -- the service's own limits --

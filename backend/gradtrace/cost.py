@@ -1,0 +1,232 @@
+"""The cost model: what a trace will cost, read from the lowered graph's shapes before any op runs.
+
+A request is priced before anything is computed, so one that is too expensive
+is refused with a 422 naming the budget it is over, instead of being cut off
+by the clock after seconds of work or answered with a response too large to
+hold. Four sums, each against a limit of `Limits`:
+
+- elements (`max_total_elements`): every number the trace holds and sends:
+  each node's value and gradient, each edge's upstream and downstream, and
+  every local Jacobian small enough to be sent (`max_local_elements`);
+- FLOPs (`max_flops`): the forward pass (an n x k by k x m matmul counts
+  2nkm, a dot of two n-vectors 2n, softmax 5 per element, any other op one
+  per element of its result or of its arguments, whichever is more), the
+  backward pass (twice the forward: a VJP is two products for matmul, a
+  multiply per element and argument elsewhere), and every local Jacobian that
+  is built (its elements, each written once);
+- gradient check work (`max_check_evaluations`): two forward passes per input
+  element, each counted as its nodes, its numbers or its FLOPs, whichever is
+  the most;
+- response bytes (`max_response_bytes`): an upper bound of the JSON body,
+  with every number at its longest (25 bytes: `-2.2250738585072014e-308,`)
+  and every step text at its longest for the names and shapes it shows.
+
+The bound on bytes is what bounds memory: the Python lists a trace builds
+before encoding take about twice the bytes of its JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gradtrace.errors import limit_exceeded
+from gradtrace.graph import Graph, Value
+from gradtrace.limits import Limits
+from gradtrace.ops import Shape
+
+#: The longest JSON number (a negative subnormal with 17 digits and its exponent), with its comma.
+NUMBER_BYTES = 25
+#: The longest text of one number in a step (docs/number-format.md), as an operand: "(-1.235e-308)".
+NUMBER_TEXT_BYTES = 13
+#: Displayed names of unnamed results are at most 24 characters of the expression, or "n12345".
+DISPLAY_BYTES = 26
+# The fixed parts of one node, edge and step object, and of one warning (ids, keys, punctuation,
+# the longest kind, op name and label, the longest warning message), rounded up.
+NODE_BYTES = 160
+EDGE_BYTES = 150
+STEP_BYTES = 110
+WARNING_BYTES = 400
+# The fixed text of a forward and a backward step, beyond the names and numbers they show.
+FORWARD_TEXT_BYTES = 40
+BACKWARD_TEXT_BYTES = 160
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one trace will cost, by the model above."""
+
+    elements: int
+    local_elements: int
+    flops: int
+    check_evaluations: int
+    response_bytes: int
+    nodes: int
+
+
+def _size(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def forward_flops(op_name: str, out: Shape, args: list[Shape]) -> int:
+    """FLOPs of one op's forward computation, from its shapes alone."""
+    if op_name == "matmul":
+        a, b = args
+        n = a[0] if len(a) == 2 else 1
+        k = a[-1]
+        m = b[1] if len(b) == 2 else 1
+        return 2 * n * k * m
+    if op_name == "dot":
+        return 2 * _size(args[0])
+    if op_name == "softmax":
+        return 5 * _size(out)
+    return max(_size(out), sum(_size(a) for a in args))
+
+
+def _value_text(shape: Shape) -> int:
+    """The longest text a step shows for a value of this shape (see trace.fmt)."""
+    size = _size(shape)
+    if not shape:
+        return NUMBER_TEXT_BYTES
+    if size <= 4:
+        return (NUMBER_TEXT_BYTES + 4) * size + 4
+    return 2 + 8 * len(shape)
+
+
+def _text_bytes(graph: Graph, shown: list[int], f_len: int) -> int:
+    """An upper bound of all step texts: forward "name = symbolic = numbers = value", backward
+    "df/dsubject = terms = grad; [downstream] = [upstream] x [local]: parts"."""
+    total = 0
+    names = graph.name
+    value_text = [_value_text(shape) for shape in graph.shape]
+    local_text = [
+        _value_text(graph.shape[t] + graph.shape[s])
+        for s, t in zip(graph.edge_source, graph.edge_target, strict=True)
+    ]
+    consumers = [0] * graph.size
+    for source in graph.edge_source:
+        consumers[source] += 1
+    for i in range(graph.size):
+        args = graph.args[i]
+        own = shown[i]
+        # Forward: its name, each argument's name (twice: symbol and number), its value.
+        mine = value_text[i]
+        forward = FORWARD_TEXT_BYTES + len(names[i] or "") + len(graph.label[i]) + own
+        forward += sum(shown[a] + value_text[a] for a in args) + 2 * mine
+        # Backward head: df/d(subject) = up to 6 terms = grad; then one part per input edge.
+        terms = min(consumers[i], 6)
+        backward = BACKWARD_TEXT_BYTES + 2 * f_len + own + (terms + 2) * mine
+        e = graph.edge_start[i]
+        for k, a in enumerate(args):
+            backward += f_len + shown[a] + mine + local_text[e + k] + value_text[a] + 20
+        total += forward + backward
+    return total
+
+
+def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_elements: int) -> Cost:
+    """The cost of tracing `graph` at these inputs (shapes only: no value is read)."""
+    shapes = graph.shape
+    sizes = [_size(s) for s in shapes]
+    flops = 0
+    elements = 0
+    local_elements = 0
+    numbers = 0  # numbers written into the JSON body
+    local_bytes = 0
+    for i, op in enumerate(graph.op):
+        out = sizes[i]
+        elements += 2 * out
+        numbers += 2 * out
+        if op is None:
+            continue
+        args = graph.args[i]
+        arg_shapes = [shapes[a] for a in args]
+        forward = forward_flops(op.name, shapes[i], arg_shapes)
+        flops += 3 * forward  # forward, and twice that backward
+        jacobians = [out * sizes[a] for a in args]
+        sent = [j if j <= max_local_elements else 0 for j in jacobians]
+        if any(sent):
+            # The op builds every argument's Jacobian at once, sent or not.
+            flops += sum(jacobians)
+        for a, jac in zip(args, sent, strict=True):
+            elements += out + sizes[a] + jac
+            local_elements += jac
+            numbers += out + sizes[a] + jac
+            if graph.scalar:
+                local_bytes += NUMBER_BYTES
+            else:
+                local_bytes += 4 if not jac else 0  # null
+    per_pass = max(graph.size, sum(sizes), flops // 3)
+    input_elements = sum(sizes[node] for node in graph.inputs.values())
+    check_evaluations = 2 * input_elements * per_pass if check else 0
+
+    names = graph.name
+    shown = [DISPLAY_BYTES if name is None else max(len(name), DISPLAY_BYTES) for name in names]
+    shown = [max(s, len(graph.label[i])) if graph.kind[i] == "constant" else s for i, s in enumerate(shown)]
+    f_len = max(len(names[graph.output] or ""), 3)  # the output's name, or "f" or "out"
+    given = sum(int(math.prod(getattr(v, "shape", ()))) for v in inputs.values())
+    gradient_bytes = sum(len(name) + 8 for name in inputs) + NUMBER_BYTES * given
+    check_bytes = (NUMBER_BYTES * given + sum(len(name) + 60 for name in inputs)) if check else 0
+    shape_bytes = sum(8 * len(s) + 4 for s in shapes) + sum(
+        8 * (len(shapes[t]) + len(shapes[s])) + 4
+        for s, t in zip(graph.edge_source, graph.edge_target, strict=True)
+    )
+    # Each node's label, name and display name (its name, or at most 24 characters, or its id).
+    label_bytes = sum(len(label) for label in graph.label) + sum(len(n or "") for n in names) + sum(shown)
+    warnings = len(graph.kink_nodes) + len(graph.unused_values) + 2 * len(graph.inputs) + 3
+    response_bytes = (
+        200
+        + 6 * len(graph.expression)  # echoed, each character escaped at worst
+        + NUMBER_BYTES * numbers
+        + local_bytes
+        + NODE_BYTES * graph.size
+        + EDGE_BYTES * graph.n_edges
+        + 2 * STEP_BYTES * graph.size
+        + shape_bytes
+        + label_bytes
+        + _text_bytes(graph, shown, f_len)
+        + WARNING_BYTES * warnings
+        + gradient_bytes
+        + check_bytes
+    )
+    return Cost(
+        elements=elements,
+        local_elements=local_elements,
+        flops=flops,
+        check_evaluations=check_evaluations,
+        response_bytes=response_bytes,
+        nodes=graph.size,
+    )
+
+
+def enforce(cost: Cost, limits: Limits) -> None:
+    """Refuse a trace whose cost is over one of the budgets, naming it (a 422 limit_exceeded)."""
+    if limits.max_total_elements is not None and cost.elements > limits.max_total_elements:
+        raise limit_exceeded(
+            "max_total_elements",
+            "the numbers this trace holds and sends (values, gradients, upstream, downstream, "
+            "local Jacobians that are sent)",
+            cost.elements,
+            limits.max_total_elements,
+        )
+    if limits.max_flops is not None and cost.flops > limits.max_flops:
+        raise limit_exceeded(
+            "max_flops",
+            "the floating-point work of this trace (forward, backward and local Jacobians)",
+            f"{cost.flops} FLOPs",
+            limits.max_flops,
+        )
+    if limits.max_check_evaluations is not None and cost.check_evaluations > limits.max_check_evaluations:
+        raise limit_exceeded(
+            "max_check_evaluations",
+            "the numeric check (2 forward passes per input element)",
+            f"{cost.check_evaluations} evaluations (nodes, numbers or FLOPs)",
+            limits.max_check_evaluations,
+        )
+    if limits.max_response_bytes is not None and cost.response_bytes > limits.max_response_bytes:
+        raise limit_exceeded(
+            "max_response_bytes",
+            "the response this trace would need, at most",
+            f"{cost.response_bytes} bytes",
+            limits.max_response_bytes,
+        )
