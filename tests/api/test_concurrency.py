@@ -72,7 +72,8 @@ def _runner(server: LiveServer) -> TraceRunner:
 def test_health_answers_while_heavy_traces_run(
     server_factory: Callable[[Settings], LiveServer],
 ) -> None:
-    server = server_factory(heavy_settings(max_concurrent_traces=2))
+    # Long enough that the traces are still running while health is asked, on a loaded machine too.
+    server = server_factory(heavy_settings(max_concurrent_traces=2, max_seconds=4.0))
     runner = _runner(server)
     results: list[httpx.Response] = []
 
