@@ -415,16 +415,17 @@ def _derivations(record: dict[str, Any], of: Sequence[str] | None, max_paths: in
     counts = graph.path_counts()
     below = graph.leaves_below()
     parting = _parting_nodes(graph, below)
-    used: dict[str, set[str]] = {}
+    used: set[str] = set()
     derivations = [
         _derive_one(graph, node_id, counts, parting, max_paths, used) for node_id in _targets(graph, of)
     ]
     return {
         "output": graph.output,
         "derivations": derivations,
+        # Every input below a δ node reuses it, whichever variables were asked for.
         "shared": [
-            _shared(graph, node_id, sorted(users, key=graph.order.index), counts)
-            for node_id, users in sorted(used.items(), key=lambda item: graph.order.index(item[0]))
+            _shared(graph, node_id, sorted(below[node_id], key=graph.order.index), counts)
+            for node_id in sorted(used, key=graph.order.index)
         ],
     }
 
@@ -435,7 +436,7 @@ def _derive_one(
     counts: dict[str, int],
     parting: set[str],
     max_paths: int,
-    used: dict[str, set[str]],
+    used: set[str],
 ) -> dict[str, Any]:
     node = graph.nodes[node_id]
     shape = graph.shape(node_id)
@@ -454,7 +455,7 @@ def _derive_one(
             listed_sum = listed_sum + product
         delta = _delta_on(graph, path, parting)
         if delta is not None:
-            used.setdefault(path[delta - 1]["source"], set()).add(node_id)
+            used.add(path[delta - 1]["source"])
         factors = [_factor(graph, edge) for edge in path]
         paths.append(
             {
@@ -493,6 +494,11 @@ def _derive_one(
     }
 
 
+def _grouped(latex: str) -> str:
+    """A factor of a product in parentheses where it is itself a sum or a Kronecker product."""
+    return rf"\left({latex}\right)" if any(op in latex for op in (r"\otimes", " - ", " + ")) else latex
+
+
 def _sum_lines(symbol: str, paths: list[dict[str, Any]], omitted: int, total: str) -> list[str]:
     """The chain rule written three times (names, closed forms, numbers), then its value.
 
@@ -523,7 +529,7 @@ def _path_latex(
     # Numbers are multiplied with a dot, matrices by juxtaposition, as the lecture writes them.
     times = r" \cdot " if all(f["shape"] == [1, 1] for f in factors) else r" \, "
     symbols = times.join(f["symbol"] for f in factors)
-    closed = times.join(f["closed_form"] for f in factors)
+    closed = times.join(_grouped(f["closed_form"]) if len(factors) > 1 else f["closed_form"] for f in factors)
     numbers = times.join(
         f["value_latex"] if f["value_latex"] is not None
         else rf"\underset{{{f['shape'][0]} \times {f['shape'][1]}}}{{[\,\cdots\,]}}"

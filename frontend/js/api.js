@@ -57,6 +57,16 @@ export function fetchTrace({ expression, values, check }, signal) {
   });
 }
 
+/** POST /api/v1/by-hand: the derivation by hand of one variable of the program. */
+export function fetchByHand({ expression, values, of }, signal) {
+  return call('/by-hand', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ expression, values, of }),
+    signal,
+  });
+}
+
 /** GET /api/v1/examples: the built-in examples. */
 export function fetchExamples() {
   return call('/examples');

@@ -1,7 +1,8 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import { fetchExamples, fetchOps, fetchTrace } from './api.js';
+import { fetchByHand, fetchExamples, fetchOps, fetchTrace } from './api.js';
+import { pathHighlight, variablesOf } from './derivation.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
@@ -13,6 +14,7 @@ import { GraphView, domMeasure } from './render/graph.js';
 import { PanelCache } from './render/panel.js';
 import { queryFromState, stateFromQuery } from './state.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
+import { lightGraph, renderByHand, unlightGraph } from './views/byhand.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -40,6 +42,8 @@ const els = {
   status: $('step-text'),
   statusLine: $('step-line'),
   panel: $('panel'),
+  byHand: $('by-hand'),
+  panelViews: document.querySelectorAll('.panel-views [data-view]'),
   present: $('present'),
   jacobian: $('jacobian-form'),
 };
@@ -81,8 +85,70 @@ const panelOptions = () => ({ jacobianForm: state.jacobianForm });
 function showPanel() {
   const model = state.trace;
   if (!model || !model.steps.length) return;
+  if (state.panelView === 'byhand') return;
   panels.show(els.panel, model, frameAt(model, state.step), state.ops, panelOptions());
   panels.prefetch(model, state.step, state.ops, panelOptions());
+}
+
+// ---- by hand: the derivation of one variable, beside the graph ----
+
+/** Show the side panel's view: the step's maths, or the derivation by hand (fetched once per trace and variable). */
+function showPanelView() {
+  const byHand = state.panelView === 'byhand';
+  for (const button of els.panelViews) button.setAttribute('aria-pressed', String(button.dataset.view === state.panelView));
+  els.panel.hidden = byHand;
+  els.byHand.hidden = !byHand;
+  if (!byHand) {
+    lightByHand();
+    showPanel();
+    writeUrl();
+    return;
+  }
+  const model = state.trace;
+  if (!model) return;
+  const names = variablesOf(model).map((v) => v.name);
+  if (!names.includes(state.byHandOf)) state.byHandOf = names[0] || '';
+  const key = `${state.answered}:${state.byHandOf}`;
+  if (!state.byHand || state.byHand.key !== key) {
+    state.byHand = { key, body: null, error: null };
+    if (state.byHandOf) {
+      fetchByHand({ expression: state.expression, values: state.values, of: state.byHandOf }).then((res) => {
+        if (!state.byHand || state.byHand.key !== key) return; // another trace or variable since
+        state.byHand = { key, body: res.ok ? res.data : null, error: res.ok ? null : res.error };
+        showPanelView();
+      });
+    }
+  }
+  const body = state.byHand.body;
+  const derivation = body ? body.derivations[0] : null;
+  if (derivation) state.byHandPath = Math.min(state.byHandPath, Math.max(0, derivation.paths.length - 1));
+  renderByHand(els.byHand, model, {
+    body, error: state.byHand.error, loading: !body && !state.byHand.error, of: state.byHandOf, path: state.byHandPath,
+  }, {
+    pick: (name) => { Object.assign(state, { byHandOf: name, byHandPath: 0 }); showPanelView(); },
+    path: (k) => {
+      state.byHandPath = k;
+      showPanelView();
+      els.byHand.querySelectorAll('button.by-hand-path')[k]?.focus();
+    },
+  });
+  lightByHand();
+  writeUrl();
+}
+
+/** The derivation's path lit and its δ nodes marked on the graph (again after a redraw). */
+function lightByHand() {
+  const body = state.panelView === 'byhand' && state.byHand ? state.byHand.body : null;
+  if (!body) {
+    unlightGraph(els.svg);
+    return;
+  }
+  lightGraph(els.svg, pathHighlight(body.derivations[0], state.byHandPath), body.shared.map((s) => s.node));
+}
+
+function setPanelView(view) {
+  state.panelView = view;
+  showPanelView();
 }
 
 // ---- value boxes, one per input, built as the user types ----
@@ -309,6 +375,7 @@ function showTrace(drawn, step) {
   // The graph first: the step's panel (KaTeX, its own style and layout)
   // waits until the new graph has been painted.
   showStep({ panelAfterPaint: true });
+  if (state.panelView === 'byhand') showPanelView();
 }
 
 // The status line is as tall as the longest of its step texts, held by the
@@ -335,6 +402,7 @@ function draw(drawn) {
   graph.clear();
   sizeStatusLine(drawn.model);
   graph.draw(drawn.model, chooseLayout(drawn));
+  lightByHand();
 }
 
 /** Draw the graph again (presenting changes its spacing); the step and the view's fit stay. */
@@ -491,6 +559,7 @@ els.speed.addEventListener('change', () => player.setSpeed(Number(els.speed.valu
 els.scrubber.addEventListener('input', () => player.go(Number(els.scrubber.value)));
 els.present.addEventListener('click', () => setPresenting(!state.presenting));
 els.jacobian.addEventListener('click', () => setJacobianForm(!state.jacobianForm));
+for (const button of els.panelViews) button.addEventListener('click', () => setPanelView(button.dataset.view));
 $('zoom-in').addEventListener('click', () => graph.zoom(1.25));
 $('zoom-out').addEventListener('click', () => graph.zoom(1 / 1.25));
 $('fit').addEventListener('click', () => graph.fit());
@@ -526,6 +595,7 @@ document.addEventListener('keydown', (ev) => {
   if (!action) return;
   if (action === 'present') setPresenting(!state.presenting);
   else if (action === 'fit') graph.fit();
+  else if (action === 'by-hand') setPanelView(state.panelView === 'byhand' ? 'step' : 'byhand');
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
   else if (state.trace) player[action]();

@@ -150,6 +150,9 @@ export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = fals
     case 'f':
     case 'F':
       return 'fit';
+    case 'b':
+    case 'B':
+      return 'by-hand';
     case '+':
     case '=':
       return 'zoom-in';

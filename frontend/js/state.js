@@ -53,6 +53,11 @@ function choice(numbers) {
   };
 }
 
+/** One of a few words (which view the side panel shows). */
+function oneOf(words) {
+  return { write: (w) => w, read: (text) => (words.includes(text) ? text : undefined) };
+}
+
 function ownCopy(values) {
   const copy = Object.create(null);
   for (const key of Object.keys(values)) copy[key] = values[key];
@@ -75,6 +80,13 @@ export const FIELDS = Object.freeze([
   // Steps a second while playing.
   { name: 'speed', param: 'speed', codec: choice([0.5, 1, 2, 4]), initial: 1 },
   { name: 'presenting', param: 'present', codec: FLAG, initial: false },
+  // What the side panel shows: the current step, or the derivation by hand of one variable.
+  { name: 'panelView', param: 'view', codec: oneOf(['step', 'byhand']), initial: 'step' },
+  // By hand: the variable derived (an input or a named intermediate) and the path lit on the graph.
+  { name: 'byHandOf', param: 'of', codec: TEXT, initial: '' },
+  { name: 'byHandPath', param: 'path', codec: STEP, initial: 0 },
+  // By hand: the server's derivation of byHandOf for the trace shown ({key, body, error}), or null.
+  { name: 'byHand', initial: null },
   { name: 'playing', initial: false },
   // Traces asked for and answered, counted: an answer to an older request than the latest is dropped.
   { name: 'request', initial: 0 },

@@ -214,3 +214,8 @@ def test_tensor_paths_sum_to_the_gradient(tensor: str, scalar: str) -> None:
     program = f"t = {tensor}\nr = sum(t * ({scalar}))"
     names = set(re.findall(r"[A-Za-z]+", program)) - {"t", "r"}
     _assert_paths_sum_to_gradients(program, {k: v for k, v in values.items() if k in names})
+
+
+def test_delta_is_reused_by_every_input_below_it_whichever_variable_was_asked_for() -> None:
+    (shared,) = gradtrace.by_hand(LAYER, LAYER_VALUES, "b")["shared"]
+    assert shared["used_by"] == ["W", "x", "b"]

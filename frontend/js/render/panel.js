@@ -13,14 +13,14 @@ import { frameAt, gradientSources } from '../steps.js';
 import { jacobianFormTable, matrixTable, valueTable } from './tensor.js';
 import { idleSlot } from '../idle.js';
 
-function node(tag, className, text) {
+export function node(tag, className, text) {
   const e = document.createElement(tag);
   if (className) e.className = className;
   if (text !== undefined) e.textContent = text;
   return e;
 }
 
-function maths(latex, className = 'maths') {
+export function maths(latex, className = 'maths') {
   const div = node('div', className);
   // Inline mode with \displaystyle: full-size fractions, and long equations
   // may break after = and + instead of running off the panel.
