@@ -15,25 +15,68 @@ export function toNumbers(value) {
   return toNumber(value);
 }
 
-/** A short, stable rendering of one float64: integers stay integers, the rest keep 4 significant digits. */
+/**
+ * One float64 as a person reads it, by the rule of docs/number-format.md
+ * (the server's step texts follow the same): NaN, inf and -inf; both zeros
+ * 0; an integer below 1e9 with all its digits; anything else rounded to
+ * `digits` significant digits as C's %g does, ties to even, in exponent form
+ * when the rounded exponent is below -4 or at least `digits`.
+ */
 export function formatNumber(x, digits = 4) {
   const v = toNumber(x);
   if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '∞';
-  if (v === -Infinity) return '-∞';
-  if (v === 0) return '0'; // also -0: a sign on zero only confuses students
-  const abs = Math.abs(v);
-  if (Number.isInteger(v) && abs < 1e9) return String(v);
-  if (abs >= 1e6 || abs < 1e-4) {
-    const [mant, exp] = v.toExponential(digits - 1).split('e');
-    return `${trimZeros(mant)}e${Number(exp)}`;
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  if (v === 0) return '0';
+  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
+  const sign = v < 0 ? '-' : '';
+  const { figures, exponent } = roundSignificant(Math.abs(v), digits);
+  if (exponent < -4 || exponent >= digits) {
+    const mantissa = trimZeros(`${figures[0]}.${figures.slice(1)}`);
+    return `${sign}${mantissa}e${exponent}`;
   }
-  return trimZeros(v.toPrecision(digits));
+  const point = exponent + 1;
+  const fixed = point <= 0 ? `0.${'0'.repeat(-point)}${figures}` : `${figures.slice(0, point)}.${figures.slice(point)}`;
+  return sign + trimZeros(fixed);
+}
+
+/**
+ * The first `digits` significant figures of a positive float64, rounded
+ * half to even on its exact binary value (toExponential rounds a tie away
+ * from zero), and the exponent of the first.
+ */
+function roundSignificant(abs, digits) {
+  // A hundred figures hold every float64 a tie can be (a tie has digits + 1 figures).
+  const [mantissa, exp] = abs.toExponential(99).split('e');
+  const all = mantissa.replace('.', '');
+  let exponent = Number(exp);
+  const kept = all.slice(0, digits);
+  const next = all[digits];
+  const rest = all.slice(digits + 1);
+  const tie = next === '5' && !/[1-9]/.test(rest);
+  const up = next > '5' || (next === '5' && !tie) || (tie && Number(kept.at(-1)) % 2 === 1);
+  if (!up) return { figures: kept, exponent };
+  let figures = (BigInt(kept) + 1n).toString();
+  if (figures.length > digits) {
+    figures = figures.slice(0, digits);
+    exponent += 1;
+  }
+  return { figures, exponent };
 }
 
 function trimZeros(text) {
   if (!text.includes('.')) return text;
   return text.replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/**
+ * A number as an operand of an operator: in parentheses when it starts
+ * with a minus, so `x**2` at -2 reads (-2)**2 and 3 × (-2) reads as the
+ * lecture writes it (docs/number-format.md).
+ */
+export function formatOperand(x, digits = 4) {
+  const text = formatNumber(x, digits);
+  return text.startsWith('-') ? `(${text})` : text;
 }
 
 /** Shape of a number or a rectangular nested list, like numpy's. */

@@ -5,20 +5,21 @@
  * Pure, no DOM.
  */
 
-/** Functions of the contract: a name used as one of these is never an input. */
-export const FUNCTIONS = new Set([
-  'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sigmoid', 'relu',
-  'max', 'min', 'sum', 'mean', 'dot', 'softmax',
-]);
+/** The names of the registry's functions (its ops written as calls): a name used as one is never an input. */
+export function functionNames(ops) {
+  return new Set([...(ops ? ops.values() : [])].filter((op) => op.function).map((op) => op.name));
+}
 
 // Numbers first, so the "e" of 1e-3 is never read as a name.
 const TOKEN = /([0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)|([A-Za-z][A-Za-z0-9_]*)|(==|[=.;(\n])|[^\S\n]+|./g;
 
 /**
  * The input names of a program, in order of first use: names that are used
- * but neither assigned (`name = ...`) nor called as functions nor `.T`.
+ * but neither assigned (`name = ...`) nor called nor `.T`, nor among the
+ * `functions` (see functionNames), so a function typed without its
+ * parenthesis yet gets no box.
  */
-export function inputNames(program) {
+export function inputNames(program, functions = new Set()) {
   const tokens = [];
   for (const m of String(program).matchAll(TOKEN)) {
     if (m[1] !== undefined) tokens.push({ kind: 'num', text: m[1] });
@@ -43,7 +44,7 @@ export function inputNames(program) {
         // `.T`: a postfix, not a name
       } else if (next && next.kind === '(') {
         // a call: a function name
-      } else if (!FUNCTIONS.has(t.text)) used.push(t.text);
+      } else if (!functions.has(t.text)) used.push(t.text);
     }
     statementStart = false;
   }

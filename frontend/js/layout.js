@@ -5,6 +5,7 @@
  */
 
 import { formatNumber, formatValue, shapeText } from './format.js';
+import { displayName } from './steps.js';
 
 export const SIZES = {
   title: 18,
@@ -52,7 +53,9 @@ function tensorRows(value, shape) {
  * page's legend tells them apart (gradients are italic, as everywhere).
  */
 export function nodeLines(model, node, { stack = false, heads = true } = {}) {
-  const title = node.kind === 'op' && node.name ? `${node.name} = ${node.label}` : node.label;
+  // An op the program names, and the output, carry their name beside their symbol: "z = +", "f = *".
+  const named = node.kind === 'op' && (node.name || node.id === model.output);
+  const title = named ? `${displayName(node)} = ${node.label}` : node.label;
   const tensor = node.shape && node.shape.length > 0;
   // Without captions (presenting) an op's shape is left to its rows and its
   // wires, which say it too; an input keeps it, as the lecture writes W (2×3).

@@ -6,7 +6,7 @@ import { pathHighlight, variablesOf } from './derivation.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
-import { inputNames, parseValueText, valueToText } from './inputs.js';
+import { functionNames, inputNames, parseValueText, valueToText } from './inputs.js';
 import { TEXT_KINDS, layoutRequest, placeLayout } from './layout.js';
 import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
@@ -154,7 +154,7 @@ function setPanelView(view) {
 // ---- value boxes, one per input, built as the user types ----
 
 function rebuildValueBoxes() {
-  const names = inputNames(els.expression.value);
+  const names = inputNames(els.expression.value, functionNames(state.ops));
   const existing = new Map([...els.values.querySelectorAll('.value-field')].map((f) => [f.dataset.input, f]));
   names.forEach((name, i) => {
     let field = existing.get(name);
@@ -606,6 +606,12 @@ document.addEventListener('keydown', (ev) => {
 
 // ---- start ----
 
+function setOps(list) {
+  state.ops = new Map(list.map((op) => [op.name, op]));
+  rebuildValueBoxes();
+  showPanel();
+}
+
 async function start() {
   const limits = pageData.limits || {};
   if (Number.isFinite(limits.max_expression_length)) els.expression.maxLength = limits.max_expression_length;
@@ -614,11 +620,13 @@ async function start() {
     const res = await fetchExamples();
     if (res.ok) fillExamples(res.data);
   }
-  fetchOps().then((res) => {
-    if (!res.ok || !Array.isArray(res.data)) return;
-    state.ops = new Map(res.data.map((op) => [op.name, op]));
-    showPanel();
-  });
+  // The op registry comes with the page; an older server sends it only on request.
+  if (Array.isArray(pageData.ops)) setOps(pageData.ops);
+  else {
+    fetchOps().then((res) => {
+      if (res.ok && Array.isArray(res.data)) setOps(res.data);
+    });
+  }
   if (state.presenting) setPresenting(true);
   if (state.jacobianForm) setJacobianForm(true);
   els.speed.value = String(state.speed);

@@ -6,6 +6,7 @@
  */
 
 import { flatten, formatNumber, shapeOf, shapeText, toNumber } from './format.js';
+import { displayName, isSubexpression } from './steps.js';
 
 // Beyond this a matrix no longer fits the panel in KaTeX: the tables show it.
 const MAX_MATRIX_ELEMENTS = 8;
@@ -59,41 +60,16 @@ function texOperand(value) {
 }
 
 /**
- * An unnamed output is f, as in the lecture, unless the program already
- * uses the name f.
+ * The symbol of a node, from its one display name (see displayName in
+ * steps.js): a name in italics, a constant as its number, an unnamed
+ * subexpression as its text in parentheses.
  */
-export function outputSymbol(model) {
-  return model.nodes.some((n) => n.name === 'f') ? '\\mathrm{out}' : 'f';
-}
-
-/** The symbol of a node: its name, else the text it came from, else its label. */
 export function texSymbol(model, node) {
-  if (node.id === model.output && !node.name) return outputSymbol(model);
-  if (node.name) return texName(node.name);
   if (node.kind === 'constant') return texValue(node.value);
-  const span = node.span && model.expression ? stripParens(model.expression.slice(node.span[0], node.span[1]).trim()) : '';
-  if (span && span.length <= 24) return `(\\text{${texText(span)}})`;
-  return `\\text{${texText(node.label)}}_{${texText(node.id)}}`;
-}
-
-/** "(x + y)" → "x + y": the symbol adds its own parentheses. */
-export function stripParens(text) {
-  let t = text;
-  while (t.startsWith('(') && t.endsWith(')')) {
-    let depth = 0;
-    let wraps = true;
-    for (let i = 0; i < t.length - 1; i += 1) {
-      if (t[i] === '(') depth += 1;
-      else if (t[i] === ')') depth -= 1;
-      if (depth === 0) {
-        wraps = false;
-        break;
-      }
-    }
-    if (!wraps) break;
-    t = t.slice(1, -1).trim();
-  }
-  return t;
+  const name = displayName(node);
+  if (!isSubexpression(model, node)) return texName(name);
+  if (name === node.id) return `\\text{${texText(node.label)}}_{${texText(node.id)}}`;
+  return `(\\text{${texText(name)}})`;
 }
 
 /** The placeholders of an op's syntax in order: "max(a, b)" → ["a", "b"]. */
@@ -137,46 +113,22 @@ export function forwardLatex(model, node, ops) {
   const ins = model.inEdges.get(node.id) || [];
   const srcs = ins.map((e) => model.nodeById.get(e.source));
   const info = opInfo(ops, node);
-  const syntax = info ? info.syntax : null;
-  const symbolic = syntaxLatex(syntax, node.label, srcs.map((n) => texSymbol(model, n)));
-  const numeric = syntaxLatex(syntax, node.label, srcs.map((n) => texOperand(n.value)));
+  // An operator's negative operand is parenthesised; a function's arguments need none: max(-1, 2).
+  const operand = info && info.symbol === null ? texValue : texOperand;
+  const symbolic = opLatex(info, node.label, srcs.map((n) => texSymbol(model, n)));
+  const numeric = opLatex(info, node.label, srcs.map((n) => operand(n.value)));
   const lhs = node.name ? `${sym} = ` : '';
   return `${lhs}${symbolic} = ${numeric} = ${texValue(node.value)}`;
 }
 
-const NAMED_FUNCTIONS = new Set(['max', 'min', 'exp', 'log', 'sin', 'cos', 'tanh']);
-
 /**
- * An op applied to arguments, in LaTeX, from its ASCII syntax ("a * b",
- * "max(a, b)", "a.T"): the registry's own formula is a generic definition
- * (sometimes with indices), so the equation with numbers is built from the
- * syntax instead.
+ * An op applied to arguments, in LaTeX, from the registry's template (#1
+ * and #2 stand for the arguments); an op the registry does not describe is
+ * written as a named function of them.
  */
-export function syntaxLatex(syntax, label, args) {
-  const [a, b] = args;
-  const text = syntax || '';
-  const infix = /^\s*[A-Za-z]+\s*(\*\*|[-+*/@])\s*[A-Za-z]+\s*$/.exec(text);
-  if (infix && args.length === 2) {
-    switch (infix[1]) {
-      case '+': return `${a} + ${b}`;
-      case '-': return `${a} - ${b}`;
-      case '*': return `${a} \\cdot ${b}`;
-      case '/': return `\\frac{${a}}{${b}}`;
-      case '**': return `{${a}}^{${b}}`;
-      case '@': return `${a}\\,${b}`;
-      default: break;
-    }
-  }
-  if (/^\s*-[A-Za-z]+\s*$/.test(text) && args.length === 1) return `-${a}`;
-  if (/^\s*\+[A-Za-z]+\s*$/.test(text) && args.length === 1) return `+${a}`;
-  if (/\.T\s*$/.test(text) && args.length === 1) return `{${a}}^{\\top}`;
-  const call = /^\s*([A-Za-z]+)\(/.exec(text);
-  const fn = call ? call[1] : label;
-  if (fn === 'sqrt' && args.length === 1) return `\\sqrt{${a}}`;
-  if (fn === 'abs' && args.length === 1) return `\\left|${a}\\right|`;
-  if (fn === 'sigmoid' && args.length === 1) return `\\sigma(${a})`;
-  const head = NAMED_FUNCTIONS.has(fn) ? `\\${fn}` : `\\operatorname{${texText(fn)}}`;
-  return `${head}(${args.join(', ')})`;
+export function opLatex(info, label, args) {
+  if (info && info.latex) return info.latex.replace(/#([1-9])/g, (_, i) => args[Number(i) - 1] ?? '');
+  return `\\operatorname{${texText(label)}}(${args.join(', ')})`;
 }
 
 /** The registry's generic definition of an op (e.g. the sigmoid), shown under the equation. */

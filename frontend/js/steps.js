@@ -153,25 +153,39 @@ export function stepOfNode(model, nodeId, phase) {
   return at.get(nodeId);
 }
 
-// Ops that send the whole upstream gradient to one input: the panel names it.
-const ROUTING = { max: 'larger', min: 'smaller' };
+/**
+ * A node's one name, as the server made it (the trace's `display_name`):
+ * the step texts, the panel, the graph and what a screen reader says all
+ * use it. A trace without it (an older server) falls back to the name or id.
+ */
+export function displayName(node) {
+  return node.display_name ?? node.name ?? node.id;
+}
+
+/** Whether a node is named by the text it came from (an unnamed op inside the program), not by a name. */
+export function isSubexpression(model, node) {
+  return node.kind === 'op' && !node.name && node.id !== model.output;
+}
 
 /**
  * Where a node's gradient comes from at its backward step: one part per
  * outgoing wire, with the consumer, the argument it fills, the wire's
- * upstream, local and downstream, and for a routing op (max, min) the input
- * the gradient went to (none when a tie splits it).
+ * upstream, local and downstream, and for an op the registry says routes
+ * its gradient (max to the larger input, min to the smaller) the input it
+ * went to (none when a tie splits it).
  */
-export function gradientSources(model, nodeId) {
+export function gradientSources(model, nodeId, ops) {
   if (nodeId === model.output) return [];
   return (model.outEdges.get(nodeId) || []).map((edge) => {
     const consumer = model.nodeById.get(edge.target);
+    const info = ops && consumer.op ? ops.get(consumer.op) : null;
+    const routing = (info && info.routes_to) || null;
     let routedTo = null;
-    if (consumer.op in ROUTING) {
+    if (routing) {
       const ins = model.inEdges.get(consumer.id) || [];
       const taken = ins.filter((e) => typeof e.local === 'number' && e.local !== 0);
       if (taken.length === 1 && ins.length > 1) routedTo = taken[0];
     }
-    return { edge, consumer, argument: edge.index + 1, routing: ROUTING[consumer.op] || null, routedTo };
+    return { edge, consumer, argument: edge.index + 1, routing, routedTo };
   });
 }

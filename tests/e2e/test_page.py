@@ -884,9 +884,15 @@ def test_the_page_answers_typing_and_keys_while_the_graph_is_laid_out(
     trace = server_trace(page, base_url, LECTURE, LECTURE_VALUES)
     page.goto(base_url + "/")
     page.wait_for_function("() => document.querySelectorAll('.value-field').length === 3")
+    # The worker asks for dagre once it starts: wait for that request to be held.
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the layout worker never asked for dagre"
     assert [w.url.rsplit("/", 1)[-1] for w in page.workers] == ["layout-worker.js"]
     # The layout cannot finish while dagre is held, yet the page types, builds value boxes and takes keys.
-    assert held and page.locator("[data-node-id]").count() == 0
+    assert page.locator("[data-node-id]").count() == 0
     page.get_by_role("textbox", name="Expression").fill("a * b + c")
     expect(page.get_by_role("textbox", name="c", exact=True)).to_be_visible()
     page.get_by_role("textbox", name="Expression").fill(LECTURE)
@@ -899,3 +905,47 @@ def test_the_page_answers_typing_and_keys_while_the_graph_is_laid_out(
         route.continue_()
     expect(page.locator("[data-node-id]")).to_have_count(len(trace["nodes"]))
     expect(page.get_by_role("status")).to_have_text(trace["steps"][0]["text"])
+
+
+def test_an_op_registered_at_test_time_is_read_and_written_by_the_page(page: Page) -> None:
+    """The page keeps no list of ops: a new registry entry reaches its value boxes, maths and words."""
+    from gradtrace.ops import register, unregister
+    from tests.api.test_new_op import HINGE
+    from tests.conftest import LiveServer
+
+    register(HINGE)
+    try:
+        server = LiveServer().start()
+        try:
+            expression = "a = hinge(x)\na * 3"
+            trace = server_trace(page, server.url, expression, {"x": 1})
+            a_id = node_id(trace, "a")
+            forward = next(
+                s["index"] for s in trace["steps"] if s["phase"] == "forward" and s["node"] == a_id
+            )
+            open_url(page, server.url, expression, {"x": 1}, forward)
+            status = page.get_by_role("status")
+            expect(status).to_have_text(trace["steps"][forward]["text"])
+            panel = page.locator("#panel")
+            expect(panel.locator("annotation").first).to_be_attached()
+            annotations = " ".join(panel.locator("annotation").all_text_contents())
+            assert "\\operatorname{hinge}(x) = \\operatorname{hinge}(1) = 0" in annotations
+            expect(page.get_by_role("list", name="Warnings")).to_contain_text("kink")
+            # Its backward step: the registry's rule in a few words, beside the wire's numbers.
+            x_step = next(
+                s["index"] for s in trace["steps"] if s["phase"] == "backward" and s["node"] == a_id
+            )
+            page.locator("body").click(position={"x": 2, "y": 2})
+            page.keyboard.press("End")
+            for _ in range(len(trace["steps"]) - 1 - x_step):
+                page.keyboard.press("ArrowLeft")
+            expect(status).to_have_text(trace["steps"][x_step]["text"])
+            expect(panel).to_contain_text("hinge gates")
+            # Typed before its parenthesis, the new function gets no value box.
+            page.get_by_role("textbox", name="Expression").fill("hinge + y")
+            expect(page.get_by_role("textbox", name="y", exact=True)).to_be_visible()
+            expect(page.locator(".value-field[data-input='hinge']")).to_have_count(0)
+        finally:
+            server.stop()
+    finally:
+        unregister("hinge")

@@ -1,9 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  asRows, divergingColour, flatten, formatNumber, formatValue, isDiagonal,
+  asRows, divergingColour, flatten, formatNumber, formatOperand, formatValue, isDiagonal,
   jacobianRows, shapeOf, shapeText, toNumber, toNumbers,
 } from '../../frontend/js/format.js';
+import { numberFormatCases } from './helpers.mjs';
 
 test('non-finite strings of the contract become numbers', () => {
   assert.ok(Number.isNaN(toNumber('NaN')));
@@ -21,8 +22,31 @@ test('numbers read short and stable', () => {
   assert.equal(formatNumber(1e-7), '1e-7');
   assert.equal(formatNumber(123456789.5), '1.235e8');
   assert.equal(formatNumber(NaN), 'NaN');
-  assert.equal(formatNumber('Infinity'), '∞');
-  assert.equal(formatNumber(-Infinity), '-∞');
+  assert.equal(formatNumber('Infinity'), 'inf');
+  assert.equal(formatNumber(-Infinity), '-inf');
+});
+
+test('every case of the shared number format reads as the server writes it', () => {
+  const cases = numberFormatCases();
+  assert.ok(cases.length > 30);
+  // The contract's non-finite strings, and -0, are among them.
+  assert.ok(cases.some(([v]) => v === '-Infinity') && cases.some(([v]) => Object.is(v, -0)));
+  for (const [value, text] of cases) assert.equal(formatNumber(value), text, `${value}`);
+});
+
+test('a tie rounds to even, as the server does, and a carry moves the exponent', () => {
+  assert.equal(formatNumber(0.125, 2), '0.12');
+  assert.equal(formatNumber(0.375, 2), '0.38');
+  assert.equal(formatNumber(99.95, 3), '100');
+  assert.equal(formatNumber(9999.5), '1e4');
+  assert.equal(formatNumber(0.000099999), '0.0001');
+});
+
+test('a negative operand is parenthesised, where the language would read it otherwise', () => {
+  assert.equal(formatOperand(-2), '(-2)');
+  assert.equal(formatOperand(-Infinity), '(-inf)');
+  assert.equal(formatOperand(3), '3');
+  assert.equal(formatOperand(-0), '0');
 });
 
 test('shapes follow numpy', () => {

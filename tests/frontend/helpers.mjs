@@ -1,6 +1,28 @@
-// Shared by the pure-module tests: the hand-written traces of the contract.
+// Shared by the pure-module tests: the hand-written traces of the contract,
+// the shared number-format cases and the server's op registry itself.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export function fixture(name) {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
+}
+
+/** The cases of docs/number-format.md, the same file the server's tests read. */
+export function numberFormatCases() {
+  return JSON.parse(readFileSync(new URL('../fixtures/number-format.json', import.meta.url), 'utf8'));
+}
+
+let ops = null;
+/**
+ * The op registry as GET /api/v1/ops and the page data send it, read from
+ * the engine in this checkout (its virtual environment), so the page's
+ * tests can never drift from the registry: a Map by op name, as the page keeps it.
+ */
+export function registry() {
+  if (!ops) {
+    const python = new URL('../../.venv/bin/python', import.meta.url).pathname;
+    const listing = execFileSync(python, ['-c', 'import json; from gradtrace.ops import describe_ops; print(json.dumps(describe_ops()))'], { encoding: 'utf8' });
+    ops = new Map(JSON.parse(listing).map((op) => [op.name, op]));
+  }
+  return ops;
 }

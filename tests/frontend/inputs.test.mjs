@@ -1,9 +1,20 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { inputNames, parseValueText, valueToText } from '../../frontend/js/inputs.js';
+import { functionNames, inputNames, parseValueText, valueToText } from '../../frontend/js/inputs.js';
+import { registry } from './helpers.mjs';
+
+const FUNCTIONS = functionNames(registry());
 
 test('the lecture expression needs x, y and z', () => {
   assert.deepEqual(inputNames('(x + y) * max(y, z)'), ['x', 'y', 'z']);
+});
+
+test('the registry\'s functions are the ops written as calls', () => {
+  for (const name of ['exp', 'max', 'sigmoid', 'softmax', 'dot']) assert.ok(FUNCTIONS.has(name), name);
+  for (const name of ['add', 'matmul', 'transpose', 'identity']) assert.ok(!FUNCTIONS.has(name), name);
+  // A function typed before its parenthesis is no input; without the registry it would be.
+  assert.deepEqual(inputNames('sigmoid + x', FUNCTIONS), ['x']);
+  assert.deepEqual(inputNames('sigmoid + x'), ['sigmoid', 'x']);
 });
 
 test('assigned names and functions are not inputs', () => {

@@ -49,6 +49,9 @@ test('node texts: name, shape, a small vector as a column, gradient, check', () 
   assert.equal(matrix.at(-1).text, 'check ok');
   const scalar = prepareTrace(fixture('lecture_scalar'));
   assert.deepEqual(nodeLines(scalar, scalar.nodeById.get('n1')).map((l) => l.text), ['y', '2', 'grad 5']);
+  // The output carries its display name, as the step texts call it; an unnamed op inside only its symbol.
+  assert.equal(nodeLines(scalar, scalar.nodeById.get('n5'))[0].text, 'f = *');
+  assert.equal(nodeLines(scalar, scalar.nodeById.get('n2'))[0].text, '+');
   const constant = { id: 'c', kind: 'constant', op: null, name: null, label: '3', shape: [], value: 3, grad: 0.5, span: [0, 1] };
   assert.deepEqual(nodeLines(scalar, constant).map((l) => l.text), ['3', '', 'grad 0.5']);
 });

@@ -1,17 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  edgeChainLatex, forwardLatex, stripParens, syntaxLatex, localLatex, placeholders, substitute, sumLatex, texNumber, texSymbol, texText, texValue,
+  edgeChainLatex, forwardLatex, opLatex, localLatex, placeholders, substitute, sumLatex, texNumber, texSymbol, texText, texValue,
 } from '../../frontend/js/maths.js';
 import { prepareTrace } from '../../frontend/js/steps.js';
-import { fixture } from './helpers.mjs';
+import { fixture, registry } from './helpers.mjs';
 
-// Op descriptions as GET /api/v1/ops gives them: generic argument names.
-const OPS = new Map([
-  ['add', { name: 'add', syntax: 'a + b', arity: 2, forward_latex: 'a + b', local_latex: ['1', '1'], intuition: 'distributes the upstream gradient', elementwise: true }],
-  ['mul', { name: 'mul', syntax: 'a * b', arity: 2, forward_latex: 'a \\cdot b', local_latex: ['b', 'a'], intuition: 'switches', elementwise: true }],
-  ['max', { name: 'max', syntax: 'max(a, b)', arity: 2, forward_latex: '\\max(a, b)', local_latex: ['\\mathbf{1}(a > b)', '\\mathbf{1}(b > a)'], intuition: 'routes', elementwise: true }],
-]);
+// The op registry as the server sends it.
+const OPS = registry();
 
 test('LaTeX specials in user text are escaped', () => {
   assert.equal(texText('a_b{c}$'), 'a\\_b\\{c\\}\\$');
@@ -42,42 +38,54 @@ test('the forward step writes the equation, then its numbers, then the value', (
   assert.equal(forwardLatex(model, model.nodeById.get('n5'), OPS), '(\\text{x + y}) \\cdot (\\text{max(y, z)}) = 3 \\cdot 2 = 6');
   assert.equal(forwardLatex(model, model.nodeById.get('n0'), OPS), 'x = 1');
   // Without the op registry it still says what happened.
-  assert.equal(forwardLatex(model, model.nodeById.get('n4'), null), '\\max(y, z) = \\max(2, 0) = 2');
+  assert.equal(forwardLatex(model, model.nodeById.get('n4'), null), '\\operatorname{max}(y, z) = \\operatorname{max}(2, 0) = 2');
 });
 
-test('an unnamed subexpression is named by its text, the unnamed output f', () => {
+test('a negative number is parenthesised as an operator\'s operand, not as a function\'s argument', () => {
+  const raw = fixture('lecture_scalar');
+  raw.nodes.find((n) => n.id === 'n1').value = -2;
+  const model = prepareTrace(raw);
+  assert.equal(forwardLatex(model, model.nodeById.get('n2'), OPS), 'x + y = 1 + (-2) = 3');
+  assert.equal(forwardLatex(model, model.nodeById.get('n4'), OPS), '\\max(y, z) = \\max(-2, 0) = 2');
+});
+
+test('every node is written by its one display name, from the trace', () => {
   const model = prepareTrace(fixture('lecture_scalar'));
   assert.equal(texSymbol(model, model.nodeById.get('n2')), '(\\text{x + y})');
   assert.equal(texSymbol(model, model.nodeById.get('n5')), 'f');
-  // The engine's span of (x + y) may include its parentheses: no doubling.
-  const spanned = fixture('lecture_scalar');
-  spanned.nodes[2].span = [0, 7];
-  const withParens = prepareTrace(spanned);
-  assert.equal(texSymbol(withParens, withParens.nodeById.get('n2')), '(\\text{x + y})');
-  assert.equal(stripParens('(a) * (b)'), '(a) * (b)');
-  assert.equal(stripParens('((a))'), 'a');
-  // A program that names something f keeps f for it; the output becomes "out".
+  assert.equal(texSymbol(model, model.nodeById.get('n0')), 'x');
+  // A program that names something f: the server names the output "out", and so does the page.
   const raw = fixture('lecture_scalar');
   raw.nodes[0].name = 'f';
+  raw.nodes[0].display_name = 'f';
+  raw.nodes[5].display_name = 'out';
   const other = prepareTrace(raw);
-  assert.equal(texSymbol(other, other.nodeById.get('n5')), '\\mathrm{out}');
+  assert.equal(texSymbol(other, other.nodeById.get('n5')), '\\mathit{out}');
+  // A subexpression too long to be named by its text is named by its id.
+  raw.nodes[2].display_name = 'n2';
+  const long = prepareTrace(raw);
+  assert.equal(texSymbol(long, long.nodeById.get('n2')), '\\text{+}_{n2}');
 });
 
-test('ops are written from their syntax', () => {
-  assert.equal(syntaxLatex('a / b', '/', ['1', '2']), '\\frac{1}{2}');
-  assert.equal(syntaxLatex('a ** b', '**', ['x', '3']), '{x}^{3}');
-  assert.equal(syntaxLatex('A @ B', '@', ['W', 'x']), 'W\\,x');
-  assert.equal(syntaxLatex('a.T', '.T', ['W']), '{W}^{\\top}');
-  assert.equal(syntaxLatex('-a', '-', ['x']), '-x');
-  assert.equal(syntaxLatex('sigmoid(x)', 'sigmoid', ['z']), '\\sigma(z)');
-  assert.equal(syntaxLatex('relu(x)', 'relu', ['z']), '\\operatorname{relu}(z)');
+test('ops are written from the registry\'s templates', () => {
+  const latex = (name, args) => opLatex(OPS.get(name), OPS.get(name).label, args);
+  assert.equal(latex('div', ['1', '2']), '\\frac{1}{2}');
+  assert.equal(latex('pow', ['x', '3']), '{x}^{3}');
+  assert.equal(latex('matmul', ['W', 'x']), 'W\\,x');
+  assert.equal(latex('transpose', ['W']), '{W}^{\\top}');
+  assert.equal(latex('neg', ['x']), '-x');
+  assert.equal(latex('sigmoid', ['z']), '\\sigma(z)');
+  assert.equal(latex('relu', ['z']), '\\operatorname{relu}(z)');
+  // Every op of the registry has its template, with a place for each argument.
+  for (const op of OPS.values()) {
+    for (let i = 1; i <= op.arity; i += 1) assert.ok(op.latex.includes(`#${i}`), `${op.name} #${i}`);
+  }
 });
 
 test('index formulas keep their letters, with the mapping beside them', () => {
   const model = prepareTrace(fixture('neural_net'));
-  const ops = new Map([['matmul', { name: 'matmul', syntax: 'A @ B', forward_latex: '(AB)_{ij}', local_latex: ['\\delta_{ik} B_{lj}', 'A_{ik}\\,\\delta_{jl}'], elementwise: false }]]);
-  const local = localLatex(model, model.edgeById.get('e1'), ops);
-  assert.match(local, /A_\{ik\}\\,\\delta_\{jl\} \\quad \(A = W,\\ B = x\)$/);
+  const local = localLatex(model, model.edgeById.get('e1'), OPS);
+  assert.match(local, /A_\{ik\}\\,\\mathbf\{1\}\(j = l\) \\quad \(A = W,\\ B = x\)$/);
 });
 
 test('each input edge reads [downstream] = [upstream] x [local]', () => {

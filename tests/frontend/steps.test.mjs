@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { frameAt, gradientSources, phaseRanges, prepareTrace, staleParts, stepOfNode } from '../../frontend/js/steps.js';
-import { fixture } from './helpers.mjs';
+import { fixture, registry } from './helpers.mjs';
 
 const lecture = () => prepareTrace(fixture('lecture_scalar'));
 
@@ -39,7 +39,7 @@ test('at y the step sums its outgoing wires: 2 + 3 = 5', () => {
   const f = frameAt(model, stepOfNode(model, 'n1', 'backward'));
   assert.ok(f.edges.get('e1').summing && f.edges.get('e2').summing);
   // The panel's sources of y's gradient: one share per outgoing wire, and they add up to it.
-  const shares = gradientSources(model, 'n1').map((s) => s.edge.downstream);
+  const shares = gradientSources(model, 'n1', registry()).map((s) => s.edge.downstream);
   assert.deepEqual(shares, [2, 3]);
   assert.equal(shares[0] + shares[1], model.nodeById.get('n1').grad);
   // The output's gradient is the seed: no wire sends it, no wire sums at its step.
@@ -74,7 +74,7 @@ test('tensor traces keep their nested lists and the gradient check', () => {
 test('where a gradient comes from: each consumer, and the input max routed it to', () => {
   const model = lecture();
   // z feeds only max(y, z), which routed its gradient to y.
-  const z = gradientSources(model, 'n3');
+  const z = gradientSources(model, 'n3', registry());
   assert.equal(z.length, 1);
   assert.equal(z[0].consumer.id, 'n4');
   assert.equal(z[0].argument, 2);
@@ -82,14 +82,17 @@ test('where a gradient comes from: each consumer, and the input max routed it to
   assert.equal(z[0].routedTo.source, 'n1');
   assert.equal(z[0].edge.downstream, 0);
   // y feeds two consumers: x + y (no routing) and max(y, z).
-  const y = gradientSources(model, 'n1');
+  const y = gradientSources(model, 'n1', registry());
   assert.deepEqual(y.map((s) => [s.consumer.id, s.argument, s.routing, s.edge.downstream]), [['n2', 2, null, 2], ['n4', 1, 'larger', 3]]);
   // The output's gradient is seeded, not sent by a consumer.
-  assert.deepEqual(gradientSources(model, model.output), []);
+  assert.deepEqual(gradientSources(model, model.output, registry()), []);
+  // Which ops route is the registry's word: without it, max is one more consumer.
+  const ops = new Map([...registry()].map(([name, op]) => [name, { ...op, routes_to: null }]));
+  assert.equal(gradientSources(model, 'n3', ops)[0].routing, null);
   // A tie splits the gradient: no single input is named.
   const raw = fixture('lecture_scalar');
   for (const e of raw.edges) if (e.target === 'n4') e.local = 0.5;
-  assert.equal(gradientSources(prepareTrace(raw), 'n3')[0].routedTo, null);
+  assert.equal(gradientSources(prepareTrace(raw), 'n3', registry())[0].routedTo, null);
 });
 
 // What a drawing shows once it has applied every stale part of a frame, as GraphView does.

@@ -10,8 +10,7 @@
 import { cancelIdle, idle } from '../idle.js';
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
-import { stripParens } from '../maths.js';
-import { staleParts } from '../steps.js';
+import { displayName, staleParts } from '../steps.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const TOP_INSET = 44;
@@ -454,11 +453,9 @@ export class GraphView {
     this.shown.edges.set(id, { ...state, phase });
   }
 
-  /** An unnamed op is spoken as the text it came from ("max(y, z)"), not as its bare symbol. */
+  /** An op is spoken by its display name ("z", "max(y, z)", "f"), not by its symbol: an input by its title, with its shape. */
   spokenTitle(node, title) {
-    if (node.kind !== 'op' || node.name || !Array.isArray(node.span) || !this.model.expression) return title;
-    const text = stripParens(this.model.expression.slice(node.span[0], node.span[1]).trim());
-    return text && text.length <= 40 ? text : title;
+    return node.kind === 'op' && displayName(node) !== node.id ? displayName(node) : title;
   }
 
   /**

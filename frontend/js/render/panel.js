@@ -7,9 +7,9 @@
  */
 
 import katex from '/vendor/katex/katex.mjs';
-import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, stripParens, sumLatex } from '../maths.js';
-import { formatNumber, formatValue, isDiagonal, jacobianRows, shapeOf, shapeText } from '../format.js';
-import { frameAt, gradientSources } from '../steps.js';
+import { definitionLatex, edgeChainLatex, forwardLatex, localLatex, sumLatex } from '../maths.js';
+import { formatNumber, formatOperand, formatValue, isDiagonal, jacobianRows, shapeOf, shapeText } from '../format.js';
+import { displayName, frameAt, gradientSources, isSubexpression } from '../steps.js';
 import { jacobianFormTable, matrixTable, valueTable } from './tensor.js';
 import { idleSlot } from '../idle.js';
 
@@ -34,14 +34,10 @@ function isTensor(v) {
 
 const MAX_SOURCES = 6;
 
-/** A consumer as the text it came from: "max(y, z)", or its name. */
-function consumerText(model, n) {
-  if (n.name) return n.name;
-  const span = n.kind === 'op' && n.span ? stripParens(model.expression.slice(n.span[0], n.span[1]).trim()) : '';
-  // The unnamed output is f, as in the equations above.
-  if (n.id === model.output) return span && span.length <= 32 ? `${symbolText(model, n)} = ${span}` : symbolText(model, n);
-  if (span && span.length <= 32) return span;
-  return symbolText(model, n);
+/** A node as the factor of a derivative, ∂f/∂(x + y): its display name, a subexpression's in parentheses. */
+function symbolText(model, n) {
+  const name = displayName(n);
+  return isSubexpression(model, n) ? `(${name})` : name;
 }
 
 /**
@@ -50,7 +46,7 @@ function consumerText(model, n) {
  * which input the gradient was routed to.
  */
 function renderSources(container, model, current, ops) {
-  const sources = gradientSources(model, current.id);
+  const sources = gradientSources(model, current.id, ops);
   if (!sources.length) return;
   const out = symbolText(model, model.nodeById.get(model.output));
   const wrap = node('div', 'sources');
@@ -64,10 +60,10 @@ function renderSources(container, model, current, ops) {
   for (const src of shown) {
     const li = node('li', 'source');
     li.dataset.edgeId = src.edge.id;
-    li.appendChild(node('strong', '', `from ${consumerText(model, src.consumer)}`));
+    li.appendChild(node('strong', '', `from ${displayName(src.consumer)}`));
     const scalar = !isTensor(src.edge.downstream) && !isTensor(src.edge.upstream) && src.edge.local !== null && !isTensor(src.edge.local);
     const numbers = scalar
-      ? `upstream ${formatNumber(src.edge.upstream)} × local ${formatNumber(src.edge.local)} = ${formatNumber(src.edge.downstream)}`
+      ? `upstream ${formatOperand(src.edge.upstream)} × local ${formatOperand(src.edge.local)} = ${formatNumber(src.edge.downstream)}`
       : `downstream ${formatValue(src.edge.downstream)}`;
     li.appendChild(document.createTextNode(` (its argument ${src.argument}): ${numbers}`));
     const why = sourceReason(model, src, ops);
@@ -84,21 +80,11 @@ function sourceReason(model, src, ops) {
   if (src.routing) {
     const rule = `${label} routes the gradient to the ${src.routing} input`;
     if (!src.routedTo) return `${rule}; here the inputs tie, and it is split between them`;
-    const winner = model.nodeById.get(src.routedTo.source);
-    return `${rule}: here ${consumerText(model, winner)}`;
+    return `${rule}: here ${displayName(model.nodeById.get(src.routedTo.source))}`;
   }
   const info = src.consumer.op && ops ? ops.get(src.consumer.op) : null;
-  // The registry's intuition opens with its rule in a few words ("* switches").
-  const rule = info && info.intuition ? info.intuition.split(':')[0].trim() : '';
-  return rule && rule.length <= 40 ? rule : '';
-}
-
-function symbolText(model, n) {
-  if (n.id === model.output && !n.name) return model.nodes.some((m) => m.name === 'f') ? 'out' : 'f';
-  if (n.name) return n.name;
-  // An unnamed subexpression reads as its own text, as in the equations above.
-  const span = n.kind === 'op' && n.span ? stripParens(model.expression.slice(n.span[0], n.span[1]).trim()) : '';
-  return span && span.length <= 24 ? `(${span})` : n.label;
+  // The registry's rule in a few words ("* switches").
+  return (info && info.short_intuition) || '';
 }
 
 /** Render the panel for `frame`; `options.jacobianForm` switches the gradient's form. */
@@ -170,7 +156,7 @@ function renderBackward(container, model, current, ops, options) {
     section.dataset.edgeId = edge.id;
     const shared = (model.outEdges.get(src.id) || []).length > 1;
     // The heading reads "To W @ x (argument 1)": the equations below keep the brackets.
-    section.appendChild(node('h3', '', `To ${consumerText(model, src)} (argument ${edge.index + 1})${shared ? ': one share of its gradient' : ''}`));
+    section.appendChild(node('h3', '', `To ${displayName(src)} (argument ${edge.index + 1})${shared ? ': one share of its gradient' : ''}`));
     const chain = edgeChainLatex(model, edge);
     section.appendChild(maths(chain.symbolic));
     section.appendChild(maths(localLatex(model, edge, ops), 'maths local'));
