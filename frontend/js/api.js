@@ -24,6 +24,10 @@ export function readError(status, body) {
     const where = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body').join('.') : '';
     return { type: 'invalid_request', message: `${where ? `${where}: ` : ''}${first.msg || 'invalid request'}`, span: null };
   }
+  if (detail && typeof detail === 'object' && !Array.isArray(detail) && typeof detail.message === 'string' && ['not_found', 'rate_limited', 'limit_exceeded'].includes(detail.type)) {
+    // The lesson endpoints' errors say what and which limit: their own words are the best message.
+    return { type: detail.type, message: detail.message, span: null, limit: detail.limit ?? null };
+  }
   if (status === 413) return { type: 'too_large', message: 'the request is too large for this server', span: null };
   if (status === 503 || status === 429) return { type: 'busy', message: 'the server is busy; try again in a moment', span: null };
   const message = detail && typeof detail === 'string' ? detail : `the server answered ${status}`;
@@ -75,4 +79,14 @@ export function fetchExamples() {
 /** GET /api/v1/ops: every operation's formulas and intuition. */
 export function fetchOps() {
   return call('/ops');
+}
+
+/** POST /api/v1/lessons: store a lesson; answers {id, link}, the same id for the same lesson. */
+export function storeLesson(lessonJson) {
+  return call('/lessons', { method: 'POST', headers: { 'content-type': 'application/json' }, body: lessonJson });
+}
+
+/** GET /api/v1/lessons/{id}: a stored lesson. */
+export function fetchLesson(id) {
+  return call(`/lessons/${encodeURIComponent(id)}`);
 }

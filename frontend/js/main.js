@@ -1,9 +1,9 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import { fetchByHand, fetchExamples, fetchOps, fetchTrace } from './api.js';
+import { fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchTrace, storeLesson } from './api.js';
 import { pathHighlight, variablesOf } from './derivation.js';
-import { exportJson, exportPng, exportSvg } from './export.js';
+import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
 import { functionNames, inputNames, parseValueText, valueToText } from './inputs.js';
@@ -12,9 +12,17 @@ import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
 import { GraphView, domMeasure } from './render/graph.js';
 import { PanelCache } from './render/panel.js';
+import {
+  addSlide, backward as slideBackward, emptyLesson, forward as slideForward, lessonFileName, lessonFromExamples,
+  lessonToJson, moveSlide, parseLesson, removeSlide, resolveStep, slideFromTrace, updateSlide,
+} from './lesson.js';
+import { checkPrediction, hideTargets, quizTargets, scored } from './quiz.js';
 import { queryFromState, stateFromQuery } from './state.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 import { lightGraph, renderByHand, unlightGraph } from './views/byhand.js';
+import { LessonEditor } from './views/lesson-editor.js';
+import { QuizView } from './views/quiz.js';
+import { SlideView } from './views/slide.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -46,6 +54,7 @@ const els = {
   panelViews: document.querySelectorAll('.panel-views [data-view]'),
   present: $('present'),
   jacobian: $('jacobian-form'),
+  lessonButton: $('lesson-button'),
 };
 
 const DEFAULT_VALUES = { x: 1, y: 2, z: 0 };
@@ -86,6 +95,9 @@ function showPanel() {
   const model = state.trace;
   if (!model || !model.steps.length) return;
   if (state.panelView === 'byhand') return;
+  // The panel's maths would give a quiz's answers away: it waits for Reveal.
+  els.panel.hidden = quizHides();
+  if (els.panel.hidden) return;
   panels.show(els.panel, model, frameAt(model, state.step), state.ops, panelOptions());
   panels.prefetch(model, state.step, state.ops, panelOptions());
 }
@@ -268,7 +280,7 @@ function clearError() {
 // The Trace button looks busy only for a trace that takes longer than this.
 const BUSY_AFTER_MS = 150;
 
-async function submitTrace(step = 0) {
+async function submitTrace(step = 0, slide = null) {
   const expression = els.expression.value;
   const values = Object.create(null);
   // A box that does not parse is left out and marked; the server, the judge
@@ -311,7 +323,10 @@ async function submitTrace(step = 0) {
     return;
   }
   Object.assign(state, { expression, values, check });
+  state.slideOpen = slide !== null;
+  if (slide !== null) state.slide = slide;
   showTrace(drawn, step);
+  afterSlideShown();
   // The trace is ready: the keys now step it. Space on the Trace button would
   // trace again, so the keyboard's place moves from it to the graph.
   if (document.activeElement === els.traceButton) els.svg.focus({ preventScroll: true });
@@ -371,7 +386,9 @@ function showTrace(drawn, step) {
   const tensors = model.nodes.some((n) => n.shape && n.shape.length);
   els.jacobian.disabled = !tensors;
   showWarnings();
-  player.load(step);
+  state.quizAnswers = new Map();
+  // A slide opened "at its end" (Page Up from the next one) learns its last step here.
+  player.load(resolveStep(step, count));
   // The graph first: the step's panel (KaTeX, its own style and layout)
   // waits until the new graph has been painted.
   showStep({ panelAfterPaint: true });
@@ -449,18 +466,21 @@ function showStep({ panelAfterPaint = false } = {}) {
   els.reset.disabled = !model;
   els.speed.value = String(state.speed);
   if (!model || count === 0) return;
-  const frame = frameAt(model, index);
+  const targets = quizOn() ? currentTargets() : [];
+  const hiding = quizHides();
+  const frame = hiding ? hideTargets(model, frameAt(model, index), targets) : frameAt(model, index);
   graph.update(frame);
   // After the next frame's paint, in the idle time that follows it: the
   // frame that shows a new graph waits for nothing else.
   if (panelAfterPaint) window.requestAnimationFrame(() => soon(showPanel));
   else showPanel();
-  els.status.textContent = frame.step.text;
+  els.status.textContent = hiding ? `Step ${index + 1}: predict, then press Reveal (or Page Down).` : frame.step.text;
   els.status.dataset.phase = frame.phase;
   els.scrubber.value = String(index);
   els.scrubber.setAttribute('aria-valuetext', `step ${index + 1} of ${count}, ${frame.phase}`);
   els.counter.textContent = `${index + 1} / ${count}`;
   document.body.dataset.phase = frame.phase;
+  renderLesson();
   writeUrl();
 }
 
@@ -468,7 +488,13 @@ function showStep({ panelAfterPaint = false } = {}) {
 // written at most once every 150 ms, and once the burst is over, in a task
 // of its own (a long program's URL is long to encode), in idle time (right
 // after a new trace, not before its graph is painted).
-const writeUrl = throttled(() => window.history.replaceState(null, '', queryFromState(state)), 150);
+// After Back or Forward the state catches up with the entry only once its
+// trace is shown: until then a write would put the old view into the new entry.
+let historyMoves = 0;
+let historyShown = 0;
+const writeUrl = throttled(() => {
+  if (historyShown === historyMoves) window.history.replaceState(null, '', urlOf());
+}, 150);
 
 // ---- examples and ops ----
 
@@ -499,10 +525,12 @@ function loadExample(id) {
 
 function setPresenting(on) {
   state.presenting = on;
+  if (on) state.editing = false;
   document.body.classList.toggle('presenting', on);
   els.present.setAttribute('aria-pressed', String(on));
   window.requestAnimationFrame(redraw);
   if (state.trace) writeUrl();
+  renderLesson();
 }
 
 function setJacobianForm(on) {
@@ -551,8 +579,8 @@ els.examples.addEventListener('change', () => {
   els.examples.value = '';
   loadExample(id);
 });
-els.prev.addEventListener('click', () => player.previous());
-els.next.addEventListener('click', () => player.next());
+els.prev.addEventListener('click', () => lessonMove('previous') || player.previous());
+els.next.addEventListener('click', () => lessonMove('next') || player.next());
 els.play.addEventListener('click', () => player.toggle());
 els.reset.addEventListener('click', () => player.reset());
 els.speed.addEventListener('change', () => player.setSpeed(Number(els.speed.value)));
@@ -594,15 +622,333 @@ document.addEventListener('keydown', (ev) => {
   const action = keyAction({ key: ev.key, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey, targetIsText: isTextTarget(ev.target) });
   if (!action) return;
   if (action === 'present') setPresenting(!state.presenting);
-  else if (action === 'fit') graph.fit();
+  else if (action === 'leave') {
+    if (!state.presenting) return;
+    setPresenting(false);
+  } else if (action === 'note' || action === 'qr') {
+    if (!state.lesson) return;
+    toggleLessonAid(action);
+  } else if (action === 'fit') graph.fit();
   else if (action === 'by-hand') setPanelView(state.panelView === 'byhand' ? 'step' : 'byhand');
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
-  else if (state.trace) player[action]();
-  else return;
+  else if (state.trace) {
+    if (!lessonMove(action)) player[action]();
+  } else return;
   // The arrows and Page keys win over a focused slider's own handling.
   ev.preventDefault();
 });
+
+// ---- lessons: the editor, running slides from a clicker, the short link and its QR code, the quiz ----
+
+let lessonMessage = null;
+// How the next slide shown enters the history: 'push' (a new entry, so Back
+// returns to the slide before), 'replace' (the page's first), or 'none' (Back and Forward themselves).
+let slideHistory = 'none';
+
+const slideView = new SlideView($('slide'), {});
+const quizView = new QuizView($('quiz'), {
+  type: (key, text) => {
+    currentAnswers().texts[key] = text;
+  },
+  check: () => checkQuiz(),
+  reveal: () => revealQuiz(),
+});
+const editor = new LessonEditor($('lesson-editor'), {
+  title: (text) => editLesson({ ...(state.lesson || emptyLesson()), title: text }),
+  edit: (i, patch) => editLesson(updateSlide(state.lesson, i, patch)),
+  move: (i, j) => {
+    const open = state.slideOpen && state.slide === i;
+    editLesson(moveSlide(state.lesson, i, j));
+    if (open) state.slide = Math.max(0, Math.min(j, state.lesson.slides.length - 1));
+    renderLesson();
+  },
+  remove: (i) => {
+    editLesson(removeSlide(state.lesson, i));
+    if (state.slideOpen && state.slide === i) state.slideOpen = false;
+    else if (state.slide > i) state.slide -= 1;
+    renderLesson();
+  },
+  open: (i) => openSlide(i),
+  add: () => addCurrentTrace(),
+  examples: () => useLesson(lessonFromExamples(state.examples), null, 'The built-in examples, one slide each.'),
+  file: (text) => {
+    try {
+      useLesson(parseLesson(text), null, 'Opened from the file.');
+    } catch (err) {
+      say(err.message, true);
+    }
+  },
+  link: (text) => openLessonLink(text),
+  download: () => {
+    if (state.lesson) download(new Blob([lessonToJson(state.lesson)], { type: 'application/json' }), lessonFileName(state.lesson));
+  },
+  share: () => shareLesson(),
+  present: () => presentLesson(),
+  close: () => setEditing(false),
+});
+
+function say(text, error = false) {
+  lessonMessage = { text, error };
+  renderLesson();
+}
+
+/** The slide the trace shown belongs to, or null. */
+function openSlideOf() {
+  return state.lesson && state.slideOpen ? state.lesson.slides[state.slide] : null;
+}
+
+function quizOn() {
+  const slide = openSlideOf();
+  return Boolean(state.trace && (state.quiz || (slide && slide.quiz)));
+}
+
+function currentTargets() {
+  const slide = openSlideOf();
+  return quizTargets(state.trace, state.step, { constants: slide ? slide.constants : [] });
+}
+
+function currentAnswers() {
+  if (!state.quizAnswers.has(state.step)) state.quizAnswers.set(state.step, { texts: Object.create(null), results: Object.create(null), revealed: false });
+  return state.quizAnswers.get(state.step);
+}
+
+/** Whether the step shown still hides what the room is asked to predict. */
+function quizHides() {
+  return quizOn() && !currentAnswers().revealed && currentTargets().length > 0;
+}
+
+function checkQuiz() {
+  const answers = currentAnswers();
+  for (const target of currentTargets()) {
+    const result = checkPrediction(answers.texts[target.key] ?? '', target.answer);
+    answers.results[target.key] = result;
+    if (result.ok) state.score = scored(state.score, `${state.slideOpen ? state.slide : '-'}:${state.step}:${target.key}`, result.right);
+  }
+  renderLesson();
+}
+
+function revealQuiz() {
+  currentAnswers().revealed = true;
+  showStep();
+}
+
+/**
+ * A clicker's move inside a lesson: an unrevealed quiz step is revealed
+ * first; past a slide's last step comes the next slide at its start step,
+ * before its first the previous slide at its end. False: the player moves.
+ */
+function lessonMove(action) {
+  if (!state.trace) return false;
+  if (action === 'next' && quizHides()) {
+    revealQuiz();
+    return true;
+  }
+  if (!openSlideOf()) return false;
+  const count = state.trace.steps.length;
+  const at = { slide: state.slide, step: state.step };
+  if (action === 'next' && state.step >= count - 1) {
+    const to = slideForward(state.lesson, at, count);
+    if (to) openSlide(to.slide, to.step);
+    return true;
+  }
+  if (action === 'previous' && state.step <= 0) {
+    const to = slideBackward(state.lesson, at);
+    if (to) openSlide(to.slide, to.step);
+    return true;
+  }
+  return false;
+}
+
+/** Trace slide `i` of the lesson, at `step` (its start step by default). */
+function openSlide(i, step, history = 'push') {
+  const slide = state.lesson && state.lesson.slides[i];
+  if (!slide) return Promise.resolve();
+  // The entry being left keeps the step it was left at: the URL's throttled
+  // write may not have run yet, and would land on the new entry.
+  if (history === 'push' && state.slideOpen && historyShown === historyMoves) window.history.replaceState(null, '', urlOf());
+  slideHistory = history;
+  els.expression.value = slide.expression;
+  fitExpressionRows();
+  state.valueTexts.clear();
+  rebuildValueBoxes();
+  setValueTexts(slide.values);
+  els.check.checked = slide.check;
+  els.exampleNote.hidden = true;
+  return submitTrace(step ?? slide.step, i);
+}
+
+/** Once a trace is shown: a slide opened by the clicker or the editor becomes a history entry of its own. */
+function afterSlideShown() {
+  historyShown = historyMoves;
+  const how = slideHistory;
+  slideHistory = 'none';
+  if (!state.slideOpen) return renderLesson();
+  if (how === 'push') window.history.pushState(null, '', urlOf());
+  else if (how === 'replace') window.history.replaceState(null, '', urlOf());
+  renderLesson();
+}
+
+/** The page's URL: a slide's short link with its step, or the contract's query. */
+function urlOf() {
+  if (state.lesson && state.slideOpen) {
+    const params = new URLSearchParams();
+    params.set('slide', String(state.slide));
+    params.set('step', String(state.step));
+    if (state.presenting) params.set('present', '1');
+    if (state.quiz) params.set('quiz', '1');
+    if (state.lessonId) return `/l/${state.lessonId}?${params}`;
+    return `/${queryFromState(state)}&slide=${state.slide}`;
+  }
+  return `/${queryFromState(state)}`;
+}
+
+/** The link the room opens for the slide shown: short, without the step. */
+function shortLink() {
+  if (!state.lessonId) return null;
+  const base = `${window.location.origin}/l/${state.lessonId}`;
+  return state.slideOpen && state.slide > 0 ? `${base}?slide=${state.slide}` : base;
+}
+
+/** A changed lesson is a new lesson: it has no stored id until it is shared again. */
+function editLesson(lesson) {
+  state.lesson = lesson;
+  state.lessonId = null;
+  lessonMessage = null;
+  renderLesson();
+}
+
+function useLesson(lesson, id, message) {
+  state.lesson = lesson;
+  state.lessonId = id;
+  state.editing = true;
+  lessonMessage = message ? { text: message, error: false } : null;
+  if (lesson.slides.length) openSlide(0);
+  else renderLesson();
+}
+
+function addCurrentTrace() {
+  if (!state.trace) return say('Trace something first: the slide is the trace shown.', true);
+  const lesson = state.lesson || emptyLesson();
+  const slide = slideFromTrace({ expression: state.expression, values: state.values, check: state.check, step: state.step });
+  editLesson(addSlide(lesson, slide));
+  state.slide = state.lesson.slides.length - 1;
+  state.slideOpen = true;
+  window.history.pushState(null, '', urlOf());
+  renderLesson();
+}
+
+async function shareLesson() {
+  if (!state.lesson || !state.lesson.slides.length) return null;
+  if (state.lessonId) return state.lessonId;
+  const lesson = state.lesson;
+  const result = await storeLesson(lessonToJson(lesson, 0));
+  if (!result.ok) {
+    say(`Not stored: ${result.error.message}`, true);
+    return null;
+  }
+  if (state.lesson !== lesson) return null; // edited while on its way
+  state.lessonId = result.data.id;
+  say(`Stored: ${window.location.origin}${result.data.link}`);
+  if (state.slideOpen) window.history.replaceState(null, '', urlOf());
+  return state.lessonId;
+}
+
+async function presentLesson() {
+  if (!state.lesson || !state.lesson.slides.length) return;
+  setEditing(false);
+  setPresenting(true);
+  await openSlide(state.slideOpen ? state.slide : 0);
+  shareLesson();
+}
+
+/** A lesson link (…/l/ID), or an ID alone, opened in the page. */
+async function openLessonLink(text) {
+  const match = /(?:\/l\/)?([0-9a-z]{8,52})\/?(?:[?#].*)?$/.exec(String(text).trim());
+  if (!match) return say('That is not a lesson link: it looks like …/l/ followed by 8 letters and digits.', true);
+  const result = await fetchLesson(match[1]);
+  if (!result.ok) return say(result.error.message, true);
+  try {
+    useLesson(parseLesson(result.data), match[1], null);
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+
+function setEditing(on) {
+  state.editing = on;
+  if (on && state.presenting) setPresenting(false);
+  renderLesson();
+}
+
+function toggleLessonAid(action) {
+  if (action === 'note') state.showNote = !state.showNote;
+  else {
+    state.showQr = !state.showQr;
+    // The QR code needs the short link: a lesson not stored yet is stored now.
+    if (state.showQr && !state.lessonId) shareLesson();
+  }
+  renderLesson();
+}
+
+/** Every lesson view from the state: the editor, the slide's title, note and QR code, the quiz, the controls. */
+function renderLesson() {
+  editor.render(state, lessonMessage);
+  els.lessonButton.setAttribute('aria-pressed', String(state.editing));
+  const slide = openSlideOf();
+  slideView.render({ ...state, lesson: slide ? state.lesson : null }, slide ? shortLink() : null);
+  document.body.classList.toggle('in-lesson', Boolean(slide));
+  const model = state.trace;
+  const on = quizOn();
+  const targets = on ? currentTargets() : [];
+  quizView.render({ on, step: `${state.request}:${state.step}`, phase: model ? frameAt(model, state.step).phase : null, targets, answers: on ? currentAnswers() : null, score: state.score });
+  if (slide && model) {
+    const count = model.steps.length;
+    els.next.disabled = state.step >= count - 1 && state.slide >= state.lesson.slides.length - 1;
+    els.prev.disabled = state.step <= 0 && state.slide <= 0;
+  }
+}
+
+/** The lesson the page was opened with (/l/{id}), or a word that there is none; true when there is one to run. */
+function readLessonOfPage() {
+  if (pageData.lesson_missing) {
+    state.editing = true;
+    say(`No lesson is stored under the id ${JSON.stringify(String(pageData.lesson_missing))}.`, true);
+    return false;
+  }
+  if (!pageData.lesson) return false;
+  try {
+    state.lesson = parseLesson(pageData.lesson);
+    state.lessonId = String(pageData.lesson_id);
+    return true;
+  } catch (err) {
+    state.editing = true;
+    say(err.message, true);
+    return false;
+  }
+}
+
+// Back and Forward move between slides (each one a history entry), or back to a plain link.
+window.addEventListener('popstate', () => {
+  historyMoves += 1;
+  const params = new URLSearchParams(window.location.search);
+  const path = /^\/l\/([0-9a-z]+)\/?$/.exec(window.location.pathname);
+  const read = stateFromQuery(window.location.search);
+  const ours = state.lesson && (path ? path[1] === state.lessonId : params.has('slide'));
+  if (ours) {
+    const slide = Math.min(Math.max(0, Number.parseInt(params.get('slide'), 10) || 0), state.lesson.slides.length - 1);
+    openSlide(slide, params.has('step') ? read.step : undefined, 'none');
+  } else if (read.expression) {
+    els.expression.value = read.expression;
+    fitExpressionRows();
+    state.valueTexts.clear();
+    rebuildValueBoxes();
+    setValueTexts(read.values);
+    submitTrace(read.step);
+  } else historyShown = historyMoves;
+});
+
+els.lessonButton.addEventListener('click', () => setEditing(!state.editing));
 
 // ---- start ----
 
@@ -631,7 +977,11 @@ async function start() {
   if (state.jacobianForm) setJacobianForm(true);
   els.speed.value = String(state.speed);
   els.check.checked = state.check;
-  if (state.expression) {
+  if (readLessonOfPage()) {
+    const params = new URLSearchParams(window.location.search);
+    const slide = Math.min(Math.max(0, Number.parseInt(params.get('slide'), 10) || 0), state.lesson.slides.length - 1);
+    await openSlide(slide, params.has('step') ? state.step : undefined, 'replace');
+  } else if (state.expression) {
     els.expression.value = state.expression;
     fitExpressionRows();
     setValueTexts(state.values);

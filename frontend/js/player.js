@@ -126,7 +126,9 @@ export class Player {
 
 /**
  * The action of a key, or null: Right / Page Down / Space forward, Left /
- * Page Up back, Home / End to the ends, P for presentation mode, F to fit.
+ * Page Up back, Home / End to the ends, P for presentation mode, F to fit;
+ * in a lesson N hides and shows the slide's title and note, Q its QR code,
+ * and Escape leaves presentation mode.
  * Keys typed into a text field belong to the field.
  */
 export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = false, targetIsText = false }) {
@@ -158,6 +160,14 @@ export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = fals
       return 'zoom-in';
     case '-':
       return 'zoom-out';
+    case 'n':
+    case 'N':
+      return 'note';
+    case 'q':
+    case 'Q':
+      return 'qr';
+    case 'Escape':
+      return 'leave';
     default:
       return null;
   }

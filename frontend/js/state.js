@@ -8,6 +8,8 @@
  * history.
  */
 
+import { emptyScore } from './quiz.js';
+
 /**
  * How a field's value is written into a URL parameter and read back. `read`
  * answers undefined for a text it cannot read: a hand-edited link still
@@ -88,6 +90,21 @@ export const FIELDS = Object.freeze([
   // By hand: the server's derivation of byHandOf for the trace shown ({key, body, error}), or null.
   { name: 'byHand', initial: null },
   { name: 'playing', initial: false },
+  // "Predict, then reveal" on every step (a slide can ask for it too, see lesson.js).
+  { name: 'quiz', param: 'quiz', codec: FLAG, initial: false },
+  // A lesson (lesson.js) being edited or run: its slides, the slide shown, its stored id.
+  // Its links are /l/{id}?slide=N&step=M, written by the page, not by queryFromState.
+  { name: 'lesson', initial: null },
+  { name: 'lessonId', initial: null },
+  { name: 'slide', initial: 0 },
+  // Whether the trace shown is the lesson's slide (false once something else is traced).
+  { name: 'slideOpen', initial: false },
+  { name: 'editing', initial: false },
+  { name: 'showNote', initial: true },
+  { name: 'showQr', initial: false },
+  // The quiz of each step of the trace shown: {texts, results, revealed}; and the score across slides.
+  { name: 'quizAnswers', initial: () => new Map() },
+  { name: 'score', initial: emptyScore },
   // Traces asked for and answered, counted: an answer to an older request than the latest is dropped.
   { name: 'request', initial: 0 },
   { name: 'answered', initial: 0 },

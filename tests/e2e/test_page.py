@@ -426,8 +426,8 @@ def test_graph_nodes_work_from_the_keyboard(page: Page, base_url: str) -> None:
     status = page.get_by_role("status")
     expect(status).to_have_text(steps[last]["text"])
     x, y = node_id(trace, "x"), node_id(trace, "y")
-    # The examples menu is the last control before the graph: Tab goes on to the first node.
-    page.get_by_role("combobox", name="Example").focus()
+    # The Lesson button is the last control before the graph: Tab goes on to the first node.
+    page.get_by_role("button", name="Lesson").focus()
     page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement.getAttribute('data-node-id')")
     assert focused == x

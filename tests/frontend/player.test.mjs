@@ -87,6 +87,9 @@ test('the contract\'s keys, clicker keys included', () => {
   assert.equal(keyAction({ key: 'Home' }), 'first');
   assert.equal(keyAction({ key: 'End' }), 'last');
   assert.equal(keyAction({ key: 'p' }), 'present');
+  // A lesson's keys: the note, the QR code, and Escape out of presentation mode.
+  assert.deepEqual(['n', 'Q', 'Escape'].map((key) => keyAction({ key })), ['note', 'qr', 'leave']);
+  assert.equal(keyAction({ key: 'Escape', targetIsText: true }), null);
   assert.equal(keyAction({ key: 'ArrowRight', targetIsText: true }), null);
   assert.equal(keyAction({ key: 'ArrowRight', ctrlKey: true }), null);
   assert.equal(keyAction({ key: 'x' }), null);

@@ -211,6 +211,7 @@ def _mount_static(app: FastAPI, frontend: Path) -> None:
     vendored = {
         "/vendor/katex": ("katex", modules / "katex" / "dist"),
         "/vendor/dagre": ("dagre", modules / "@dagrejs" / "dagre" / "dist"),
+        "/vendor/qrcode": ("qrcode", modules / "qrcode-generator" / "dist"),
         docs.SWAGGER_UI_PREFIX: ("swagger-ui", modules / "swagger-ui-dist"),
     }
     for path, (name, directory) in vendored.items():
