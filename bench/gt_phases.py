@@ -18,16 +18,16 @@ import gradtrace
 from bench.programs import Program
 from bench.timing import timed
 from gradtrace import _coerce_values
-from gradtrace.engine import Run, backward_scalar, forward_scalar
+from gradtrace.engine import Run, backward, forward
 from gradtrace.graph import build_graph
-from gradtrace.limits import Limits
+from gradtrace.limits import Limits, paused_gc
 from gradtrace.parser import parse
 from gradtrace.trace import Trace, collect_warnings
 
 DESCRIPTION = (
     "parse = tokens and syntax tree (`parser.parse`); lower = inputs checked and graph built "
-    "(`graph.build_graph`); forward and backward = `engine.forward_scalar` and "
-    "`engine.backward_scalar`; recording = the `Trace` that `gradtrace.trace()` returns "
+    "(`graph.build_graph`); forward and backward = `engine.forward` and "
+    "`engine.backward`; recording = the `Trace` that `gradtrace.trace()` returns "
     "(`trace.Trace` and `collect_warnings`: what each node and edge carried, kept as flat "
     "lists); JSON encoding = `Trace.to_dict()` (the contract's nodes, edges and steps, step "
     "texts included) then the API's encoder (`api.encoding.dumps_trace`) to bytes."
@@ -67,20 +67,24 @@ def time_phases(text: str, values: dict[str, float], clock: str = "wall") -> dic
     deadline = limits.deadline()
     out: dict[str, float] = {}
     out["gradtrace_parse"], program = timed(
-        lambda: parse(text, limits.max_depth, limits.max_statements, limits.max_expression_length),
+        lambda: _paused(
+            lambda: parse(text, limits.max_depth, limits.max_statements, limits.max_expression_length)
+        ),
         clock,
     )
-    out["gradtrace_lower"], (inputs, graph) = timed(lambda: _lower(text, program, values, limits), clock)
+    out["gradtrace_lower"], (inputs, graph) = timed(
+        lambda: _paused(lambda: _lower(text, program, values, limits)), clock
+    )
     if not graph.scalar:
         raise ValueError("the scalar benchmark needs a program whose every node is one number")
     out["gradtrace_forward"], (vals, locals_) = timed(
-        lambda: forward_scalar(graph, inputs, deadline), clock
+        lambda: _paused(lambda: forward(graph, inputs, deadline)), clock
     )
     out["gradtrace_backward"], (grads, downstream) = timed(
-        lambda: backward_scalar(graph, locals_, deadline), clock
+        lambda: _paused(lambda: backward(graph, vals, locals_, deadline)), clock
     )
     run = Run(vals, locals_, grads, downstream)
-    out["gradtrace_record"], result = timed(lambda: _record(graph, run, limits), clock)
+    out["gradtrace_record"], result = timed(lambda: _paused(lambda: _record(graph, run, limits)), clock)
     out["gradtrace_to_dict"], body = timed(result.to_dict, clock)
     out["gradtrace_json"], _ = timed(lambda: dumps(body), clock)
     return out
@@ -101,11 +105,19 @@ def time_engine(text: str, values: dict[str, float], clock: str = "wall") -> tup
     inputs, graph = _lower(text, program, values, limits)
 
     def run() -> Trace:
-        vals, locals_ = forward_scalar(graph, inputs, deadline)
-        grads, downstream = backward_scalar(graph, locals_, deadline)
-        return _record(graph, Run(vals, locals_, grads, downstream), limits)
+        # The collector paused as `gradtrace.trace()` pauses it (limits.paused_gc).
+        with paused_gc():
+            vals, locals_ = forward(graph, inputs, deadline)
+            grads, downstream = backward(graph, vals, locals_, deadline)
+            return _record(graph, Run(vals, locals_, grads, downstream), limits)
 
     return timed(run, clock)
+
+
+def _paused(fn: Callable[[], Any]) -> Any:
+    """fn() with the collector paused, as `gradtrace.trace()` runs every phase."""
+    with paused_gc():
+        return fn()
 
 
 def _lower(text: str, program: Any, values: dict[str, float], limits: Limits) -> tuple[Any, Any]:

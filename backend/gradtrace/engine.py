@@ -1,31 +1,34 @@
-"""Forward and backward over the graph, without recursion; records what each edge carried.
+"""Forward and backward over the graph, as the lecture's `ComputationalGraph` runs them.
 
-Two paths share one graph. When every node holds one number (the common case
-in class) values, locals and gradients are Python floats in flat lists, and
-each op's scalar rule returns its value together with its local derivatives,
-so backward is one multiply-add per edge: [downstream] = [upstream] x [local].
-Otherwise every node is a float64 numpy value and backward calls each op's
-VJP; the local Jacobians are not built here at all (the trace builds the ones
-small enough to send).
+    for node in order:                    # fprop: topological order
+        value[node] = op(node).forward(*values of its inputs)
+    grad[output] = 1
+    for node in reversed(order):          # bprop: reverse order
+        for edge in inputs(node):
+            edge.downstream = upstream x local          # op(node)'s vjp
+            grad[edge.source] += edge.downstream        # gradients sum at outward branches
 
-Gradients sum at outward branches in exactly one place: the `g + d` into the
-source's gradient in backward (a source's first gradient is its downstream number).
+Both loops are written once, below. Scalar and tensor graphs differ only in
+how an op is applied (`apply_op`) and how a node's downstream gradients are
+computed (`backprop_op`): when every node holds one number, values, locals
+and gradients are Python floats, the op's scalar rule returns its value
+together with its local derivatives, and each downstream is one multiply;
+otherwise values are float64 numpy arrays and the downstream is the op's VJP,
+which never builds the local Jacobian (the record builds the ones small
+enough to send). Neither loop recurses, so a 100,000-node chain is no deeper
+for Python than a 3-node one.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from gradtrace.graph import Graph, Value
-from gradtrace.limits import Deadline, without_gc
-
-# Nodes per slice between two deadline checks: the check is then free per node. The
-# scalar backward also fetches each slice's locals before walking it (see there).
-_BLOCK = 512
+from gradtrace.limits import Deadline
+from gradtrace.ops import Op
 
 
 class Run:
@@ -41,15 +44,9 @@ class Run:
         downstream: list[Any],
     ) -> None:
         self.values = values
-        self.locals = locals_  # scalar path only; None on the tensor path
+        self.locals = locals_  # per edge, scalar graphs only; None on tensors
         self.grads = grads
         self.downstream = downstream
-
-
-def _blocks(items: list[Any], deadline: Deadline) -> list[list[Any]]:
-    if not deadline.active or len(items) <= _BLOCK:
-        return [items]
-    return [items[k : k + _BLOCK] for k in range(0, len(items), _BLOCK)]
 
 
 def _initial_values(graph: Graph, inputs: Mapping[str, Value]) -> list[Any]:
@@ -57,159 +54,97 @@ def _initial_values(graph: Graph, inputs: Mapping[str, Value]) -> list[Any]:
     values: list[Any] = list(graph.constant)
     for name, node in graph.inputs.items():
         values[node] = inputs[name]
+    if not graph.scalar:
+        values = [np.float64(v) if type(v) is float else v for v in values]
     return values
 
 
-# The scalar passes pause the cyclic collector by hand (see limits.paused_gc for why
-# they pause it at all): a trace of a hundred ops lasts a few tens of microseconds, and
-# the decorator's wrapper, context manager and their frames were a tenth of that.
+def _zeros(graph: Graph, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
+    """A zero of each shape: Python floats on scalar graphs, numpy values otherwise."""
+    if graph.scalar:
+        return [0.0] * len(shapes)
+    return [np.zeros(shape)[()] for shape in shapes]
 
 
-def forward_scalar(
-    graph: Graph, inputs: Mapping[str, Value], deadline: Deadline
-) -> tuple[list[float], list[float]]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        values: list[float] = _initial_values(graph, inputs)
-        locals_ = [0.0] * len(graph.edge_source)
-        prog = graph.prog
-        for block in _blocks(prog, deadline) if len(prog) > _BLOCK else (prog,):
-            deadline.check()
-            for i, rule, s0, s1, e in block:
-                if s1 < 0:
-                    values[i], locals_[e] = rule(values[s0])
-                else:
-                    values[i], locals_[e], locals_[e + 1] = rule(values[s0], values[s1])
-        return values, locals_
-    finally:
-        if enabled:
-            gc.enable()
+def apply_op(op: Op, args: tuple[int, ...], e: int, values: list[Any], locals_: list[float] | None) -> Any:
+    """fprop of one node: its value; on scalars also each input edge's local, into locals_[e:].
+
+    The one place where the forward pass applies an op.
+    """
+    if locals_ is None:
+        return op.forward(*[values[a] for a in args])
+    assert op.scalar is not None
+    # The scalar rule gives the value and the local derivatives in one call. Ops
+    # take one or two arguments; unpacking each case by name is about three times
+    # cheaper than a generic *-unpacking (bench/findings.md).
+    if len(args) == 1:
+        value, locals_[e] = op.scalar(values[args[0]])
+    else:
+        value, locals_[e], locals_[e + 1] = op.scalar(values[args[0]], values[args[1]])
+    return value
 
 
-def backward_scalar(
-    graph: Graph, locals_: list[float], deadline: Deadline
-) -> tuple[list[float], list[float]]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        # Every gradient starts as this one zero object, so `is zero` tells a node's first
-        # gradient from a sum (most nodes have one consumer). A first gradient is then the
-        # downstream object itself rather than a new float 0.0 + d: `d or zero` is bit for
-        # bit 0.0 + d (-0.0 becomes 0.0, a NaN stays the same NaN) and allocates nothing.
-        # On large graphs each float that stays alive is a fresh cache line to write.
-        zero = 0.0
-        grads = [zero] * len(graph.kind)
-        grads[graph.output] = 1.0
-        downstream = [zero] * len(locals_)
-        prog = graph.prog
-        reaches = graph.reaches
-        if not all(reaches):
-            # Nodes that do not reach the output keep gradient 0 and send nothing back.
-            prog = [item for item in prog if reaches[item[0]]]
-        size = len(prog)
-        step = _BLOCK if size > _BLOCK else max(size, 1)
-        for stop in range(size, 0, -step):
-            if step == size:
-                block = prog
-            else:
-                block = prog[stop - step if stop > step else 0 : stop]
-                # The walk reads each local once, a float object the forward pass left
-                # somewhere in memory, and the interpreter waits for each in turn; copying
-                # the block's locals (a C loop that touches every one) fetches them all
-                # at once, and the slice brings the block's op tuples in as well.
-                fetched = locals_[block[0][4] : block[-1][4] + 2]
-                del fetched
-            deadline.check()
-            for i, _rule, s0, s1, e in reversed(block):
-                upstream = grads[i]
-                downstream[e] = d = upstream * locals_[e]
-                g = grads[s0]
-                grads[s0] = (d or zero) if g is zero else g + d
-                if s1 >= 0:
-                    e += 1
-                    downstream[e] = d = upstream * locals_[e]
-                    g = grads[s1]
-                    grads[s1] = (d or zero) if g is zero else g + d
-        return grads, downstream
-    finally:
-        if enabled:
-            gc.enable()
+def backprop_op(
+    op: Op,
+    upstream: Any,
+    node: int,
+    args: tuple[int, ...],
+    e: int,
+    values: list[Any],
+    locals_: list[float] | None,
+) -> Sequence[Any]:
+    """bprop of one node: per input edge, [downstream] = [upstream] x [local].
+
+    The one place where the backward pass applies an op. On tensors the op's
+    VJP computes the product without building the local Jacobian.
+    """
+    if locals_ is None:
+        return op.vjp(upstream, values[node], *[values[a] for a in args])
+    if len(args) == 1:
+        return (upstream * locals_[e],)
+    return (upstream * locals_[e], upstream * locals_[e + 1])
 
 
-@without_gc
-def forward_tensor(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> list[Any]:
+def forward(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> tuple[list[Any], list[float] | None]:
+    """Every node's value, in topological order (and on scalars every edge's local)."""
     values = _initial_values(graph, inputs)
-    for i, kind in enumerate(graph.kind):
-        if kind != "op" and isinstance(values[i], float):
-            values[i] = np.float64(values[i])
-    deadline.check()
+    locals_ = [0.0] * graph.n_edges if graph.scalar else None
     with np.errstate(all="ignore"):
-        for i, op in enumerate(graph.op):
-            if op is None:
-                continue
-            if i % 64 == 0:
-                deadline.check()
-            values[i] = op.forward(*[values[a] for a in graph.args[i]])
-    return values
+        for node, op, args, e in graph.ops:  # topological order
+            deadline.check()
+            values[node] = apply_op(op, args, e, values, locals_)
+    return values, locals_
 
 
-@without_gc
-def backward_tensor(
-    graph: Graph, values: list[Any], deadline: Deadline
+def backward(
+    graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
 ) -> tuple[list[Any], list[Any]]:
-    grads: list[Any] = [None] * graph.size
-    grads[graph.output] = np.ones(graph.shape[graph.output])[()]
-    downstream: list[Any] = [None] * graph.n_edges
-    shapes = graph.shape
+    """Every node's gradient and every edge's downstream, in reverse topological order."""
+    grads = _zeros(graph, graph.shape)
+    grads[graph.output] = 1.0 if graph.scalar else np.ones(graph.shape[graph.output])[()]
+    downstream = _zeros(graph, [graph.shape[source] for source in graph.edge_source])
     reaches = graph.reaches
     with np.errstate(all="ignore"):
-        for i in range(graph.size - 1, -1, -1):
-            upstream = grads[i]
-            if upstream is None:
-                # Nothing downstream of the output uses this node: its gradient is 0.
-                upstream = grads[i] = np.zeros(shapes[i])[()]
-            op = graph.op[i]
-            if op is None:
-                continue
-            if not reaches[i]:
-                # It sends nothing back: a zero, not 0 x (a non-finite local) = NaN.
-                e = graph.edge_start[i]
-                for k, source in enumerate(graph.args[i]):
-                    downstream[e + k] = np.zeros(shapes[source])[()]
-                    if grads[source] is None:
-                        grads[source] = np.zeros(shapes[source])[()]
-                continue
-            if i % 64 == 0:
-                deadline.check()
-            args = graph.args[i]
-            parts = op.vjp(upstream, values[i], *[values[a] for a in args])
-            e = graph.edge_start[i]
-            for k, source in enumerate(args):
-                d = parts[k]
-                if np.shape(d) != shapes[source]:
-                    d = np.broadcast_to(d, shapes[source])
+        for node, op, args, e in reversed(graph.ops):  # reverse topological order
+            if not reaches[node]:
+                continue  # it sends nothing back: its gradient is 0, not 0 x (a local) = NaN
+            deadline.check()
+            upstream = grads[node]
+            for k, d in enumerate(backprop_op(op, upstream, node, args, e, values, locals_)):
+                source = args[k]
                 downstream[e + k] = d
-                previous = grads[source]
-                grads[source] = d if previous is None else previous + d
+                grads[source] = grads[source] + d  # gradients sum at outward branches
     return grads, downstream
 
 
 def run(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> Run:
     """Forward then backward: values, grads and every edge's downstream (and locals on scalars)."""
-    if graph.scalar:
-        values, locals_ = forward_scalar(graph, inputs, deadline)
-        grads, downstream = backward_scalar(graph, locals_, deadline)
-        return Run(values, locals_, grads, downstream)
-    values = forward_tensor(graph, inputs, deadline)
-    grads_t, downstream_t = backward_tensor(graph, values, deadline)
-    return Run(values, None, grads_t, downstream_t)
+    values, locals_ = forward(graph, inputs, deadline)
+    grads, downstream = backward(graph, values, locals_, deadline)
+    return Run(values, locals_, grads, downstream)
 
 
 def output_value(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> float:
     """The output's value only: what the numeric gradient check evaluates many times."""
-    if graph.scalar:
-        values: list[Any] = forward_scalar(graph, inputs, deadline)[0]
-    else:
-        values = forward_tensor(graph, inputs, deadline)
+    values, _ = forward(graph, inputs, deadline)
     return float(np.reshape(values[graph.output], -1)[0])

@@ -18,7 +18,7 @@ import numpy as np
 from gradtrace.engine import output_value
 from gradtrace.errors import limit_exceeded
 from gradtrace.graph import Graph, Value
-from gradtrace.limits import Deadline, Limits, without_gc
+from gradtrace.limits import Deadline, Limits
 
 H = 1e-6
 EPS = float(np.finfo(np.float64).eps)
@@ -33,7 +33,6 @@ def check_cost(graph: Graph, inputs: Mapping[str, Value]) -> int:
     return 2 * elements * per_pass
 
 
-@without_gc
 def numeric_check(
     graph: Graph,
     inputs: Mapping[str, Value],

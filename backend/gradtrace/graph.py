@@ -26,8 +26,8 @@ from gradtrace.errors import (
     UndefinedNameError,
     limit_exceeded,
 )
-from gradtrace.limits import Limits, without_gc
-from gradtrace.ops import BINARY, OPS, UNARY, Op, Shape, ShapeMismatch, show_shape
+from gradtrace.limits import Limits
+from gradtrace.ops import BINARY, OPS, POSTFIX, UNARY, Op, Shape, ShapeMismatch, show_shape
 from gradtrace.syntax import (
     Assign,
     Binary,
@@ -36,8 +36,8 @@ from gradtrace.syntax import (
     Name,
     Num,
     Program,
-    Simple,
     Span,
+    Transpose,
     Unary,
     children,
 )
@@ -62,9 +62,8 @@ class Graph:
     edge_source: list[int] = field(default_factory=list)
     edge_target: list[int] = field(default_factory=list)
     edge_index: list[int] = field(default_factory=list)
-    # Per op node, for the engine's loops: (node, scalar rule, arg 0, arg 1 or -1, first edge).
-    prog: list[tuple[int, Any, int, int, int]] = field(default_factory=list)
-    kink_nodes: list[int] = field(default_factory=list)  # op nodes whose op has ties or kinks
+    # The op nodes in topological order, for the engine's loops: (node, op, args, first edge).
+    ops: list[tuple[int, Op, tuple[int, ...], int]] = field(default_factory=list)
     inputs: dict[str, int] = field(default_factory=dict)  # input name -> node
     unused_values: list[str] = field(default_factory=list)  # given in values, never used
     unused_shapes: dict[str, Shape] = field(default_factory=dict)
@@ -188,36 +187,6 @@ def _check_numbers(row: list[Any] | tuple[Any, ...], invalid: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
-_POSITIONS = {1: (0,), 2: (0, 1)}
-# The elementwise ops a simple statement may name, by their operator or function name
-# ('-' is subtraction here: a simple statement has no unary minus).
-_SIMPLE_OPS: dict[str, Op] = {
-    **{name: OPS[name] for name in OPS if OPS[name].elementwise},
-    **{symbol: OPS[name] for symbol, name in BINARY.items() if OPS[name].elementwise},
-}
-
-
-# Node and edge numbers come from one table of int objects made together: the engine's
-# backward walk reads two or three of them per op, in reverse, and numbers made one at
-# a time between the lowering's other objects lie a few cache lines apart each.
-# numbers[k] == k in every table, so a thread that grows it while another reads the
-# old one changes nothing for either.
-_NUMBERS: list[int] = list(range(4096))
-
-
-def _numbers(needed: int) -> list[int]:
-    global _NUMBERS
-    table = _NUMBERS
-    if needed >= len(table):
-        table = table + list(range(len(table), 2 * needed))
-        _NUMBERS = table
-    return table
-
-
-def _number(n: int) -> int:
-    return _numbers(n)[n]
-
-
 class _Builder:
     def __init__(self, graph: Graph, values: Mapping[str, Value], limits: Limits) -> None:
         self.g = graph
@@ -280,7 +249,8 @@ class _Builder:
         elif self.checking:
             # A limit is reported at the operator that would build the node, like a shape error.
             self.check_size(shape, where or span, args)
-        index = _number(len(g.kind))
+        index = len(g.kind)
+        first_edge = len(g.edge_source)
         g.kind.append(kind)
         g.op.append(op)
         g.args.append(args)
@@ -289,18 +259,13 @@ class _Builder:
         g.span.append(span)
         g.shape.append(shape)
         g.constant.append(constant)
-        first_edge = _number(len(g.edge_source))
         g.edge_start.append(first_edge)
         if op is not None:
-            g.prog.append(
-                (index, op.scalar, args[0], args[1] if len(args) > 1 else -1, first_edge)
-            )
-            if op.kink is not None:
-                g.kink_nodes.append(index)
-        if args:
-            g.edge_source.extend(args)
-            g.edge_target.extend([index] * len(args))
-            g.edge_index.extend(_POSITIONS[len(args)])
+            g.ops.append((index, op, args, first_edge))
+        for k, source in enumerate(args):
+            g.edge_source.append(source)
+            g.edge_target.append(index)
+            g.edge_index.append(k)
         return index
 
     def resolve(self, node: Name, assigned: dict[str, int], statement: int) -> int:
@@ -329,52 +294,40 @@ class _Builder:
 
     def leaf(self, node: Expr, assigned: dict[str, int], statement: int) -> int:
         """The node of a name or a literal (a negative literal is one constant); -1 otherwise."""
-        kind = type(node)
-        if kind is Name:
-            found = self.env.get(node.name)  # type: ignore[union-attr]
-            return found if found is not None else self.resolve(node, assigned, statement)  # type: ignore[arg-type]
-        if kind is Num:
-            return self.add_node(
-                "constant", None, (), node.text, node.span, (), constant=node.value  # type: ignore[union-attr]
-            )
-        if kind is Unary and node.op == "-" and type(node.operand) is Num:  # type: ignore[union-attr]
+        if isinstance(node, Name):
+            found = self.env.get(node.name)
+            return found if found is not None else self.resolve(node, assigned, statement)
+        if isinstance(node, Num):
+            return self.add_node("constant", None, (), node.text, node.span, (), constant=node.value)
+        if isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Num):
             # A negative literal is one constant, as a reader sees it.
-            text = "-" + node.operand.text  # type: ignore[union-attr]
+            literal = node.operand
             return self.add_node(
-                "constant", None, (), text, node.span, (), constant=-node.operand.value  # type: ignore[union-attr]
+                "constant", None, (), "-" + literal.text, node.span, (), constant=-literal.value
             )
         return -1
 
     def build_op(self, node: Expr, args: tuple[int, ...]) -> int:
-        kind = type(node)
-        if kind is Binary:
-            op = OPS[BINARY[node.op]]  # type: ignore[union-attr]
-            where = node.op_span  # type: ignore[union-attr]
-        elif kind is Call:
-            op = OPS[node.func]  # type: ignore[union-attr]
-            where = node.name_span  # type: ignore[union-attr]
-        elif kind is Unary:
-            op = OPS[UNARY[node.op]]  # type: ignore[union-attr]
-            where = node.op_span  # type: ignore[union-attr]
+        """The op node of an operator or a call, its shape inferred from its arguments'."""
+        where: Span
+        if isinstance(node, Binary):
+            op, where = OPS[BINARY[node.op]], node.op_span
+        elif isinstance(node, Call):
+            op, where = OPS[node.func], node.name_span
+        elif isinstance(node, Unary):
+            op, where = OPS[UNARY[node.op]], node.op_span
+        elif isinstance(node, Transpose):
+            op, where = OPS[POSTFIX[".T"]], node.op_span
         else:
-            op = OPS["transpose"]
-            where = node.op_span  # type: ignore[union-attr]
+            raise AssertionError(f"not an operation: {node!r}")
         shapes = self.g.shape
-        if len(args) == 1:
-            first = shapes[args[0]]
-            shape = first if op.elementwise else None
-        else:
-            first, second = shapes[args[0]], shapes[args[1]]
-            shape = first if (op.elementwise and first == second) else None
-        if shape is None:
-            try:
-                shape = op.shape(*[shapes[a] for a in args])
-            except ShapeMismatch as error:
-                text = self.g.expression
-                source = text[node.span[0] : node.span[1]]
-                if len(source) > 40:
-                    source = source[:37] + "..."
-                raise ShapeError(f"{source}: {error}", where) from None
+        try:
+            shape = op.shape(*[shapes[a] for a in args])
+        except ShapeMismatch as error:
+            source = self.g.expression[node.span[0] : node.span[1]]
+            if len(source) > 40:
+                source = source[:37] + "..."
+            raise ShapeError(f"{source}: {error}", where) from None
         return self.add_node("op", op, args, op.label, node.span, shape, where=where)
 
     def check_assignment(self, name: str, name_span: Span, seen: set[str]) -> None:
@@ -391,88 +344,8 @@ class _Builder:
             )
         seen.add(name)
 
-    def simple(
-        self, program: Program, simple: Simple, assigned: dict[str, int], number: int, seen: set[str]
-    ) -> int:
-        """The node of a simple statement, read from the tokens (see `syntax.Simple`).
-
-        On one-number arguments of an elementwise op with no size limit to count (the
-        common case), the node is appended here in a few steps; anything else is
-        lowered from the statement's tree, as any statement is.
-        """
-        pos, op_pos, first, second = simple
-        kinds, texts, starts = program.tokens
-        name = texts[pos]
-        start = starts[pos]
-        self.check_assignment(name, (start, start + len(name)), seen)
-        g = self.g
-        binary = kinds[op_pos] == "op"
-        op = OPS[BINARY[texts[op_pos]]] if binary else OPS[texts[op_pos]]
-        env = self.env
-        shapes = g.shape
-        quick = not self.checking and op.elementwise
-        # Names already known hold their node; anything else (a first use, an error, a
-        # tensor) is left to the tree, before any node is added, so nodes come in the
-        # same order either way.
-        for pos_ in (first, second) if quick else ():
-            if pos_ >= 0 and kinds[pos_] == "name":
-                found = env.get(texts[pos_])
-                if found is None or shapes[found]:
-                    quick = False
-                    break
-        if not quick:
-            statement = program.statement(number)
-            assert isinstance(statement, Assign)
-            last = self.lower(statement.value, assigned, number)
-            if g.name[last] is None and g.kind[last] != "input":
-                g.name[last] = name
-            env[name] = last
-            return last
-        a = self.token_leaf(first, kinds, texts, starts)
-        b = self.token_leaf(second, kinds, texts, starts) if second >= 0 else -1
-        if binary:
-            end_token = second
-            args: tuple[int, ...] = (a, b)
-        else:
-            end_token = (first if second < 0 else second) + 1
-            args = (a,) if b < 0 else (a, b)
-        span = (starts[first if binary else op_pos], starts[end_token] + len(texts[end_token]))
-        index = _number(len(g.kind))
-        g.kind.append("op")
-        g.op.append(op)
-        g.args.append(args)
-        g.name.append(name)
-        g.label.append(op.label)
-        g.span.append(span)
-        g.shape.append(())
-        g.constant.append(0.0)
-        e = _number(len(g.edge_source))
-        g.edge_start.append(e)
-        g.prog.append((index, op.scalar, a, b, e))
-        if op.kink is not None:
-            g.kink_nodes.append(index)
-        g.edge_source.extend(args)
-        g.edge_target.extend([index] * len(args))
-        g.edge_index.extend(_POSITIONS[len(args)])
-        self.env[name] = index
-        return index
-
-    def token_leaf(self, pos: int, kinds: list[str], texts: list[str], starts: list[int]) -> int:
-        """The node of the token at `pos`: a known name's, or a new constant's for a number."""
-        text = texts[pos]
-        if kinds[pos] == "name":
-            return self.env[text]
-        start = starts[pos]
-        return self.add_node(
-            "constant", None, (), text, (start, start + len(text)), (), constant=float(text)
-        )
-
     def lower(self, expr: Expr, assigned: dict[str, int], statement: int) -> int:
         """The node of an expression: an iterative post-order walk (trees can be very deep)."""
-        leaf = self.leaf
-        found = leaf(expr, assigned, statement)
-        if found >= 0:
-            return found
         results: list[int] = []
         stack: list[tuple[Expr, bool]] = [(expr, False)]
         while stack:
@@ -483,111 +356,33 @@ class _Builder:
                 del results[-arity:]
                 results.append(self.build_op(node, args))
                 continue
-            index = leaf(node, assigned, statement)
+            index = self.leaf(node, assigned, statement)
             if index >= 0:
                 results.append(index)
                 continue
-            parts = children(node)
-            direct = [leaf(part, assigned, statement) for part in parts] if all(
-                type(part) is Name or type(part) is Num for part in parts
-            ) else None
-            if direct is not None:
-                # The common case: an operation on names and numbers, built at once.
-                results.append(self.build_op(node, tuple(direct)))
-                continue
             stack.append((node, True))
-            for part in reversed(parts):
+            for part in reversed(children(node)):
                 stack.append((part, False))
         assert len(results) == 1
         return results[0]
 
 
-@without_gc
 def build_graph(
     expression: str, program: Program, values: Mapping[str, Value], limits: Limits
 ) -> Graph:
     """The graph of a parsed program, with names checked and shapes inferred."""
     graph = Graph(expression)
     builder = _Builder(graph, values, limits)
-    items = program.items
-    texts = program.tokens[1]
+    statements = program.statements
     assigned: dict[str, int] = {}
-    for number, statement in enumerate(items):
-        if type(statement) is tuple:
-            assigned.setdefault(texts[statement[0]], number)
-        elif isinstance(statement, Assign):
+    for number, statement in enumerate(statements):
+        if isinstance(statement, Assign):
             assigned.setdefault(statement.name, number)
     seen: set[str] = set()
-    kinds, texts, starts = program.tokens
-    env = builder.env
-    # The flat lists, bound once: the loop below appends a simple statement's node to
-    # them directly (see `_Builder.simple` for what it checks first).
-    shapes = graph.shape
-    add_kind, add_op, add_args = graph.kind.append, graph.op.append, graph.args.append
-    add_name, add_label, add_span = graph.name.append, graph.label.append, graph.span.append
-    add_shape, add_constant = graph.shape.append, graph.constant.append
-    add_edge_start, add_prog = graph.edge_start.append, graph.prog.append
-    add_sources, add_targets = graph.edge_source.extend, graph.edge_target.extend
-    add_positions, add_kink = graph.edge_index.extend, graph.kink_nodes.append
-    sources = graph.edge_source
-    checking = builder.checking
-    numbers = _NUMBERS
     try:
         last = -1
-        for number, statement in enumerate(items):
-            if type(statement) is tuple:
-                pos, op_pos, first, second = statement
-                name = texts[pos]
-                op = _SIMPLE_OPS.get(texts[op_pos])
-                if op is None or checking or name in values or name in seen:
-                    last = builder.simple(program, statement, assigned, number, seen)
-                    continue
-                # Known names holding one number, or numbers: anything else goes the
-                # long way before any node is added, so nodes keep their order.
-                a = env.get(texts[first], -1) if kinds[first] == "name" else -2
-                b = env.get(texts[second], -1) if second >= 0 and kinds[second] == "name" else -2
-                if a == -1 or b == -1 or (a >= 0 and shapes[a]) or (b >= 0 and shapes[b]):
-                    last = builder.simple(program, statement, assigned, number, seen)
-                    continue
-                seen.add(name)
-                if a == -2:
-                    a = builder.token_leaf(first, kinds, texts, starts)
-                if second < 0:
-                    b = -1
-                    args: tuple[int, ...] = (a,)
-                    end = starts[first + 1] + 1  # f(a): the ')' after a
-                    span = (starts[op_pos], end)
-                else:
-                    if b == -2:
-                        b = builder.token_leaf(second, kinds, texts, starts)
-                    args = (a, b)
-                    if kinds[op_pos] == "op":
-                        span = (starts[first], starts[second] + len(texts[second]))
-                    else:
-                        span = (starts[op_pos], starts[second + 1] + 1)
-                last = len(shapes)
-                e = len(sources)
-                if last >= len(numbers) or e + 2 >= len(numbers):
-                    numbers = _numbers(max(last, e + 2))
-                last = numbers[last]
-                e = numbers[e]
-                add_kind("op")
-                add_op(op)
-                add_args(args)
-                add_name(name)
-                add_label(op.label)
-                add_span(span)
-                add_shape(())
-                add_constant(0.0)
-                add_edge_start(e)
-                add_prog((last, op.scalar, a, b, e))
-                if op.kink is not None:
-                    add_kink(last)
-                add_sources(args)
-                add_targets([last] * len(args))
-                add_positions(_POSITIONS[len(args)])
-                env[name] = last
-            elif isinstance(statement, Assign):
+        for number, statement in enumerate(statements):
+            if isinstance(statement, Assign):
                 name = statement.name
                 builder.check_assignment(name, statement.name_span, seen)
                 last = builder.lower(statement.value, assigned, number)
@@ -595,11 +390,11 @@ def build_graph(
                     graph.name[last] = name
                 builder.env[name] = last
             else:
-                last = builder.lower(statement, assigned, number)  # type: ignore[arg-type]
+                last = builder.lower(statement, assigned, number)
         if last != graph.size - 1:
             # The output is an earlier value (`a = x * 2; b = y; a`): an identity node
             # makes it the last node, so the first backward step seeds the output.
-            final = program.statement(len(items) - 1)
+            final = statements[-1]
             alias = final.name if isinstance(final, Assign) else None
             last = builder.add_node(
                 "op", OPS["identity"], (last,), "=", final.span, graph.shape[last], name=alias
@@ -607,7 +402,7 @@ def build_graph(
         graph.output = last
         shape = graph.shape[last]
         if math.prod(shape) != 1:
-            final = program.statement(len(items) - 1)
+            final = statements[-1]
             raise OutputNotScalarError(
                 f"the output has shape {show_shape(shape)} ({math.prod(shape)} numbers), but "
                 "backpropagation starts from a single number: wrap it in sum(...) or mean(...)",

@@ -76,6 +76,8 @@ def elementwise_jacobian(local: Any, arg_shape: Shape, out_shape: Shape) -> Arra
 
 
 def broadcast_shape(a: Shape, b: Shape) -> Shape:
+    if a == b:
+        return a
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:

@@ -20,7 +20,7 @@ from gradtrace.errors import (
     UnknownFunctionError,
     limit_exceeded,
 )
-from gradtrace.limits import SAFE_MAX_DEPTH, without_gc
+from gradtrace.limits import SAFE_MAX_DEPTH
 from gradtrace.ops import BINARY, FUNCTIONS, OPS, POSTFIX, PRECEDENCE, UNARY
 from gradtrace.syntax import (
     Assign,
@@ -30,7 +30,6 @@ from gradtrace.syntax import (
     Name,
     Num,
     Program,
-    Simple,
     Span,
     Statement,
     Transpose,
@@ -43,7 +42,6 @@ from gradtrace.tokens import message_for, scan
 _UNARY_BP = OPS[UNARY["-"]].precedence or 0
 _POSTFIX_BP = OPS[POSTFIX[".T"]].precedence or 0
 _OPERAND_HINT = "a number, a name, a function call or '('"
-_ENDS = ("sep", "end")
 
 
 def _show(kind: str, text: str) -> str:
@@ -100,7 +98,7 @@ class _Parser:
 
     # -- statements ------------------------------------------------------
     def program(self) -> Program:
-        items: list[Statement | Simple] = []
+        items: list[Statement] = []
         add = items.append
         kinds = self.kinds
         limit = self.max_statements
@@ -119,10 +117,6 @@ class _Parser:
                     limit,
                     self.span(self.pos),
                 )
-            simple = self.simple_statement() if kind == "name" else None
-            if simple is not None:
-                add(simple)
-                continue
             add(self.statement())
             if kinds[self.pos] not in ("sep", "end"):
                 raise self.after_operand(self.pos)
@@ -131,100 +125,13 @@ class _Parser:
                 "the expression is empty: type one, for example (x + y) * max(y, z)", (0, 0)
             )
         for statement in items[:-1]:
-            if type(statement) is not tuple and not isinstance(statement, Assign):
+            if not isinstance(statement, Assign):
                 raise SyntaxTraceError(
                     "only the last statement can be a bare expression: "
                     "name this one (a = ...) or remove it",
-                    statement.span,  # type: ignore[union-attr]
+                    statement.span,
                 )
-        return Program(items=items, tokens=(self.kinds, self.texts, self.starts), tree=self.tree)
-
-    def is_leaf(self, pos: int) -> bool:
-        """Whether the token at `pos` is a number or a name that is not a function's."""
-        kind = self.kinds[pos]
-        return kind == "number" or (kind == "name" and self.texts[pos] not in FUNCTIONS)
-
-    def leaf(self, pos: int) -> Name | Num:
-        """The tree of the name or number at `pos` (see `is_leaf`)."""
-        text = self.texts[pos]
-        start = self.starts[pos]
-        if self.kinds[pos] == "name":
-            return Name(text, (start, start + len(text)))
-        return Num(float(text), text, (start, start + len(text)))
-
-    def simple_statement(self) -> Simple | None:
-        """`name = a op b`, `name = f(a)` or `name = f(a, b)` on names and numbers; else None.
-
-        Most statements of a long program have one of these forms. They are recognised
-        here with a handful of list lookups and kept as token positions (see
-        `syntax.Simple`), not as a tree: lowering reads them from the tokens. Anything
-        else, errors included, is left to the descent through `expr` (None).
-        """
-        pos = self.pos
-        kinds = self.kinds
-        texts = self.texts
-        if kinds[pos + 1] != "=" or texts[pos] in FUNCTIONS:
-            return None
-        third = kinds[pos + 3] if kinds[pos + 2] != "end" else "end"
-        if third == "op":
-            # A single operator between two leaves ('**' nests, so it is left to expr).
-            if texts[pos + 3] == "**" or kinds[pos + 4] == "end" or kinds[pos + 5] not in _ENDS:
-                return None
-            left, right = kinds[pos + 2], kinds[pos + 4]
-            # Leaves: numbers, and names that are not functions' (inlined is_leaf).
-            if not (left == "number" or (left == "name" and texts[pos + 2] not in FUNCTIONS)):
-                return None
-            if not (right == "number" or (right == "name" and texts[pos + 4] not in FUNCTIONS)):
-                return None
-            self.pos = pos + 5
-            return (pos, pos + 3, pos + 2, pos + 4)
-        if third == "(" and kinds[pos + 2] == "name" and self.max_depth >= 1:
-            known = FUNCTIONS.get(texts[pos + 2])
-            if known is None or kinds[pos + 4] == "end":
-                return None
-            closing = kinds[pos + 5]
-            if known[0] == 1 and closing == ")":
-                second = -1
-                close = pos + 5
-            elif (
-                known[0] == 2
-                and closing == ","
-                and kinds[pos + 6] != "end"
-                and kinds[pos + 7] == ")"
-            ):
-                second = pos + 6
-                close = pos + 7
-            else:
-                return None
-            if kinds[close + 1] not in _ENDS or not self.is_leaf(pos + 4):
-                return None
-            if second >= 0 and not self.is_leaf(second):
-                return None
-            self.pos = close + 1
-            return (pos, pos + 2, pos + 4, second)
-        return None
-
-    def tree(self, simple: Simple) -> Assign:
-        """The tree of a simple statement: the one the descent would have built."""
-        pos, op_pos, first, second = simple
-        starts = self.starts
-        texts = self.texts
-        op = texts[op_pos]
-        start = starts[op_pos]
-        value: Expr
-        if self.kinds[op_pos] == "op":
-            left = self.leaf(first)
-            right = self.leaf(second)
-            value = Binary(op, left, right, (left.span[0], right.span[1]), (start, start + len(op)))
-        else:
-            args: tuple[Expr, ...] = (self.leaf(first),)
-            if second >= 0:
-                args = (args[0], self.leaf(second))
-            close = (first if second < 0 else second) + 1
-            value = Call(op, args, (start, starts[close] + 1), (start, start + len(op)))
-        name = texts[pos]
-        start = starts[pos]
-        return Assign(name, value, (start, value.span[1]), (start, start + len(name)))
+        return Program(tuple(items))
 
     def after_operand(self, pos: int) -> TraceError:
         kind = self.kinds[pos]
@@ -373,7 +280,6 @@ class _Parser:
         return Call(name, tuple(args), (start, end), span)
 
 
-@without_gc
 def parse(
     text: str,
     max_depth: int = SAFE_MAX_DEPTH,

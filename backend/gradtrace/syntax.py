@@ -7,7 +7,6 @@ a shape error is reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 Span = tuple[int, int]
@@ -72,48 +71,11 @@ class Assign:
 Statement = Assign | Expr
 
 
-# A simple statement, `name = a op b`, `name = f(a)` or `name = f(a, b)` on names and
-# numbers, as token positions: (its name, its operator or function, first argument,
-# second argument or -1). Most statements of a long program are simple, and lowering
-# reads them straight from the tokens, without building their trees.
-Simple = tuple[int, int, int, int]
-
-
+@dataclass(slots=True, frozen=True)
 class Program:
-    """A parsed program: its statements, the simple ones kept as token positions.
+    """A parsed program: its statements in order, the last one the output."""
 
-    `statements` gives every statement as a tree (the simple ones are built on first
-    use); lowering walks `items` with `tokens` instead.
-    """
-
-    __slots__ = ("items", "tokens", "_tree", "_statements")
-
-    def __init__(
-        self,
-        statements: tuple[Statement, ...] = (),
-        *,
-        items: list[Statement | Simple] | None = None,
-        tokens: tuple[list[str], list[str], list[int]] = ([], [], []),
-        tree: Callable[[Simple], Assign] | None = None,
-    ) -> None:
-        self.items: list[Statement | Simple] = list(statements) if items is None else items
-        self.tokens = tokens  # kinds, texts and starts, as `tokens.scan` returns them
-        self._tree = tree
-        self._statements: tuple[Statement, ...] | None = None
-
-    def statement(self, k: int) -> Statement:
-        """Statement k as a tree."""
-        item = self.items[k]
-        if type(item) is tuple:
-            assert self._tree is not None
-            return self._tree(item)
-        return item  # type: ignore[return-value]
-
-    @property
-    def statements(self) -> tuple[Statement, ...]:
-        if self._statements is None:
-            self._statements = tuple(self.statement(k) for k in range(len(self.items)))
-        return self._statements
+    statements: tuple[Statement, ...]
 
 
 def children(node: Expr) -> tuple[Expr, ...]:

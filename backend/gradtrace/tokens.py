@@ -11,8 +11,6 @@ for tests.
 from __future__ import annotations
 
 import re
-from itertools import accumulate
-from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -24,11 +22,9 @@ class Token(NamedTuple):
     message: str = ""
 
 
-# One regex finds every token and the blanks before it; findall runs it in C, and
-# the kind of a token follows from its text (a table for the fixed ones, else
-# its first character), so the Python loop per token stays short. The alternatives
-# start with different characters, so their order changes no match: the most
-# common (names) comes first because the regex tries them in order.
+# One regex finds every token and the blanks before it (findall runs it in C); the
+# kind of a token follows from its text: a table for the fixed ones, else its
+# first character.
 _SCAN = re.compile(
     r"""
     ([ \t\r]*)
@@ -45,8 +41,6 @@ _SCAN = re.compile(
     """,
     re.VERBOSE | re.ASCII | re.DOTALL,
 )
-# The same tokens without the blanks before them, for splitting the text on them.
-_TOKENS = re.compile(_SCAN.pattern.replace("([ \\t\\r]*)", "", 1), _SCAN.flags)
 
 _FIXED = {
     "+": "op", "-": "op", "*": "op", "/": "op", "@": "op", "**": "op",
@@ -56,14 +50,6 @@ _FIXED = {
 _FIRST = {c: "name" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
 _FIRST.update({c: "number" for c in "0123456789."})
 _FIRST["#"] = "comment"
-_SPECIAL = frozenset({"(", ")", "sep", "comment"})
-# The kind of a token from its first character alone, for every character where that
-# is enough ('.' starts a number, '.T' or an error, so it is not here).
-_KIND_OF_FIRST = {chr(c): "error" for c in range(128)}
-_KIND_OF_FIRST.update({c: k for c, k in _FIRST.items() if c != "."})
-_KIND_OF_FIRST.update({c: k for c, k in _FIXED.items() if len(c) == 1 and c != "."})
-del _KIND_OF_FIRST["."]
-_FIRST_CHAR = itemgetter(0)
 
 _EXPLAIN = {
     "^": "'^' is not an operator here: use ** for powers (x**2)",
@@ -93,86 +79,34 @@ def _describe(char: str) -> str:
 def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     """Kinds, texts and start offsets of the tokens, ending with an `end` token.
 
-    Parallel lists rather than one object per token: the parser indexes them,
-    and a 100,000-op program has about a million tokens.
+    Comments are dropped, and so is a newline inside parentheses (it continues
+    the line, as in Python). Parallel lists rather than one object per token:
+    the parser indexes them.
     """
-    if "#" in text or not _parens_close_on_their_line(text):
-        # Trailing blanks are cut first: the regex would otherwise retry them from every
-        # position (blanks with no token after them), which is quadratic in their number.
-        return _scan_slowly(_SCAN.findall(text.rstrip(" \t\r")), len(text))
-    # No comment and no line break inside parentheses: every token is kept, so the
-    # lists are built in C, without a Python step per token. Splitting on the tokens
-    # leaves the blanks between them: [blanks, token, blanks, token, ..., blanks], so a
-    # token starts where the pieces before it end. A token's first character gives
-    # its kind, except for '.' and characters outside the table (None here), which
-    # are looked up one by one.
-    pieces = _TOKENS.split(text)
-    texts = pieces[1::2]
-    starts = list(accumulate(map(len, pieces)))[0:-1:2]
-    kinds: list[str] = list(map(_KIND_OF_FIRST.get, map(_FIRST_CHAR, texts)))  # type: ignore[arg-type]
-    if None in kinds:
-        fixed = _FIXED.get
-        first = _FIRST.get
-        for k, kind in enumerate(kinds):
-            if kind is None:
-                token = texts[k]
-                kinds[k] = fixed(token) or first(token[0], "error")
-    kinds.append("end")
-    texts.append("")
-    starts.append(len(text))
-    return kinds, texts, starts
-
-
-def _parens_close_on_their_line(text: str) -> bool:
-    """Whether every parenthesis is matched on its own line (so no newline continues one).
-
-    Done on the text in C: drop all but brackets and newlines, then remove `()` pairs
-    until none is left; anything left over is unmatched or spans a line break.
-    """
-    if "(" not in text and ")" not in text:
-        return True
-    brackets = _NOT_BRACKET.sub("", text)
-    while "()" in brackets:
-        brackets = brackets.replace("()", "")
-    return "(" not in brackets and ")" not in brackets
-
-
-_NOT_BRACKET = re.compile(r"[^()\n]+")
-
-
-def _scan_slowly(pairs: list[tuple[str, str]], length: int) -> tuple[list[str], list[str], list[int]]:
-    """`scan` one token at a time: comments are dropped, and a newline inside parentheses."""
     kinds: list[str] = []
     texts: list[str] = []
     starts: list[int] = []
-    add_kind = kinds.append
-    add_text = texts.append
-    add_start = starts.append
-    fixed = _FIXED.get
-    first = _FIRST.get
-    special = _SPECIAL
     parens = 0
     pos = 0
-    for blanks, token in pairs:
-        if blanks:
-            pos += len(blanks)
-        kind = fixed(token) or first(token[0], "error")
-        if kind in special:
-            if kind == "(":
-                parens += 1
-            elif kind == ")":
-                parens -= 1
-            elif kind == "comment" or (parens > 0 and token == "\n"):
-                # Inside parentheses a newline continues the line, as in Python.
-                pos += len(token)
-                continue
-        add_kind(kind)
-        add_text(token)
-        add_start(pos)
+    # Trailing blanks are cut first: the regex would otherwise retry them from every
+    # position (blanks with no token after them), which is quadratic in their number.
+    for blanks, token in _SCAN.findall(text.rstrip(" \t\r")):
+        pos += len(blanks)
+        kind = _FIXED.get(token) or _FIRST.get(token[0], "error")
+        if kind == "(":
+            parens += 1
+        elif kind == ")":
+            parens -= 1
+        elif kind == "comment" or (parens > 0 and token == "\n"):
+            pos += len(token)
+            continue
+        kinds.append(kind)
+        texts.append(token)
+        starts.append(pos)
         pos += len(token)
-    add_kind("end")
-    add_text("")
-    add_start(length)
+    kinds.append("end")
+    texts.append("")
+    starts.append(len(text))
     return kinds, texts, starts
 
 

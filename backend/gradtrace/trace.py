@@ -10,7 +10,6 @@ Jacobian is small enough to send (`max_local_elements`); the others are null.
 from __future__ import annotations
 
 import functools
-import gc
 import math
 from typing import Any
 
@@ -77,25 +76,6 @@ def _template_parts(template: str) -> tuple[str, str, str]:
     return before, between, after
 
 
-# "n0", "n1", ... and "e0", "e1", ...: the ids of nodes and edges, made once for all
-# traces up to this many (a slice of a list is cheaper than formatting each id).
-_MAX_NUMBERED = 250_000
-_NUMBERED: dict[str, list[str]] = {"n": [], "e": []}
-
-
-def _numbered(prefix: str, count: int) -> list[str]:
-    """[prefix0, prefix1, ..., prefix{count-1}]."""
-    known = _NUMBERED[prefix]
-    if len(known) >= count:
-        return known[:count]
-    if count > _MAX_NUMBERED:
-        return [f"{prefix}{i}" for i in range(count)]
-    # Replaced whole, never extended in place: another thread may be slicing it.
-    longer = known + [f"{prefix}{i}" for i in range(len(known), max(count, 2 * len(known)))]
-    _NUMBERED[prefix] = longer
-    return longer[:count]
-
-
 def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
     """(first node with a non-finite number, first node with a NaN), -1 when there is none."""
     first = first_nan = -1
@@ -119,7 +99,6 @@ def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
     return first, first_nan
 
 
-@without_gc
 def _sum_is_finite(numbers: list[float]) -> bool:
     """One C-level pass that clears the common case: a finite sum has no NaN or infinity in it."""
     total = sum(numbers)
@@ -152,16 +131,11 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
                 break
         if first >= 0:
             warnings.append(_non_finite(graph, first, "gradient", grads[first]))
-    ops = graph.op
-    args_of = graph.args
-    for i in graph.kink_nodes:
-        op = ops[i]
-        assert op is not None and op.kink is not None
-        if scalar:
-            found = op.kink(*[values[a] for a in args_of[i]])
-        else:
-            with np.errstate(all="ignore"):
-                found = op.kink(*[values[a] for a in args_of[i]])
+    with np.errstate(all="ignore"):
+        kinks = [
+            (i, op.kink(*[values[a] for a in args])) for i, op, args, _ in graph.ops if op.kink is not None
+        ]
+    for i, found in kinks:
         if found is not None:
             warnings.append({"node": f"n{i}", "kind": found[0], "message": found[1]})
     for name in graph.unused_values:
@@ -270,27 +244,16 @@ class Trace:
         return f"n{self.graph.output}"
 
     # -- JSON ------------------------------------------------------------
+    @without_gc
     def to_dict(self) -> dict[str, Any]:
         """Exactly the JSON body of POST /api/v1/trace."""
-        # The collector is paused by hand, before anything is allocated: a decorator's
-        # argument tuple would be the allocation that starts a collection over the whole
-        # graph, which holds no cycle and is freed by reference counting anyway.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._to_dict()
-        finally:
-            if enabled:
-                gc.enable()
-
-    def _to_dict(self) -> dict[str, Any]:
         g = self.graph
         run = self.run
         n = g.size
         check_time = self.deadline.check
         check_time()
-        ids = _numbered("n", n)
-        eids = _numbered("e", g.n_edges)
+        ids = [f"n{i}" for i in range(n)]
+        eids = [f"e{e}" for e in range(g.n_edges)]
         local_values = self._locals()
         check_time()
         if g.scalar:

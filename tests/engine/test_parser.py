@@ -134,3 +134,16 @@ def test_length_limit_is_checked_before_tokenizing() -> None:
 def test_statement_limit_is_named() -> None:
     error = error_of("a = x\n" * 5 + "a", max_statements=3)
     assert error.limit == "max_statements"
+
+
+def test_statements_keep_their_spans() -> None:
+    program = parse("a = x * 2\nb = max(a, y)\nc = tanh(b)\nd = -c\ne = (a + b)")
+    assert [sexpr(s) for s in program.statements] == [
+        "(= a (* x 2))",
+        "(= b (max a y))",
+        "(= c (tanh b))",
+        "(= d (neg c))",
+        "(= e (+ a b))",
+    ]
+    spans = [(s.span, s.name_span, s.value.span) for s in program.statements[:3]]  # type: ignore[union-attr]
+    assert spans == [((0, 9), (0, 1), (4, 9)), ((10, 23), (10, 11), (14, 23)), ((24, 35), (24, 25), (28, 35))]
