@@ -17,12 +17,12 @@ import orjson
 import gradtrace
 from bench.programs import Program
 from bench.timing import timed
-from gradtrace import _coerce_values
 from gradtrace.engine import Run, backward, forward
 from gradtrace.graph import build_graph
 from gradtrace.limits import Limits, paused_gc
 from gradtrace.parser import parse
 from gradtrace.trace import Trace, collect_warnings
+from gradtrace.values import coerce_values
 
 DESCRIPTION = (
     "parse = tokens and syntax tree (`parser.parse`); lower = inputs checked and graph built "
@@ -121,7 +121,7 @@ def _paused(fn: Callable[[], Any]) -> Any:
 
 
 def _lower(text: str, program: Any, values: dict[str, float], limits: Limits) -> tuple[Any, Any]:
-    inputs = _coerce_values(text, values, limits)
+    inputs = coerce_values(program, values, limits)
     return inputs, build_graph(text, program, inputs, limits)
 
 

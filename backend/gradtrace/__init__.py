@@ -8,11 +8,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
 
 from gradtrace.cost import Cost, enforce, estimate
 from gradtrace.engine import run
@@ -26,15 +23,15 @@ from gradtrace.errors import (
     TraceError,
     UndefinedNameError,
     UnknownFunctionError,
-    limit_exceeded,
 )
 from gradtrace.gradcheck import numeric_check
-from gradtrace.graph import Graph, Value, build_graph, coerce_value
+from gradtrace.graph import Graph, build_graph
 from gradtrace.limits import Deadline, Limits, without_gc
 from gradtrace.ops import describe_ops
 from gradtrace.parser import parse
 from gradtrace.slope import DEFAULT_NUDGE, DEFAULT_POINTS, sample_slope
 from gradtrace.trace import Trace
+from gradtrace.values import Value, coerce_values
 
 __version__ = "0.1.0"
 
@@ -58,38 +55,6 @@ __all__ = [
     "slope",
     "trace",
 ]
-
-
-def _first_use(expression: str, name: str) -> tuple[int, int] | None:
-    found = re.search(
-        rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", expression, re.ASCII
-    )
-    return (found.start(), found.end()) if found else None
-
-
-def _coerce_values(expression: str, values: Mapping[str, Any], limits: Limits) -> dict[str, Value]:
-    if not isinstance(values, Mapping):
-        raise InvalidValueError("values must be a mapping from input names to numbers or lists")
-    inputs: dict[str, Value] = {}
-    total = 0
-    for name, value in values.items():
-        if not isinstance(name, str):
-            raise InvalidValueError(f"the input name {name!r} is not a string")
-        try:
-            inputs[name] = coerce_value(name, value)
-        except TraceError as error:
-            error.span = _first_use(expression, name)
-            raise error.locate(expression) from None
-        total += int(np.size(inputs[name]))
-        if limits.max_input_elements is not None and total > limits.max_input_elements:
-            raise limit_exceeded(
-                "max_input_elements",
-                "the number of input numbers",
-                f"over {limits.max_input_elements}",
-                limits.max_input_elements,
-                _first_use(expression, name),
-            ).locate(expression)
-    return inputs
 
 
 class Plan:
@@ -143,7 +108,7 @@ def plan(
     program = parse(
         expression, applied.max_depth, applied.max_statements, applied.max_expression_length
     )
-    inputs = _coerce_values(expression, values, applied)
+    inputs = coerce_values(program, values, applied)
     graph = build_graph(expression, program, inputs, applied)
     cost = estimate(graph, inputs, check, applied.max_local_elements)
     enforce(cost, applied)

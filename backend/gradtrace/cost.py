@@ -32,9 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gradtrace.errors import limit_exceeded
-from gradtrace.graph import Graph, Value
+from gradtrace.graph import Graph
 from gradtrace.limits import Limits
 from gradtrace.ops import Shape
+from gradtrace.values import Value
 
 #: The longest JSON number (a negative subnormal with 17 digits and its exponent), with its comma.
 NUMBER_BYTES = 25

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from gradtrace.graph import Graph, Value
+from gradtrace.graph import Graph
 from gradtrace.limits import Deadline
 from gradtrace.ops import Op
+from gradtrace.values import Value
 
 
 class Run:

@@ -17,8 +17,9 @@ import numpy as np
 
 from gradtrace.engine import output_value
 from gradtrace.errors import limit_exceeded
-from gradtrace.graph import Graph, Value
+from gradtrace.graph import Graph
 from gradtrace.limits import Deadline, Limits
+from gradtrace.values import Value
 
 H = 1e-6
 EPS = float(np.finfo(np.float64).eps)

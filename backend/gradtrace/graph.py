@@ -13,13 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from gradtrace.errors import (
     AssignmentError,
-    InvalidValueError,
     OutputNotScalarError,
     ShapeError,
     TraceError,
@@ -41,8 +39,7 @@ from gradtrace.syntax import (
     Unary,
     children,
 )
-
-Value = float | np.ndarray[Any, np.dtype[np.float64]]
+from gradtrace.values import Value
 
 
 @dataclass
@@ -95,91 +92,6 @@ def reachability(graph: Graph) -> list[bool]:
             for a in args[i]:
                 reaches[a] = True
     return reaches
-
-
-# ---------------------------------------------------------------------------
-# Values
-# ---------------------------------------------------------------------------
-
-_NUMBER_TYPES = (int, float, np.integer, np.floating)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool | np.bool_)
-
-
-def coerce_value(name: str, value: Any) -> Value:
-    """A float for a scalar, a float64 array of rank 1 or 2 otherwise; invalid_value if neither."""
-
-    def invalid(why: str) -> InvalidValueError:
-        return InvalidValueError(f"the value of '{name}' {why}")
-
-    if isinstance(value, bool | np.bool_):
-        raise invalid("is a boolean, not a number")
-    if value is None:
-        raise invalid("is missing (null): give a number or a list of numbers")
-    if isinstance(value, str | bytes):
-        raise invalid("is a string: give a number or a list of numbers")
-    if _is_number(value):
-        try:
-            return float(value)
-        except OverflowError:
-            raise invalid("is too large for a float64") from None
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "iuf":
-            raise invalid(f"is an array of {value.dtype}, not of numbers")
-        array = np.asarray(value, dtype=np.float64)
-    elif isinstance(value, list | tuple):
-        array = _list_to_array(value, invalid)
-    else:
-        raise invalid(f"is a {type(value).__name__}: give a number or a list of numbers")
-    if array.ndim > 2:
-        raise invalid(f"has rank {array.ndim}: at most 2 (a matrix) is supported")
-    if array.size == 0:
-        raise invalid("is empty: give at least one number")
-    if array.ndim == 0:
-        return float(array)
-    return array
-
-
-def _list_to_array(value: list[Any] | tuple[Any, ...], invalid: Any) -> np.ndarray[Any, Any]:
-    if len(value) == 0:
-        raise invalid("is an empty list: give at least one number")
-    first = value[0]
-    if isinstance(first, list | tuple):
-        width = len(first)
-        for row in value:
-            if not isinstance(row, list | tuple):
-                raise invalid("mixes numbers and lists: a matrix is a list of rows of equal length")
-            if len(row) != width:
-                raise invalid(
-                    f"is ragged: its rows have {width} and {len(row)} numbers; "
-                    "every row of a matrix must have the same length"
-                )
-            for item in row:
-                if isinstance(item, list | tuple):
-                    raise invalid("has rank above 2: at most 2 (a matrix) is supported")
-            _check_numbers(row, invalid)
-        if width == 0:
-            raise invalid("has empty rows: give at least one number")
-    else:
-        _check_numbers(value, invalid)
-    try:
-        return np.array(value, dtype=np.float64)
-    except (OverflowError, ValueError):
-        raise invalid("holds a number too large for a float64") from None
-
-
-def _check_numbers(row: list[Any] | tuple[Any, ...], invalid: Any) -> None:
-    types = set(map(type, row))
-    if types <= {float, int}:
-        return
-    for item in row:
-        if isinstance(item, list | tuple):
-            raise invalid("mixes numbers and lists: a matrix is a list of rows of equal length")
-        if not _is_number(item):
-            what = "a boolean" if isinstance(item, bool | np.bool_) else repr(item)[:20]
-            raise invalid(f"holds {what}, which is not a number")
 
 
 # ---------------------------------------------------------------------------

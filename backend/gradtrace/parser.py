@@ -131,7 +131,7 @@ class _Parser:
                     "name this one (a = ...) or remove it",
                     statement.span,
                 )
-        return Program(tuple(items))
+        return Program(tuple(items), self.text)
 
     def after_operand(self, pos: int) -> TraceError:
         kind = self.kinds[pos]

@@ -73,9 +73,10 @@ Statement = Assign | Expr
 
 @dataclass(slots=True, frozen=True)
 class Program:
-    """A parsed program: its statements in order, the last one the output."""
+    """A parsed program: its statements in order (the last one the output) and its text."""
 
     statements: tuple[Statement, ...]
+    expression: str = ""
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -87,6 +88,20 @@ def children(node: Expr) -> tuple[Expr, ...]:
     if isinstance(node, Call):
         return node.args
     return ()
+
+
+def first_use(program: Program, name: str) -> Span | None:
+    """The span of the first place `name` is used (read as an input), or None."""
+    first: Span | None = None
+    stack: list[Expr] = [s.value if isinstance(s, Assign) else s for s in program.statements]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name):
+            if node.name == name and (first is None or node.span < first):
+                first = node.span
+        else:
+            stack.extend(children(node))
+    return first
 
 
 def sexpr(node: Statement) -> str:

@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradtrace
-from gradtrace import _coerce_values
 from gradtrace.engine import backward, forward
 from gradtrace.graph import Graph, build_graph
 from gradtrace.limits import Deadline, Limits
 from gradtrace.parser import parse
+from gradtrace.values import coerce_values
 
 
 def _plain_backward(graph: Graph, locals_: list[float]) -> tuple[list[float], list[float]]:
@@ -50,8 +50,9 @@ def _bits(numbers: list[float]) -> list[bytes]:
 
 def _graph(text: str, values: dict[str, Any]) -> tuple[Graph, dict[str, Any]]:
     limits = Limits.unlimited()
-    inputs = _coerce_values(text, values, limits)
-    graph = build_graph(text, parse(text), inputs, limits)
+    program = parse(text)
+    inputs = coerce_values(program, values, limits)
+    graph = build_graph(text, program, inputs, limits)
     assert graph.scalar
     return graph, inputs
 
