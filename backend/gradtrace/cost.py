@@ -174,7 +174,8 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
     )
     # Each node's label, name and display name (its name, or at most 24 characters, or its id).
     label_bytes = sum(len(label) for label in graph.label) + sum(len(n or "") for n in names) + sum(shown)
-    warnings = len(graph.kink_nodes) + len(graph.unused_values) + 2 * len(graph.inputs) + 3
+    kinks = sum(1 for _, op, _, _ in graph.ops if op.kink is not None)
+    warnings = kinks + len(graph.unused_values) + 2 * len(graph.inputs) + 3
     response_bytes = (
         200
         + 6 * len(graph.expression)  # echoed, each character escaped at worst
