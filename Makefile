@@ -9,7 +9,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck test-js test-py browser postgres compose-tool bench fuzz load clean
+.PHONY: setup run test lint typecheck test-js test-py browser postgres compose-tool nginx bench fuzz load cluster clean
 
 setup: $(VENV)/.installed frontend/node_modules/.installed
 
@@ -38,6 +38,10 @@ postgres:
 compose-tool:
 	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
 
+# Debian's nginx, the balancer in front of the replicas (deploy/nginx/); only when missing.
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+
 lint: setup
 	$(BIN)/ruff check
 
@@ -47,7 +51,7 @@ typecheck: setup
 test-js: setup
 	node --test tests/frontend/
 
-test-py: setup browser postgres compose-tool
+test-py: setup browser postgres compose-tool nginx
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck test-js test-py
@@ -64,6 +68,11 @@ fuzz: setup
 # (bench/classroom.py; results in bench/results/classroom.json, figures in docs/load.md).
 load: setup
 	$(BIN)/python -m bench.classroom
+
+# Three replicas behind nginx on 127.0.0.1 for 60 s, one of them killed halfway and started
+# again (bench/cluster.py; figures in bench/results/cluster.json and docs/deploy.md).
+cluster: setup nginx
+	$(BIN)/python -m bench.cluster --docs
 
 clean:
 	rm -rf $(VENV) frontend/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

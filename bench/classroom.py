@@ -200,6 +200,18 @@ def _quantile(xs: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def probe_summary(probed: dict[str, Any]) -> dict[str, Any]:
+    """The health probe's answers, errors and latency quantiles (PROBE's output)."""
+    times = probed["times_ms"]
+    return {
+        "answers": len(times),
+        "errors": probed["errors"],
+        "p50_ms": round(_quantile(times, 0.5), 1) if times else None,
+        "p99_ms": round(_quantile(times, 0.99), 1) if times else None,
+        "max_ms": round(max(times), 1) if times else None,
+    }
+
+
 def run(users: int, seconds: float, workers: int, wait: tuple[float, float], hostile: bool) -> dict[str, Any]:
     import gevent
     from locust.env import Environment
@@ -278,13 +290,7 @@ def run(users: int, seconds: float, workers: int, wait: tuple[float, float], hos
             "longest_gap_s": round(max(gaps), 2) if gaps else None,
             "median_gap_s": round(statistics.median(gaps), 2) if gaps else None,
         },
-        "health_probe": {
-            "answers": len(probed["times_ms"]),
-            "errors": probed["errors"],
-            "p50_ms": round(_quantile(probed["times_ms"], 0.5), 1) if probed["times_ms"] else None,
-            "p99_ms": round(_quantile(probed["times_ms"], 0.99), 1) if probed["times_ms"] else None,
-            "max_ms": round(max(probed["times_ms"]), 1) if probed["times_ms"] else None,
-        },
+        "health_probe": probe_summary(probed),
         "server_alive_at_end": alive,
         "kinds": kinds,
     }
