@@ -71,7 +71,7 @@ load: setup
 
 # Three replicas behind nginx on 127.0.0.1 for 60 s, one of them killed halfway and started
 # again (bench/cluster.py; figures in bench/results/cluster.json and docs/deploy.md).
-cluster: setup nginx
+cluster: setup nginx postgres
 	$(BIN)/python -m bench.cluster --docs
 
 clean:

@@ -23,7 +23,7 @@ from sqlalchemy import Column, Connection, DateTime, MetaData, String, Table, Te
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -176,6 +176,24 @@ class LessonStore:
                 if found.scalar_one_or_none() == body:
                     return lesson_id, False
         raise StoreUnavailable("every id of this lesson's digest is taken by another lesson")
+
+    async def ping(self) -> None:
+        """Return when the database answers a query; raise when it does not (readiness)."""
+        await self.ready()
+        async with self._engine_ready().connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
+    def pool_figures(self) -> dict[str, int] | None:
+        """The connection pool's state for the metrics, or None without a pool (SQLite)."""
+        pool = self._engine.pool if self._engine is not None else None
+        if not isinstance(pool, QueuePool):
+            return None
+        return {
+            "size": pool.size(),
+            "checked_out": pool.checkedout(),
+            "overflow": max(0, pool.overflow()),
+            "idle": pool.checkedin(),
+        }
 
     async def close(self) -> None:
         """Close the database's connections (the store opens them again when next used)."""

@@ -260,6 +260,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limits = limits
     app.state.runner = runner
     app.state.lesson_store = lesson_store
+    probes.add_readiness_check(app, "database", lesson_store.ping)
+    app.state.db_pool_figures = lesson_store.pool_figures
     app.state.lesson_limiter = lessons.RateLimiter(settings.lessons_per_minute)
     app.state.examples_json = dumps(example_list)
     app.state.ops_json = dumps(describe_ops())

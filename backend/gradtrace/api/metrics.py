@@ -126,6 +126,8 @@ def render(app: Any) -> bytes:
     """The metrics of this process, or of all worker processes in multiprocess mode."""
     _set_runner_gauges(app)
     figures = _pool_figures(app)
+    if figures is None:
+        DB_POOL.clear()  # no pool (SQLite): no figures, rather than stale ones
     for state, value in (figures or {}).items():
         DB_POOL.labels(state).set(value)
     if os.environ.get(MULTIPROCESS_DIR):
