@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gradtrace.cost import Cost, enforce, estimate
@@ -25,7 +25,7 @@ from gradtrace.errors import (
     UnknownFunctionError,
 )
 from gradtrace.gradcheck import numeric_check
-from gradtrace.graph import Graph, build_graph
+from gradtrace.graph import Graph, build_graph, mark_constants
 from gradtrace.limits import Deadline, Limits, without_gc
 from gradtrace.ops import describe_ops
 from gradtrace.parser import parse
@@ -94,6 +94,7 @@ def plan(
     values: Mapping[str, Any],
     check: bool = False,
     limits: Limits | None = None,
+    constants: Iterable[str] = (),
 ) -> Plan:
     """Parse, lower and price a trace without computing anything; `.run()` computes it.
 
@@ -110,6 +111,9 @@ def plan(
     )
     inputs = coerce_values(program, values, applied)
     graph = build_graph(expression, program, inputs, applied)
+    if isinstance(constants, str):
+        raise InvalidValueError("constants must be a list of input names, not one string")
+    mark_constants(graph, constants, inputs)
     cost = estimate(graph, inputs, check, applied.max_local_elements)
     enforce(cost, applied)
     return Plan(graph, inputs, check, applied, cost, deadline)
@@ -120,15 +124,21 @@ def trace(
     values: Mapping[str, Any],
     check: bool = False,
     limits: Limits | None = None,
+    constants: Iterable[str] = (),
 ) -> Trace:
     """Trace `expression` at `values`: forward, backward, every edge's numbers, and warnings.
+
+    `constants` names inputs that are data (a loss's target): like number
+    literals they need no gradient, so their nodes are marked `constant`, no
+    warning is raised for their gradients and the check skips them.
 
     `limits=None` applies no limit but the nesting depth (Python's stack);
     the server passes `Limits()` or its own. Its `max_seconds` is a cooperative
     deadline that starts here and also covers the returned Trace's `to_dict()`. Raises a TraceError subclass for
     anything that cannot be traced; non-finite results are reported, not raised.
     """
-    return plan(expression, values, check, limits).run()
+    return plan(expression, values, check, limits, constants).run()
+
 
 
 def slope(
@@ -141,6 +151,7 @@ def slope(
     radius: float | None = None,
     nudge: float = DEFAULT_NUDGE,
     limits: Limits | None = None,
+    constants: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The output against `of` (an input, an assigned name or a node id) near its traced value.
 
@@ -148,7 +159,7 @@ def slope(
     samples, the tangent whose slope is the traced gradient, and the nudge
     (f(1.01) against f(1) + 0.01 f'(1)), as the body of POST /api/v1/slope.
     """
-    result = trace(expression, values, limits=limits)
+    result = trace(expression, values, limits=limits, constants=constants)
     return sample_slope(result, of, index, points=points, radius=radius, nudge=nudge, limits=limits)
 
 

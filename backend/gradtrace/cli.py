@@ -1,6 +1,6 @@
 """The `gradtrace` command: serve the app, or print a trace as JSON.
 
-`gradtrace trace EXPR --values JSON [--check]` prints exactly the JSON body
+`gradtrace trace EXPR --values JSON [--check] [--constants t]` prints exactly the JSON body
 that POST /api/v1/trace returns for the same request. It is the Python API,
 so it applies no limits (a 100,000-op program can be traced from a shell);
 `--server-limits` applies the server's limits (the GRADTRACE_ settings)
@@ -68,6 +68,11 @@ def _parse_values(text: str) -> dict[str, Any]:
     return values
 
 
+def _names(text: str) -> list[str]:
+    """A comma-separated list of input names, as --constants takes them."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _trace(args: argparse.Namespace) -> int:
     import gradtrace
     from gradtrace.api.encoding import dumps, dumps_trace
@@ -79,7 +84,9 @@ def _trace(args: argparse.Namespace) -> int:
 
         limits = Settings().engine_limits()
     try:
-        result = gradtrace.trace(args.expression, values, check=args.check, limits=limits)
+        result = gradtrace.trace(
+            args.expression, values, check=args.check, limits=limits, constants=args.constants
+        )
     except gradtrace.TraceError as error:
         sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
         sys.stderr.flush()
@@ -131,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--values", default="{}", help='the inputs as a JSON object, such as \'{"x": 4}\''
     )
     trace.add_argument("--check", action="store_true", help="add a numeric gradient check")
+    trace.add_argument(
+        "--constants",
+        type=_names,
+        default=[],
+        help="inputs that are data and need no gradient, comma-separated, such as t or t,y",
+    )
     trace.add_argument(
         "--server-limits",
         action="store_true",

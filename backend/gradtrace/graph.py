@@ -11,7 +11,7 @@ a deep tree, and Python's stack must not follow it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +66,8 @@ class Graph:
     unused_shapes: dict[str, Shape] = field(default_factory=dict)
     output: int = -1
     reaches: list[bool] = field(default_factory=list)  # whether each node reaches the output
+    # Inputs the request names as constants: data like the literals, needing no gradient.
+    constant_inputs: set[int] = field(default_factory=set)
     scalar: bool = True  # every node holds one number: the fast path applies
     total_elements: int = 0
 
@@ -76,6 +78,47 @@ class Graph:
     @property
     def n_edges(self) -> int:
         return len(self.edge_source)
+
+
+def is_data(graph: Graph, i: int) -> bool:
+    """Whether node i is data: a number literal, or an input the request names as a constant.
+
+    Data needs no gradient. The engine still computes one for it (version 1 keeps
+    every node's `grad`), but nothing reads it: no warning, no drawing, no check.
+    """
+    return graph.kind[i] == "constant" or i in graph.constant_inputs
+
+
+def data_nodes(graph: Graph) -> list[int]:
+    """Every node that is data (see is_data), in order."""
+    named = graph.constant_inputs
+    return [i for i, kind in enumerate(graph.kind) if kind == "constant" or i in named]
+
+
+def data_edges(graph: Graph) -> list[int]:
+    """Every edge whose source is data: no gradient is sent along it to anything that reads one."""
+    data = set(data_nodes(graph))
+    if not data:
+        return []
+    return [e for e, source in enumerate(graph.edge_source) if source in data]
+
+
+def mark_constants(graph: Graph, names: Iterable[str], values: Mapping[str, Value]) -> None:
+    """Record which inputs the request names as constants; refuse names that are not inputs."""
+    for name in names:
+        if name in graph.inputs:
+            graph.constant_inputs.add(graph.inputs[name])
+        elif name in values:
+            continue  # given but unused: data that nothing reads
+        elif name in graph.name:
+            raise InvalidValueError(
+                f"'{name}' is named in constants but the program computes it: "
+                "only inputs (names given in values) can be constants"
+            )
+        else:
+            raise InvalidValueError(
+                f"'{name}' is named in constants but has no value: give it in values"
+            )
 
 
 def reachability(graph: Graph) -> list[bool]:

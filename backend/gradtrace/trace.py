@@ -24,7 +24,7 @@ from gradtrace.display import (
     shape_text,
 )
 from gradtrace.engine import Run
-from gradtrace.graph import Graph
+from gradtrace.graph import Graph, data_edges, data_nodes
 from gradtrace.limits import Deadline, without_gc
 
 VERSION = 1
@@ -115,13 +115,15 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
         if first >= 0:
             warnings.append(_non_finite(graph, first, "value", values[first]))
             if first_nan >= 0 and first_nan != first:
-                warnings.append(_non_finite(graph, first_nan, "value", values[first_nan]))
+                warnings.append(_first_nan(graph, first_nan, values[first_nan], first))
     grads = run.grads
     if not (scalar and _sum_is_finite(grads)):
         # Backward runs in reverse order: the first non-finite gradient it computed.
         first = -1
         for i in range(graph.size - 1, -1, -1):
             g = grads[i]
+            if graph.kind[i] == "constant" or i in graph.constant_inputs:
+                continue  # data needs no gradient: whatever the engine found there is unused
             if type(g) is float:
                 if g - g != 0.0:
                     first = i
@@ -180,8 +182,18 @@ def _non_finite(graph: Graph, i: int, what: str, v: Any) -> dict[str, Any]:
     )
     if isinstance(v, float) and v != v:
         message += " (NaN: not a number)"
-    if graph.kind[i] == "constant":
-        message += "; it is a constant's gradient, which nothing uses"
+    return {"node": f"n{i}", "kind": "non_finite", "message": message}
+
+
+def _first_nan(graph: Graph, i: int, v: Any, first: int) -> dict[str, Any]:
+    """The first NaN of the forward pass, when an infinity came before it (inf - inf, 0 * inf)."""
+    shown = format_value(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
+    start, end = graph.span[i]
+    where: str = graph.name[i] or graph.expression[start : min(end, start + 30)]
+    message = (
+        f"the value of {where} (n{i}) is {shown}: the first NaN (not a number) in the "
+        f"forward pass (its first non-finite value is n{first}'s, above)"
+    )
     return {"node": f"n{i}", "kind": "non_finite", "message": message}
 
 
@@ -293,6 +305,8 @@ class Trace:
                 )
             )
         ]
+        for i in data_nodes(g):
+            nodes[i]["constant"] = True
         check_time()
         edges = [
             {
@@ -473,6 +487,10 @@ class Trace:
             f"d{f}/d{subjects[source]} += {as_operand(grads[target])} x {as_operand(local)} = {down}"
             for source, target, local, down in zip(sources, g.edge_target, local_text, downs, strict=True)
         ]
+        for i in data_nodes(g):
+            heads[i] = f"d{f}/d{subjects[i]}: {subjects[i]} is a constant, and a constant needs no gradient"
+        for e in data_edges(g):
+            parts[e] = f"{subjects[sources[e]]} is a constant: no gradient to send it"
         backward_texts = heads
         for i, (op, e, args) in enumerate(zip(ops, starts, args_of, strict=True)):
             if op is None:

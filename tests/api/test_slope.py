@@ -1,4 +1,4 @@
-"""POST /api/v1/slope: the slope view's samples over HTTP, and its errors as the contract writes them."""
+"""POST /api/v1/slope and the constants field: the slope view over HTTP, and errors as the contract writes them."""
 
 from __future__ import annotations
 
@@ -43,3 +43,27 @@ def test_slope_request_is_strict(client: TestClient) -> None:
         response = client.post("/api/v1/slope", json={**base, **bad})
         assert response.status_code == 422, bad
         assert isinstance(response.json()["detail"], list), bad
+
+
+def test_trace_takes_constants_and_marks_their_nodes(client: TestClient) -> None:
+    body = {
+        "expression": "p = softmax(z); loss = -sum(t * log(p))",
+        "values": {"z": [1.0, 2.0, 0.5], "t": [0.0, 1.0, 0.0]},
+        "constants": ["t"],
+    }
+    response = client.post("/api/v1/trace", json=body)
+    assert response.status_code == 200, response.text
+    trace = response.json()
+    marked = {n["display_name"] for n in trace["nodes"] if n.get("constant")}
+    assert marked == {"t"}
+    assert set(trace["gradients"]) == {"z", "t"}
+    unknown = client.post("/api/v1/trace", json={**body, "constants": ["q"]})
+    assert_contract_error(unknown, 422, "invalid_value")
+    malformed = client.post("/api/v1/trace", json={**body, "constants": ["1t"]})
+    assert malformed.status_code == 422 and isinstance(malformed.json()["detail"], list)
+
+
+def test_slope_takes_constants(client: TestClient) -> None:
+    body = {"expression": "x * t", "values": {"x": 2, "t": 3}, "of": "x", "constants": ["t"], "points": 3}
+    response = client.post("/api/v1/slope", json=body)
+    assert response.status_code == 200 and response.json()["gradient"] == 3.0

@@ -52,6 +52,14 @@ TRACE_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
             "check": True,
         },
     },
+    "constant-target": {
+        "summary": "A softmax cross-entropy loss whose target t is data",
+        "value": {
+            "expression": "p = softmax(z); loss = -sum(t * log(p))",
+            "values": {"z": [1.0, 2.0, 0.5], "t": [0.0, 1.0, 0.0]},
+            "constants": ["t"],
+        },
+    },
     "syntax-error": {
         "summary": "A syntax error (422)",
         "value": {"expression": "x + * y", "values": {"x": 1, "y": 2}},
@@ -80,9 +88,11 @@ TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _trace_json(expression: str, values: dict[str, Any], check: bool, limits: Any) -> bytes:
+def _trace_json(
+    expression: str, values: dict[str, Any], check: bool, limits: Any, constants: list[str]
+) -> bytes:
     """Plan, trace and serialize, all in the worker thread: a large trace is work to encode too."""
-    return _encoded(gradtrace.plan(expression, values, check, limits))
+    return _encoded(gradtrace.plan(expression, values, check, limits, constants))
 
 
 def _encoded(plan: gradtrace.Plan) -> bytes:
@@ -112,7 +122,9 @@ async def post_trace(
 ) -> JSONBytesResponse:
     """Trace the program with the given values: nodes, edges, steps, gradients, check, warnings."""
     runner: TraceRunner = request.app.state.runner
-    work = partial(_trace_json, body.expression, body.values, body.check, request.app.state.limits)
+    work = partial(
+        _trace_json, body.expression, body.values, body.check, request.app.state.limits, body.constants
+    )
     if _is_small(body, request.app.state.settings):
         return JSONBytesResponse(work())
     return JSONBytesResponse(await runner.run(work))
@@ -168,6 +180,7 @@ def _slope_json(body: SlopeRequest, limits: Any) -> bytes:
         radius=body.radius,
         nudge=body.nudge,
         limits=limits,
+        constants=body.constants,
     )
     return dumps(result)
 

@@ -73,6 +73,15 @@ class TraceRequest(BaseModel):
         default=False,
         description="Add a numeric gradient check (central differences) of every input's gradient.",
     )
+    constants: list[InputName] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Inputs that are data, such as a loss's target (an extension of version 1): like "
+            "number literals they need no gradient, so their nodes get \"constant\": true, their "
+            "gradients raise no warning and the check skips them. Each must be given in values."
+        ),
+    )
 
 
 class SlopeRequest(BaseModel):
@@ -108,6 +117,9 @@ class SlopeRequest(BaseModel):
     nudge: Annotated[float, AllowInfNan(False)] = Field(
         default=0.01, gt=0, description="The step of the nudge, as the lecture's 1.01 = 1 + 0.01."
     )
+    constants: list[InputName] = Field(
+        default_factory=list, max_length=1000, description="As for POST /api/v1/trace."
+    )
 
 
 # -- the response -------------------------------------------------------------
@@ -138,6 +150,13 @@ class Node(BaseModel):
             "literal, f for an unnamed output, its source text, or its id)."
         ),
         examples=["x + y"],
+    )
+    constant: bool | None = Field(
+        default=None,
+        description=(
+            "Extension: true for data, which needs no gradient: a number literal, or an input "
+            "named in the request's constants. Absent otherwise. Its grad is still sent."
+        ),
     )
 
 
