@@ -115,7 +115,7 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
         if first >= 0:
             warnings.append(_non_finite(graph, first, "value", values[first]))
             if first_nan >= 0 and first_nan != first:
-                warnings.append(_first_nan(graph, first_nan, values[first_nan], first))
+                warnings.append(_non_finite(graph, first_nan, "value", values[first_nan], first))
     grads = run.grads
     if not (scalar and _sum_is_finite(grads)):
         # Backward runs in reverse order: the first non-finite gradient it computed.
@@ -172,29 +172,20 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
     return warnings
 
 
-def _non_finite(graph: Graph, i: int, what: str, v: Any) -> dict[str, Any]:
+def _non_finite(graph: Graph, i: int, what: str, v: Any, after: int = -1) -> dict[str, Any]:
+    """A warning for the first non-finite value or gradient, or (after >= 0) for the
+    first NaN of the forward pass that follows an infinity at node `after`."""
     shown = format_value(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
     start, end = graph.span[i]
     where: str = graph.name[i] or graph.expression[start : min(end, start + 30)]
-    message = (
-        f"the {what} of {where} (n{i}) is {shown}: the first non-finite {what} "
-        + ("in the forward pass" if what == "value" else "in the backward pass")
-    )
-    if isinstance(v, float) and v != v:
-        message += " (NaN: not a number)"
-    return {"node": f"n{i}", "kind": "non_finite", "message": message}
-
-
-def _first_nan(graph: Graph, i: int, v: Any, first: int) -> dict[str, Any]:
-    """The first NaN of the forward pass, when an infinity came before it (inf - inf, 0 * inf)."""
-    shown = format_value(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
-    start, end = graph.span[i]
-    where: str = graph.name[i] or graph.expression[start : min(end, start + 30)]
-    message = (
-        f"the value of {where} (n{i}) is {shown}: the first NaN (not a number) in the "
-        f"forward pass (its first non-finite value is n{first}'s, above)"
-    )
-    return {"node": f"n{i}", "kind": "non_finite", "message": message}
+    if after >= 0:
+        # inf - inf or 0 * inf: the infinity was the first non-finite value, this is the first NaN.
+        first = f"the first NaN (not a number) in the forward pass (its first non-finite value is n{after}'s, above)"
+    else:
+        first = f"the first non-finite {what} in the {'forward' if what == 'value' else 'backward'} pass"
+        if isinstance(v, float) and v != v:
+            first += " (NaN: not a number)"
+    return {"node": f"n{i}", "kind": "non_finite", "message": f"the {what} of {where} (n{i}) is {shown}: {first}"}
 
 
 class Trace:
