@@ -49,6 +49,8 @@ NODE_BYTES = 160
 EDGE_BYTES = 150
 STEP_BYTES = 110
 WARNING_BYTES = 400
+# One element's row of the check: its keys, an index of two numbers, and eight numbers.
+CHECK_ROW_BYTES = 140 + 8 * NUMBER_BYTES
 # The fixed text of a forward and a backward step, beyond the names and numbers they show.
 FORWARD_TEXT_BYTES = 40
 BACKWARD_TEXT_BYTES = 160
@@ -167,7 +169,12 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
     f_len = max(len(names[graph.output] or ""), 3)  # the output's name, or "f" or "out"
     given = sum(int(math.prod(getattr(v, "shape", ()))) for v in inputs.values())
     gradient_bytes = sum(len(name) + 8 for name in inputs) + NUMBER_BYTES * given
-    check_bytes = (NUMBER_BYTES * given + sum(len(name) + 60 for name in inputs)) if check else 0
+    # Per input element: its numeric gradient, and its row of the check (8 numbers and keys).
+    check_bytes = (
+        (NUMBER_BYTES + CHECK_ROW_BYTES) * given + sum(len(name) + 120 for name in inputs)
+        if check
+        else 0
+    )
     shape_bytes = sum(8 * len(s) + 4 for s in shapes) + sum(
         8 * (len(shapes[t]) + len(shapes[s])) + 4
         for s, t in zip(graph.edge_source, graph.edge_target, strict=True)
