@@ -18,6 +18,7 @@ import numpy as np
 
 from gradtrace.errors import (
     AssignmentError,
+    InvalidValueError,
     OutputNotScalarError,
     ShapeError,
     TraceError,
