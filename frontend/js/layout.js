@@ -1,7 +1,9 @@
 /**
- * dagre in, positions out. The layout is computed once per trace, from the
- * widest text each node and wire will ever show (its final value and
- * gradient), so nothing moves while the user steps.
+ * The graph's layout, computed once per trace: what each node and wire
+ * shows and the box it needs (measured on the page), the positions of those
+ * boxes (dagre, run in the layout worker), and the two joined. Boxes are
+ * sized for the widest text they will ever show (the final value and
+ * gradient), so nothing moves while the user steps. Pure.
  */
 
 import { formatNumber, formatValue, shapeText } from './format.js';

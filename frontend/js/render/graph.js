@@ -129,7 +129,7 @@ export function domMeasure(svg) {
 
 /**
  * What a node says to a screen reader and in its tooltip at this step:
- * "y = 2, gradient 5", "b = max = 2", or "h = sigmoid (2), not computed yet".
+ * "y = 2, gradient 5", "max(y, z) = 2", or "h, not computed yet".
  */
 export function nodeDescription(title, node, state) {
   const known = state.value && !(node.kind === 'constant' && title === formatValue(node.value));
