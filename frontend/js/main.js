@@ -17,7 +17,7 @@ import {
   lessonToJson, moveSlide, parseLesson, removeSlide, resolveStep, slideFromTrace, updateSlide,
 } from './lesson.js';
 import { checkPrediction, hideTargets, quizTargets, scored } from './quiz.js';
-import { queryFromState, stateFromQuery } from './state.js';
+import { queryFromFragment, queryFromState, stateFromQuery, urlFromState } from './state.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 import { lightGraph, renderByHand, unlightGraph } from './views/byhand.js';
 import { LessonEditor } from './views/lesson-editor.js';
@@ -492,8 +492,16 @@ function showStep({ panelAfterPaint = false } = {}) {
 // trace is shown: until then a write would put the old view into the new entry.
 let historyMoves = 0;
 let historyShown = 0;
+// A long view is compressed into the fragment first (see urlFromState), so
+// the URL is written when that is done, unless a newer write was asked for.
+let urlWrites = 0;
 const writeUrl = throttled(() => {
-  if (historyShown === historyMoves) window.history.replaceState(null, '', urlOf());
+  urlWrites += 1;
+  const ticket = urlWrites;
+  const url = state.lesson && state.slideOpen ? Promise.resolve(urlOf()) : urlFromState(state);
+  url.then((u) => {
+    if (ticket === urlWrites && historyShown === historyMoves) window.history.replaceState(null, '', u);
+  });
 }, 150);
 
 // ---- examples and ops ----
@@ -959,6 +967,9 @@ function setOps(list) {
 }
 
 async function start() {
+  // A view too long for a query came in the fragment: it is the state to open.
+  const packed = await queryFromFragment(window.location.hash);
+  if (packed) Object.assign(state, stateFromQuery(packed));
   const limits = pageData.limits || {};
   if (Number.isFinite(limits.max_expression_length)) els.expression.maxLength = limits.max_expression_length;
   if (Array.isArray(pageData.examples) && pageData.examples.length) fillExamples(pageData.examples);

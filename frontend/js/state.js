@@ -147,3 +147,49 @@ export function queryFromState(state) {
   }
   return `?${params.toString()}`;
 }
+
+// ---- long views: compressed in the URL's fragment ----
+
+/**
+ * A query longer than this (a program of thousands of nodes, a 64x64 matrix)
+ * would not survive a request line: servers and proxies refuse lines of a
+ * few tens of KB. Such a view travels in the fragment instead, which never
+ * leaves the browser, compressed so that a link stays as short as it can.
+ */
+export const MAX_QUERY_LENGTH = 4096;
+const FRAGMENT = '#view=';
+
+function base64url(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function unbase64url(text) {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+async function pipe(bytes, stream) {
+  const out = new Response(new Blob([bytes]).stream().pipeThrough(stream));
+  return new Uint8Array(await out.arrayBuffer());
+}
+
+/** The URL of a state: its query while that is short, else its query compressed in the fragment. */
+export async function urlFromState(state, path = '/') {
+  const query = queryFromState(state);
+  if (query.length <= MAX_QUERY_LENGTH) return `${path}${query}`;
+  const packed = await pipe(new TextEncoder().encode(query.slice(1)), new CompressionStream('deflate-raw'));
+  return `${path}${FRAGMENT}${base64url(packed)}`;
+}
+
+/** The query a fragment written by urlFromState carries, or null for any other fragment (or a damaged one). */
+export async function queryFromFragment(hash) {
+  if (!hash || !hash.startsWith(FRAGMENT)) return null;
+  try {
+    const bytes = await pipe(unbase64url(hash.slice(FRAGMENT.length)), new DecompressionStream('deflate-raw'));
+    return `?${new TextDecoder().decode(bytes)}`;
+  } catch {
+    return null;
+  }
+}

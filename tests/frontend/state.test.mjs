@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { FIELDS, initialState, queryFromState, stateFromQuery } from '../../frontend/js/state.js';
+import { FIELDS, MAX_QUERY_LENGTH, initialState, queryFromFragment, queryFromState, stateFromQuery, urlFromState } from '../../frontend/js/state.js';
 
 test('the URL holds expression, values (JSON) and step', () => {
   const state = initialState();
@@ -76,4 +76,28 @@ test('every field is declared once, and the page\'s own fields never reach the U
   // Each fresh state has fresh containers.
   assert.notEqual(initialState().values, initialState().values);
   assert.notEqual(initialState().valueTexts, initialState().valueTexts);
+});
+
+test('a long view travels compressed in the fragment and comes back whole', async () => {
+  const short = { ...initialState(), expression: 'x * y', values: { x: 1, y: 2 }, step: 3 };
+  assert.equal(await urlFromState(short), `/${queryFromState(short)}`);
+  const long = { ...initialState(), expression: `x * ${'1.5'.padEnd(20000, '7')}`, values: { v: Array.from({ length: 1500 }, (_, i) => i / 7) }, step: 5, presenting: true };
+  const url = await urlFromState(long);
+  assert.ok(url.startsWith('/#view='), url.slice(0, 20));
+  assert.ok(url.length < queryFromState(long).length, 'compressed');
+  const query = await queryFromFragment(url.slice(1));
+  assert.equal(query, queryFromState(long));
+  assert.ok(queryFromState(long).length > MAX_QUERY_LENGTH);
+  const back = stateFromQuery(query);
+  assert.equal(back.expression, long.expression);
+  assert.deepEqual(back.values.v, long.values.v);
+  assert.equal(back.step, 5);
+  assert.equal(back.presenting, true);
+});
+
+test('a fragment that is not a view, or is damaged, reads as nothing', async () => {
+  assert.equal(await queryFromFragment(''), null);
+  assert.equal(await queryFromFragment('#top'), null);
+  assert.equal(await queryFromFragment('#view=!!!not-base64'), null);
+  assert.equal(await queryFromFragment('#view=AAAA'), null);
 });

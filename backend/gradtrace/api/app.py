@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -276,6 +277,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # add_middleware puts each one outside the ones before it: the security
     # headers wrap everything, the 413 included.
+    # Innermost: a trace's JSON is mostly repeated keys and digits, and shrinks
+    # several times over for a client that accepts gzip.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
