@@ -100,6 +100,39 @@ function showPanel() {
   if (els.panel.hidden) return;
   panels.show(els.panel, model, frameAt(model, state.step), state.ops, panelOptions());
   panels.prefetch(model, state.step, state.ops, panelOptions());
+  fitPanel();
+}
+
+// Presenting, the side panel fits the screen: its type steps down a little
+// (data-fit 1 to 3, see the CSS) until the step's maths fit; what is still
+// longer pages with the clicker's Page Down and Page Up (see pagePanel).
+const FIT_LEVELS = ['1', '2', '3'];
+
+function fitPanel() {
+  const aside = els.panel.parentElement;
+  delete aside.dataset.fit;
+  aside.scrollTop = 0;
+  if (!state.presenting) return;
+  for (const level of FIT_LEVELS) {
+    if (aside.scrollHeight <= aside.clientHeight + 1) return;
+    aside.dataset.fit = level;
+  }
+}
+
+/** Page Down / Page Up scroll a presented panel that is longer than the screen, a page at a time, before they step. */
+function pagePanel(action) {
+  const aside = els.panel.parentElement;
+  if (!state.presenting) return false;
+  const page = Math.max(40, aside.clientHeight * 0.85);
+  if (action === 'next' && aside.scrollTop + aside.clientHeight < aside.scrollHeight - 2) {
+    aside.scrollTop += page;
+    return true;
+  }
+  if (action === 'previous' && aside.scrollTop > 1) {
+    aside.scrollTop -= page;
+    return true;
+  }
+  return false;
 }
 
 // ---- by hand: the derivation of one variable, beside the graph ----
@@ -537,6 +570,7 @@ function setPresenting(on) {
   document.body.classList.toggle('presenting', on);
   els.present.setAttribute('aria-pressed', String(on));
   window.requestAnimationFrame(redraw);
+  fitPanel();
   if (state.trace) writeUrl();
   renderLesson();
 }
@@ -641,7 +675,8 @@ document.addEventListener('keydown', (ev) => {
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
   else if (state.trace) {
-    if (!lessonMove(action)) player[action]();
+    const clicker = ev.key === 'PageDown' || ev.key === 'PageUp';
+    if (!(clicker && !quizHides() && pagePanel(action)) && !lessonMove(action)) player[action]();
   } else return;
   // The arrows and Page keys win over a focused slider's own handling.
   ev.preventDefault();

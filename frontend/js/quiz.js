@@ -11,13 +11,10 @@
 
 import { parseValueText } from './inputs.js';
 import { shapeOf } from './format.js';
+import { displayName } from './steps.js';
 
 /** How close a prediction must be: |predicted - answer| <= absolute + relative * |answer|. */
 export const TOLERANCE = Object.freeze({ relative: 0.01, absolute: 0.005 });
-
-function nodeName(node) {
-  return node.name || node.label || node.id;
-}
 
 /**
  * The predictions step `s` asks for: [{key, kind: 'value' | 'downstream', node,
@@ -29,7 +26,7 @@ export function quizTargets(model, s, { constants = [] } = {}) {
   const node = model.nodeById.get(step.node);
   if (!node || node.kind !== 'op') return [];
   if (step.phase === 'forward') {
-    return [{ key: `value:${node.id}`, kind: 'value', node: node.id, edge: null, answer: node.value, label: `value of ${nodeName(node)}` }];
+    return [{ key: `value:${node.id}`, kind: 'value', node: node.id, edge: null, answer: node.value, label: `value of ${displayName(node)}` }];
   }
   const given = new Set(constants);
   const targets = [];
@@ -44,7 +41,7 @@ export function quizTargets(model, s, { constants = [] } = {}) {
       node: source.id,
       edge: edge.id,
       answer: edge.downstream,
-      label: `gradient into ${nodeName(source)} from ${nodeName(node)}`,
+      label: `gradient into ${displayName(source)} from ${displayName(node)}`,
     });
   }
   return targets;

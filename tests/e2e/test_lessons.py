@@ -288,3 +288,73 @@ def test_a_lesson_file_opens_and_downloads_again(page: Page, base_url: str, tmp_
     editor.get_by_role("button", name="Examples as a lesson").click()
     examples = page.request.get(base_url + "/api/v1/examples").json()
     expect(editor.locator(".lesson-slide")).to_have_count(len(examples))
+
+
+NEURAL_LAYER = (
+    "z = W @ x + b\nh = sigmoid(z)\ns = u @ h",
+    {"W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]], "x": [1.0, 2.0, 3.0], "b": [0.5, -0.5], "u": [1.0, -1.0]},
+)
+
+
+def panel_scroll(page: Page) -> dict[str, float]:
+    return page.evaluate(
+        "() => { const a = document.querySelector('aside.panel');"
+        " return {top: a.scrollTop, height: a.clientHeight, full: a.scrollHeight}; }"
+    )
+
+
+def test_a_presented_panel_fits_or_pages_with_the_clicker(page: Page, base_url: str) -> None:
+    expression, values = NEURAL_LAYER
+    trace = server_trace(page, base_url, expression, values)
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(base_url + "/?" + urlencode({"expression": expression, "values": json.dumps(values), "step": 0, "present": 1}))
+        step_text = page.locator("#step-text")
+        paged = 0
+        for i, step in enumerate(trace["steps"]):
+            expect(step_text).to_have_text(step["text"])
+            # Page Down scrolls the panel a page at a time until all of it was on screen, then steps.
+            pages = 0
+            while True:
+                seen = panel_scroll(page)
+                assert seen["top"] == 0 or pages > 0
+                if seen["top"] + seen["height"] >= seen["full"] - 2:
+                    break
+                page.keyboard.press("PageDown")
+                pages += 1
+                assert pages < 20
+            paged += pages > 0
+            if i + 1 < len(trace["steps"]):
+                page.keyboard.press("PageDown")
+        # The layer's Jacobian steps are longer than a projector's screen: they paged.
+        assert paged > 0
+
+
+def test_a_larger_network_is_presented_at_a_readable_size_and_followed(page: Page, base_url: str) -> None:
+    expression = "z1 = W1 @ x + b1\nh1 = relu(z1)\nz2 = W2 @ h1 + b2\nh2 = sigmoid(z2)\ns = u @ h2"
+    values = {
+        "W1": [[0.5, -1, 0.25], [1, 0.5, -0.5], [0.2, 0.3, 0.1]],
+        "x": [1, 2, 3],
+        "b1": [0.5, -0.5, 0.1],
+        "W2": [[1, -1, 0.5], [0.5, 0.5, -1]],
+        "b2": [0.1, -0.2],
+        "u": [1, -1],
+    }
+    trace = server_trace(page, base_url, expression, values)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(base_url + "/?" + urlencode({"expression": expression, "values": json.dumps(values), "step": 0, "present": 1}))
+    step_text = page.locator("#step-text")
+    svg = page.locator("#graph").bounding_box()
+    assert svg is not None
+    for i in range(0, len(trace["steps"]), 5):
+        page.goto(base_url + "/?" + urlencode({"expression": expression, "values": json.dumps(values), "step": i, "present": 1}))
+        expect(step_text).to_have_text(trace["steps"][i]["text"])
+        current = page.locator(f'[data-node-id="{trace["steps"][i]["node"]}"]')
+        # The number type a hall reads: at least 20 px on a 1920-wide screen.
+        size = current.locator("text").last.evaluate("t => t.getBoundingClientRect().height")
+        assert size >= 20, size
+        # And the current node is on screen.
+        box = current.bounding_box()
+        assert box is not None
+        assert box["x"] >= svg["x"] - 1 and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1
+        assert box["y"] >= svg["y"] - 1 and box["y"] + box["height"] <= svg["y"] + svg["height"] + 1

@@ -172,7 +172,11 @@ export class GraphView {
    * presenting keeps type a hall can read.
    */
   get minAutoScale() {
-    return this.state.presenting ? 0.75 : 0.5;
+    if (!this.state.presenting) return 0.5;
+    // A hall reads what a laptop's 16 px value type is at 1280 px wide, and
+    // grows with the screen as the presented type does (the CSS's --p).
+    const grow = Math.min(1.6, Math.max(1, window.innerWidth / 1280));
+    return 0.9 * grow;
   }
 
   /**
