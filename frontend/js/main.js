@@ -523,17 +523,14 @@ function showStep({ panelAfterPaint = false } = {}) {
 // after a new trace, not before its graph is painted).
 // After Back or Forward the state catches up with the entry only once its
 // trace is shown: until then a write would put the old view into the new entry.
-let historyMoves = 0;
-let historyShown = 0;
 // A long view is compressed into the fragment first (see urlFromState), so
 // the URL is written when that is done, unless a newer write was asked for.
-let urlWrites = 0;
 const writeUrl = throttled(() => {
-  urlWrites += 1;
-  const ticket = urlWrites;
+  state.urlWrites += 1;
+  const ticket = state.urlWrites;
   const url = state.lesson && state.slideOpen ? Promise.resolve(urlOf()) : urlFromState(state);
   url.then((u) => {
-    if (ticket === urlWrites && historyShown === historyMoves) window.history.replaceState(null, '', u);
+    if (ticket === state.urlWrites && state.historyShown === state.historyMoves) window.history.replaceState(null, '', u);
   });
 }, 150);
 
@@ -684,11 +681,6 @@ document.addEventListener('keydown', (ev) => {
 
 // ---- lessons: the editor, running slides from a clicker, the short link and its QR code, the quiz ----
 
-let lessonMessage = null;
-// How the next slide shown enters the history: 'push' (a new entry, so Back
-// returns to the slide before), 'replace' (the page's first), or 'none' (Back and Forward themselves).
-let slideHistory = 'none';
-
 const slideView = new SlideView($('slide'), {});
 const quizView = new QuizView($('quiz'), {
   type: (key, text) => {
@@ -732,7 +724,7 @@ const editor = new LessonEditor($('lesson-editor'), {
 });
 
 function say(text, error = false) {
-  lessonMessage = { text, error };
+  state.lessonMessage = { text, error };
   renderLesson();
 }
 
@@ -809,8 +801,8 @@ function openSlide(i, step, history = 'push') {
   if (!slide) return Promise.resolve();
   // The entry being left keeps the step it was left at: the URL's throttled
   // write may not have run yet, and would land on the new entry.
-  if (history === 'push' && state.slideOpen && historyShown === historyMoves) window.history.replaceState(null, '', urlOf());
-  slideHistory = history;
+  if (history === 'push' && state.slideOpen && state.historyShown === state.historyMoves) window.history.replaceState(null, '', urlOf());
+  state.slideHistory = history;
   els.expression.value = slide.expression;
   fitExpressionRows();
   state.valueTexts.clear();
@@ -823,9 +815,9 @@ function openSlide(i, step, history = 'push') {
 
 /** Once a trace is shown: a slide opened by the clicker or the editor becomes a history entry of its own. */
 function afterSlideShown() {
-  historyShown = historyMoves;
-  const how = slideHistory;
-  slideHistory = 'none';
+  state.historyShown = state.historyMoves;
+  const how = state.slideHistory;
+  state.slideHistory = 'none';
   if (!state.slideOpen) return renderLesson();
   if (how === 'push') window.history.pushState(null, '', urlOf());
   else if (how === 'replace') window.history.replaceState(null, '', urlOf());
@@ -857,7 +849,7 @@ function shortLink() {
 function editLesson(lesson) {
   state.lesson = lesson;
   state.lessonId = null;
-  lessonMessage = null;
+  state.lessonMessage = null;
   renderLesson();
 }
 
@@ -865,7 +857,7 @@ function useLesson(lesson, id, message) {
   state.lesson = lesson;
   state.lessonId = id;
   state.editing = true;
-  lessonMessage = message ? { text: message, error: false } : null;
+  state.lessonMessage = message ? { text: message, error: false } : null;
   if (lesson.slides.length) openSlide(0);
   else renderLesson();
 }
@@ -936,7 +928,7 @@ function toggleLessonAid(action) {
 
 /** Every lesson view from the state: the editor, the slide's title, note and QR code, the quiz, the controls. */
 function renderLesson() {
-  editor.render(state, lessonMessage);
+  editor.render(state, state.lessonMessage);
   els.lessonButton.setAttribute('aria-pressed', String(state.editing));
   const slide = openSlideOf();
   slideView.render({ ...state, lesson: slide ? state.lesson : null }, slide ? shortLink() : null);
@@ -973,7 +965,7 @@ function readLessonOfPage() {
 
 // Back and Forward move between slides (each one a history entry), or back to a plain link.
 window.addEventListener('popstate', () => {
-  historyMoves += 1;
+  state.historyMoves += 1;
   const params = new URLSearchParams(window.location.search);
   const path = /^\/l\/([0-9a-z]+)\/?$/.exec(window.location.pathname);
   const read = stateFromQuery(window.location.search);
@@ -988,7 +980,7 @@ window.addEventListener('popstate', () => {
     rebuildValueBoxes();
     setValueTexts(read.values);
     submitTrace(read.step);
-  } else historyShown = historyMoves;
+  } else state.historyShown = state.historyMoves;
 });
 
 els.lessonButton.addEventListener('click', () => setEditing(!state.editing));

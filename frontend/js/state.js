@@ -110,6 +110,17 @@ export const FIELDS = Object.freeze([
   { name: 'answered', initial: 0 },
   // Drawings asked for (a trace, or presenting's spacing), counted: a layout that lands after a newer one was asked for is dropped.
   { name: 'drawing', initial: 0 },
+  // Back and Forward moves of the history, and the last one whose trace is shown: until the
+  // state has caught up with its entry, the URL is not written (it would put the old view there).
+  { name: 'historyMoves', initial: 0 },
+  { name: 'historyShown', initial: 0 },
+  // URL writes asked for, counted: a long view's URL is compressed first, and only the latest is written.
+  { name: 'urlWrites', initial: 0 },
+  // How the next slide shown enters the history: 'push' (a new entry, so Back returns to the
+  // slide before), 'replace' (the page's first), or 'none' (Back and Forward themselves).
+  { name: 'slideHistory', initial: 'none' },
+  // The lesson editor's message ({text, error}), or null.
+  { name: 'lessonMessage', initial: null },
   // The trace shown (see prepareTrace in steps.js), and the op registry that explains it.
   { name: 'trace', initial: null },
   { name: 'ops', initial: null },
