@@ -18,8 +18,9 @@ from gradtrace.graph import Graph
 DIGITS = 4
 #: Integers below this (in magnitude) are written with all their digits.
 WHOLE_BELOW = 1e9
-#: Above this many elements, a tensor is written as its shape, <2x3>.
-MAX_ELEMENTS = 4
+#: Up to this many elements a tensor is written out in a step text (the neural
+#: layer's 2 x 3 gradient and its 2 x 2 x 3 local Jacobian); a larger one as its shape, <64x64>.
+MAX_ELEMENTS = 16
 #: A node whose source text is longer than this is named by its id.
 MAX_NAME_LENGTH = 24
 
@@ -45,19 +46,21 @@ def format_number(v: float) -> str:
 
 
 def format_value(v: Any) -> str:
-    """A float or an array as text: numbers as format_number; up to 4 elements written out, else <shape>."""
+    """A float or an array as text: numbers as format_number; up to 16 elements written out as nested lists, else <shape>."""
     if type(v) is float:
         return format_number(v)
     array = np.asarray(v, dtype=np.float64)
     if array.ndim == 0:
         return format_number(float(array))
-    if array.size <= MAX_ELEMENTS and array.ndim <= 2:
-        if array.ndim == 1:
-            return "[" + ", ".join(map(format_number, array.tolist())) + "]"
-        return "[" + ", ".join(
-            "[" + ", ".join(map(format_number, row)) + "]" for row in array.tolist()
-        ) + "]"
+    if array.size <= MAX_ELEMENTS:
+        return _nested(array.tolist())
     return shape_text(array.shape)
+
+
+def _nested(items: Any) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_nested(item) for item in items) + "]"
+    return format_number(items)
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
