@@ -1,14 +1,18 @@
-# The gradtrace service: the Python package plus the page's browser libraries.
+# The gradtrace service: the Python package (which carries the page bundled by
+# esbuild) plus the page's sources and browser libraries, which the deployment
+# serves from /app/frontend (GRADTRACE_FRONTEND_DIR; nginx serves them too).
 FROM node:20-slim AS frontend
 WORKDIR /app/frontend
-COPY frontend/package.json frontend/package-lock.json ./
-RUN npm ci --no-audit --no-fund --omit=dev
+COPY frontend/ ./
+RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY backend ./backend
-RUN pip install --no-cache-dir .
+# No Node.js here: the package build takes the page built in the first stage (setup.py).
+COPY --from=frontend /app/frontend/dist ./frontend/dist
+RUN pip install --no-cache-dir . && rm -rf /app/build
 COPY frontend ./frontend
 COPY --from=frontend /app/frontend/node_modules ./frontend/node_modules
 ENV GRADTRACE_FRONTEND_DIR=/app/frontend

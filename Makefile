@@ -11,7 +11,11 @@ PYTEST_ARGS ?=
 
 .PHONY: setup run test lint typecheck test-js test-py browser postgres compose-tool nginx bench fuzz load cluster clean
 
-setup: $(VENV)/.installed frontend/node_modules/.installed
+# The clone serves frontend/ as it is (edit, reload); the bundle that the
+# package carries is built here too, for `gradtrace export` and notebooks.
+FRONTEND_SOURCES := frontend/index.html frontend/build.mjs frontend/vendor.json $(shell find frontend/js frontend/css -type f)
+
+setup: $(VENV)/.installed frontend/node_modules/.installed frontend/dist/manifest.json
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +25,9 @@ $(VENV)/.installed: pyproject.toml
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+frontend/dist/manifest.json: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run build --silent
 
 run: setup
 	$(BIN)/gradtrace serve --host $(HOST) --port $(PORT) --workers $(WORKERS)

@@ -4,6 +4,8 @@
     t = gradtrace.trace("(x + y) * max(y, z)", {"x": 1, "y": 2, "z": 0})
     t.value, t.gradients["y"]        # 6.0, 5.0
     t.to_dict()                      # the JSON body of POST /api/v1/trace
+    t                                # in a notebook: the interactive player
+    gradtrace.show(t)                # the player, from anywhere in a cell
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "by_hand",
     "describe_ops",
     "plan",
+    "show",
     "slope",
     "trace",
 ]
@@ -185,3 +188,18 @@ def by_hand(
         return derive(record, names, max_paths)
     except TraceError as error:
         raise error.locate(expression) from None
+
+
+def show(
+    trace: Trace | Mapping[str, Any] | str,
+    values: Mapping[str, Any] | None = None,
+    check: bool = False,
+    height: int = 640,
+) -> None:
+    """Show the interactive player for a Trace (or an expression and its values) in a notebook.
+
+    See gradtrace.notebook, which is imported only here: the engine needs none of it.
+    """
+    from gradtrace import notebook
+
+    notebook.show(trace, values, check=check, height=height)

@@ -1,4 +1,4 @@
-"""The `gradtrace` command: serve the app, or print a trace as JSON.
+"""The `gradtrace` command: serve the app, print a trace as JSON, or export it as one HTML file.
 
 `gradtrace trace EXPR --values JSON [--check] [--constants t]` prints exactly the JSON body
 that POST /api/v1/trace returns for the same request. It is the Python API,
@@ -6,6 +6,10 @@ so it applies no limits (a 100,000-op program can be traced from a shell);
 `--server-limits` applies the server's limits (the GRADTRACE_ settings)
 instead. On an expression or values that cannot be traced it prints the
 422 response's `detail` object to stderr and exits with status 2.
+
+`gradtrace export EXPR --values JSON -o lesson.html` writes the same trace as
+one offline HTML file that plays it (see gradtrace.standalone); it fails the
+same way on an expression that cannot be traced.
 """
 
 from __future__ import annotations
@@ -73,23 +77,36 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _trace(args: argparse.Namespace) -> int:
+def _limits(args: argparse.Namespace) -> Any:
+    """None (no limits), or the server's with --server-limits."""
+    if not args.server_limits:
+        return None
+    from gradtrace.api.settings import Settings
+
+    return Settings().engine_limits()
+
+
+def _traced(args: argparse.Namespace) -> Any:
+    """The Trace the arguments ask for, or None once its error is on stderr."""
     import gradtrace
-    from gradtrace.api.encoding import dumps, dumps_trace
+    from gradtrace.api.encoding import dumps
 
     values = _parse_values(args.values)
-    limits = None
-    if args.server_limits:
-        from gradtrace.api.settings import Settings
-
-        limits = Settings().engine_limits()
     try:
-        result = gradtrace.trace(
-            args.expression, values, check=args.check, limits=limits, constants=args.constants
+        return gradtrace.trace(
+            args.expression, values, check=args.check, limits=_limits(args), constants=args.constants
         )
     except gradtrace.TraceError as error:
         sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
         sys.stderr.flush()
+        return None
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from gradtrace.api.encoding import dumps_trace
+
+    result = _traced(args)
+    if result is None:
         return EXIT_TRACE_ERROR
     sys.stdout.buffer.write(dumps_trace(result.to_dict()) + b"\n")
     sys.stdout.flush()
@@ -110,6 +127,78 @@ def _by_hand(args: argparse.Namespace) -> int:
     sys.stdout.buffer.write(dumps(result) + b"\n")
     sys.stdout.flush()
     return 0
+
+
+def _lesson_html(args: argparse.Namespace) -> str | None:
+    """The offline file of a lesson file, or None once what is wrong with it is on stderr."""
+    import orjson
+
+    import gradtrace
+    from gradtrace.api.encoding import dumps
+    from gradtrace.standalone import lesson_html
+
+    try:
+        with open(args.lesson, "rb") as file:
+            lesson = orjson.loads(file.read())
+    except (OSError, orjson.JSONDecodeError) as error:
+        raise SystemExit(f"gradtrace export: cannot read the lesson {args.lesson}: {error}") from None
+    limits = _limits(args)
+    try:
+        return lesson_html(lesson, title=args.title, limits=limits)
+    except gradtrace.TraceError as error:
+        detail = {**error.to_dict(), "slide": getattr(error, "slide", None)}
+        sys.stderr.buffer.write(dumps(detail) + b"\n")
+    except ValueError as error:  # not a lesson (pydantic's ValidationError)
+        sys.stderr.write(f"gradtrace export: {args.lesson} is not a lesson: {error}\n")
+    sys.stderr.flush()
+    return None
+
+
+def _export(args: argparse.Namespace) -> int:
+    from gradtrace.standalone import PlayerNotBuilt, standalone_html
+
+    if (args.expression is None) == (args.lesson is None):
+        raise SystemExit("gradtrace export: give an EXPRESSION or --lesson FILE (one of them)")
+    try:
+        if args.lesson is not None:
+            html = _lesson_html(args)
+        else:
+            result = _traced(args)
+            html = None if result is None else standalone_html(result, title=args.title)
+    except PlayerNotBuilt as error:
+        raise SystemExit(f"gradtrace export: {error}") from None
+    if html is None:
+        return EXIT_TRACE_ERROR
+    if args.output == "-":
+        sys.stdout.write(html)
+        sys.stdout.flush()
+    else:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(html)
+    return 0
+
+
+def _add_trace_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    parser.add_argument(
+        "expression",
+        nargs="?" if optional else None,
+        help='the program, such as "(x + y) * max(y, z)"',
+    )
+    parser.add_argument(
+        "--values", default="{}", help='the inputs as a JSON object, such as \'{"x": 4}\''
+    )
+    parser.add_argument("--check", action="store_true", help="add a numeric gradient check")
+    parser.add_argument(
+        "--constants",
+        type=_names,
+        default=[],
+        help="inputs that are data and need no gradient, comma-separated, such as t or t,y",
+    )
+    parser.add_argument(
+        "--server-limits",
+        action="store_true",
+        help="apply the server's limits (GRADTRACE_ settings); by default there are none",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,22 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
             "422 detail object to stderr and exit with status 2."
         ),
     )
-    trace.add_argument("expression", help='the program, such as "(x + y) * max(y, z)"')
-    trace.add_argument(
-        "--values", default="{}", help='the inputs as a JSON object, such as \'{"x": 4}\''
-    )
-    trace.add_argument("--check", action="store_true", help="add a numeric gradient check")
-    trace.add_argument(
-        "--constants",
-        type=_names,
-        default=[],
-        help="inputs that are data and need no gradient, comma-separated, such as t or t,y",
-    )
-    trace.add_argument(
-        "--server-limits",
-        action="store_true",
-        help="apply the server's limits (GRADTRACE_ settings); by default there are none",
-    )
+    _add_trace_arguments(trace)
     trace.set_defaults(func=_trace)
 
     by_hand = sub.add_parser(
@@ -160,6 +234,27 @@ def build_parser() -> argparse.ArgumentParser:
     by_hand.add_argument("--of", default=None, help="an input or named intermediate (default: all)")
     by_hand.add_argument("--max-paths", type=int, default=16, help="paths to list per variable")
     by_hand.set_defaults(func=_by_hand)
+    export = sub.add_parser(
+        "export",
+        help="write a trace (or a lesson) as one offline HTML file that plays it",
+        description=(
+            "Write one HTML file holding the trace and the player: it needs no server and "
+            "no network, and opens from file://. On an error, print the 422 detail object to "
+            "stderr and exit with status 2."
+        ),
+    )
+    _add_trace_arguments(export, optional=True)
+    export.add_argument(
+        "--lesson",
+        default=None,
+        metavar="FILE",
+        help="a lesson file (docs/lessons.md) instead of an expression: all its slides",
+    )
+    export.add_argument(
+        "-o", "--output", default="gradtrace.html", help="the file to write (- for stdout)"
+    )
+    export.add_argument("--title", default=None, help="the page's title (default: the expression)")
+    export.set_defaults(func=_export)
     return parser
 
 

@@ -246,6 +246,12 @@ class Trace:
     def output(self) -> str:
         return f"n{self.graph.output}"
 
+    def _repr_html_(self) -> str:
+        """In a notebook a Trace shows as the interactive player (see gradtrace.notebook)."""
+        from gradtrace.notebook import player_html
+
+        return player_html(self)
+
     # -- JSON ------------------------------------------------------------
     @without_gc
     def to_dict(self) -> dict[str, Any]:

@@ -34,31 +34,72 @@ export function readError(status, body) {
   return { type: 'http_error', message, span: null };
 }
 
-async function call(path, init) {
+async function call(path, init, read = (response) => response.json()) {
   let response;
   try {
     response = await fetch(BASE + path, init);
   } catch {
     return { ok: false, error: { type: 'network', message: 'the server cannot be reached', span: null } };
   }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
+  if (!response.ok) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    return { ok: false, error: readError(response.status, body) };
   }
-  if (!response.ok) return { ok: false, error: readError(response.status, body) };
-  return { ok: true, data: body };
+  try {
+    return { ok: true, data: await read(response) };
+  } catch {
+    return { ok: true, data: null };
+  }
 }
 
-/** POST /api/v1/trace: the trace of an expression at the given values. */
-export function fetchTrace({ expression, values, check }, signal) {
-  return call('/trace', {
+function traceInit({ expression, values, check }, signal) {
+  return {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ expression, values, check: Boolean(check) }),
     signal,
-  });
+  };
+}
+
+/** One text per request: the same expression, values (in any key order) and check give the same key. */
+export function requestKey({ expression, values, check }) {
+  const sorted = (v) => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]));
+    return v;
+  };
+  return JSON.stringify([String(expression), sorted(values || {}), Boolean(check)]);
+}
+
+let carried = null;
+
+/**
+ * A page that carries its traces (the offline file, a notebook's output) has
+ * no server: a trace request is answered from them, each one the answer to
+ * its own `request` ({expression, values, check}).
+ */
+export function carryTraces(list) {
+  carried = new Map(list.map(({ request, trace }) => [requestKey(request), trace]));
+}
+
+/** POST /api/v1/trace: the trace of an expression at the given values. */
+export function fetchTrace(request, signal) {
+  if (carried) {
+    const trace = carried.get(requestKey(request));
+    if (trace) return Promise.resolve({ ok: true, data: trace });
+    return Promise.resolve({ ok: false, error: { type: 'offline', message: 'this file holds no trace of that expression with those values', span: null } });
+  }
+  return call('/trace', traceInit(request, signal));
+}
+
+/** POST /api/v1/export: the same trace as one offline HTML file (a Blob). */
+export function fetchStandalone(request, signal) {
+  return call('/export', traceInit(request, signal), (response) => response.blob());
 }
 
 /** POST /api/v1/by-hand: the derivation by hand of one variable of the program. */

@@ -6,6 +6,7 @@
 
 const STYLE_PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'font-size', 'font-family', 'font-weight', 'font-style', 'opacity', 'paint-order', 'stroke-linejoin'];
 
+/** Save a blob as a file the browser downloads. */
 export function download(blob, filename) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -131,3 +131,12 @@ function rectangularShape(value) {
 export function valueToText(value) {
   return JSON.stringify(value).replace(/,/g, ', ');
 }
+
+/** Each input's value as a trace records it (its input nodes), by name. */
+export function inputValuesOf(trace) {
+  const values = Object.create(null);
+  for (const node of (trace && trace.nodes) || []) {
+    if (node.kind === 'input' && node.name) values[node.name] = node.value;
+  }
+  return values;
+}

@@ -1,12 +1,12 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import { fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchTrace, storeLesson } from './api.js';
+import { carryTraces, fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchStandalone, fetchTrace, storeLesson } from './api.js';
 import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
-import { functionNames, inputNames, parseValueText, valueToText } from './inputs.js';
+import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from './inputs.js';
 import { TEXT_KINDS, layoutRequest, placeLayout } from './layout.js';
 import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
@@ -68,6 +68,10 @@ function readPageData() {
 }
 
 const pageData = readPageData();
+// A page that carries its traces (the offline file, a notebook's output) has no server to ask.
+const standalone = Array.isArray(pageData.traces);
+// Its URL is a file's, or a notebook output's: it is left as it is.
+const pageHistory = standalone ? { pushState() {}, replaceState() {} } : window.history;
 // Everything the page keeps is here (see FIELDS in state.js): a link opens it.
 const state = stateFromQuery(window.location.search);
 
@@ -530,7 +534,7 @@ const writeUrl = throttled(() => {
   const ticket = state.urlWrites;
   const url = state.lesson && state.slideOpen ? Promise.resolve(urlOf()) : urlFromState(state);
   url.then((u) => {
-    if (ticket === state.urlWrites && state.historyShown === state.historyMoves) window.history.replaceState(null, '', u);
+    if (ticket === state.urlWrites && state.historyShown === state.historyMoves) pageHistory.replaceState(null, '', u);
   });
 }, 150);
 
@@ -634,6 +638,12 @@ $('export-svg').addEventListener('click', () => exportSvg(els.svg));
 $('export-png').addEventListener('click', () => exportPng(els.svg).catch((err) => showError({ message: err.message, span: null })));
 $('export-json').addEventListener('click', () => {
   if (state.trace) exportJson(state.trace.raw);
+});
+$('export-html').addEventListener('click', async () => {
+  if (!state.trace || standalone) return;
+  const result = await fetchStandalone({ expression: state.expression, values: state.values, check: state.check });
+  if (result.ok) download(result.data, 'gradtrace.html');
+  else showError(result.error);
 });
 // Presenting picks its layout for the screen's shape: a new size lays it out again.
 const redrawForSize = oncePerFrame(() => {
@@ -801,7 +811,7 @@ function openSlide(i, step, history = 'push') {
   if (!slide) return Promise.resolve();
   // The entry being left keeps the step it was left at: the URL's throttled
   // write may not have run yet, and would land on the new entry.
-  if (history === 'push' && state.slideOpen && state.historyShown === state.historyMoves) window.history.replaceState(null, '', urlOf());
+  if (history === 'push' && state.slideOpen && state.historyShown === state.historyMoves) pageHistory.replaceState(null, '', urlOf());
   state.slideHistory = history;
   els.expression.value = slide.expression;
   fitExpressionRows();
@@ -819,8 +829,8 @@ function afterSlideShown() {
   const how = state.slideHistory;
   state.slideHistory = 'none';
   if (!state.slideOpen) return renderLesson();
-  if (how === 'push') window.history.pushState(null, '', urlOf());
-  else if (how === 'replace') window.history.replaceState(null, '', urlOf());
+  if (how === 'push') pageHistory.pushState(null, '', urlOf());
+  else if (how === 'replace') pageHistory.replaceState(null, '', urlOf());
   renderLesson();
 }
 
@@ -869,7 +879,7 @@ function addCurrentTrace() {
   editLesson(addSlide(lesson, slide));
   state.slide = state.lesson.slides.length - 1;
   state.slideOpen = true;
-  window.history.pushState(null, '', urlOf());
+  pageHistory.pushState(null, '', urlOf());
   renderLesson();
 }
 
@@ -885,7 +895,7 @@ async function shareLesson() {
   if (state.lesson !== lesson) return null; // edited while on its way
   state.lessonId = result.data.id;
   say(`Stored: ${window.location.origin}${result.data.link}`);
-  if (state.slideOpen) window.history.replaceState(null, '', urlOf());
+  if (state.slideOpen) pageHistory.replaceState(null, '', urlOf());
   return state.lessonId;
 }
 
@@ -954,7 +964,8 @@ function readLessonOfPage() {
   if (!pageData.lesson) return false;
   try {
     state.lesson = parseLesson(pageData.lesson);
-    state.lessonId = String(pageData.lesson_id);
+    // An offline file's lesson has no stored id, so no short link.
+    state.lessonId = pageData.lesson_id ? String(pageData.lesson_id) : null;
     return true;
   } catch (err) {
     state.editing = true;
@@ -993,14 +1004,36 @@ function setOps(list) {
   showPanel();
 }
 
+/** The offline file: the trace it carries, shown read-only (a lesson's slides open as they do on the page). */
+async function startStandalone() {
+  document.body.classList.add('standalone');
+  carryTraces(pageData.traces);
+  if (readLessonOfPage()) {
+    await openSlide(0, undefined, 'none');
+  } else {
+    const raw = pageData.traces[0].trace;
+    els.expression.value = String(raw.expression || '');
+    fitExpressionRows();
+    rebuildValueBoxes();
+    setValueTexts(inputValuesOf(raw));
+    els.check.checked = Boolean(raw.check);
+    await submitTrace(state.step);
+  }
+}
+
 async function start() {
   // A view too long for a query came in the fragment: it is the state to open.
   const packed = await queryFromFragment(window.location.hash);
   if (packed) Object.assign(state, stateFromQuery(packed));
+  if (state.embed) document.body.classList.add('embed');
+  if (standalone) {
+    els.expression.readOnly = true;
+    els.check.disabled = true;
+  }
   const limits = pageData.limits || {};
   if (Number.isFinite(limits.max_expression_length)) els.expression.maxLength = limits.max_expression_length;
   if (Array.isArray(pageData.examples) && pageData.examples.length) fillExamples(pageData.examples);
-  else {
+  else if (!standalone) {
     const res = await fetchExamples();
     if (res.ok) fillExamples(res.data);
   }
@@ -1014,6 +1047,10 @@ async function start() {
   if (state.presenting) setPresenting(true);
   if (state.jacobianForm) setJacobianForm(true);
   els.speed.value = String(state.speed);
+  if (standalone) {
+    await startStandalone();
+    return;
+  }
   els.check.checked = state.check;
   if (readLessonOfPage()) {
     const params = new URLSearchParams(window.location.search);

@@ -89,6 +89,8 @@ export const FIELDS = Object.freeze([
   { name: 'byHandPath', param: 'path', codec: STEP, initial: 0 },
   // By hand: the server's derivation of byHandOf for the trace shown ({key, body, error}), or null.
   { name: 'byHand', initial: null },
+  // The view for an iframe on a course site: the graph, its steps and the panel, without the editor.
+  { name: 'embed', param: 'embed', codec: FLAG, initial: false },
   { name: 'playing', initial: false },
   // "Predict, then reveal" on every step (a slide can ask for it too, see lesson.js).
   { name: 'quiz', param: 'quiz', codec: FLAG, initial: false },

@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { functionNames, inputNames, parseValueText, valueToText } from '../../frontend/js/inputs.js';
+import { readFileSync } from 'node:fs';
+import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from '../../frontend/js/inputs.js';
 import { registry } from './helpers.mjs';
 
 const FUNCTIONS = functionNames(registry());
@@ -54,4 +55,13 @@ test('bad values say what is wrong', () => {
 test('a value goes back to the text of its box', () => {
   assert.equal(valueToText([[1, 2], [3, 4]]), '[[1, 2], [3, 4]]');
   assert.deepEqual(parseValueText(valueToText([0.5, -1])).value, [0.5, -1]);
+});
+
+test('a trace gives back the values it was traced at, by input name', () => {
+  const trace = JSON.parse(readFileSync(new URL('./fixtures/neural_net.json', import.meta.url)));
+  const values = inputValuesOf(trace);
+  assert.deepEqual(Object.keys(values).sort(), ['W', 'b', 'u', 'x']);
+  const w = trace.nodes.find((n) => n.kind === 'input' && n.name === 'W');
+  assert.deepEqual(values.W, w.value);
+  assert.deepEqual(Object.keys(inputValuesOf({ nodes: [{ kind: 'op', name: 'z', value: 1 }] })), []);
 });

@@ -101,3 +101,11 @@ test('a fragment that is not a view, or is damaged, reads as nothing', async () 
   assert.equal(await queryFromFragment('#view=!!!not-base64'), null);
   assert.equal(await queryFromFragment('#view=AAAA'), null);
 });
+
+test('embed=1 (the view for an iframe) is read from the URL and kept in it', () => {
+  const state = stateFromQuery('?expression=x&values=%7B%22x%22%3A1%7D&embed=1');
+  assert.equal(state.embed, true);
+  assert.equal(new URLSearchParams(queryFromState(state)).get('embed'), '1');
+  assert.equal(stateFromQuery('?expression=x').embed, false);
+  assert.equal(new URLSearchParams(queryFromState(stateFromQuery('?expression=x'))).has('embed'), false);
+});

@@ -27,14 +27,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 import gradtrace
 from gradtrace import __version__
 from gradtrace.api import docs, lessons, metrics, probes
-from gradtrace.api.encoding import dumps, json_safe
+from gradtrace.api.encoding import dumps, json_safe, script_json
 from gradtrace.api.logs import RequestLogMiddleware
 from gradtrace.api.middleware import (
-    SECURITY_HEADERS,
     BodySizeLimitMiddleware,
     JSONBytesResponse,
     SecurityHeadersMiddleware,
     error_response,
+    security_headers,
 )
 from gradtrace.api.routes import router
 from gradtrace.api.runner import ServiceUnavailable, TraceRunner
@@ -69,9 +69,7 @@ def _page_context(
         "ops": describe_ops(),  # the registry, as GET /api/v1/ops sends it
         **extra,
     }
-    # Embedded in a <script type="application/json">: escape what could close the tag.
-    text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return {"page_data": text, "version": __version__}
+    return {"page_data": script_json(data), "version": __version__}
 
 
 def _openapi_examples(limits: Any, settings: Settings) -> dict[str, Any]:
@@ -169,7 +167,9 @@ def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
+def _install_error_handlers(
+    app: FastAPI, settings: Settings, headers: list[tuple[bytes, bytes]]
+) -> None:
     async def on_trace_error(request: Request, error: Exception) -> JSONBytesResponse:
         assert isinstance(error, gradtrace.TraceError)
         return error_response(422, error.to_dict())
@@ -196,7 +196,7 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
                 "column": None,
             },
         )
-        for name, value in SECURITY_HEADERS:
+        for name, value in headers:
             response.headers[name.decode()] = value.decode()
         return response
 
@@ -209,15 +209,16 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
 def _mount_static(app: FastAPI, frontend: Path) -> None:
     app.mount("/static", StaticFiles(directory=frontend), name="static")
     modules = frontend / "node_modules"
-    vendored = {
-        "/vendor/katex": ("katex", modules / "katex" / "dist"),
-        "/vendor/dagre": ("dagre", modules / "@dagrejs" / "dagre" / "dist"),
-        "/vendor/qrcode": ("qrcode", modules / "qrcode-generator" / "dist"),
-        docs.SWAGGER_UI_PREFIX: ("swagger-ui", modules / "swagger-ui-dist"),
-    }
-    for path, (name, directory) in vendored.items():
-        if directory.is_dir():
-            app.mount(path, StaticFiles(directory=directory), name=name)
+    # URL prefix -> npm package directory: one list, which the page's build reads too.
+    listed = frontend / "vendor.json"
+    vendored: dict[str, str] = json.loads(listed.read_text()) if listed.is_file() else {}
+    vendored.setdefault(docs.SWAGGER_UI_PREFIX, "swagger-ui-dist")
+    for path, package in vendored.items():
+        # The bundled page (a wheel's) carries the files it still loads by URL under vendor/.
+        for found in (modules / package, frontend / path.lstrip("/")):
+            if found.is_dir():
+                app.mount(path, StaticFiles(directory=found), name=path.rsplit("/", 1)[-1])
+                break
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -272,7 +273,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(probes.router)
     app.include_router(metrics.router)
-    _install_error_handlers(app, settings)
+    headers = security_headers(settings.frame_ancestors)
+    _install_error_handlers(app, settings, headers)
     _install_openapi(app, limits, settings, example_list)
 
     # add_middleware puts each one outside the ones before it: the security
@@ -289,7 +291,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["content-type"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, headers=headers)
     # Outermost: the request id, the log line and the request metrics see every answer.
     app.add_middleware(RequestLogMiddleware)
 

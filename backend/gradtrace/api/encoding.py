@@ -121,6 +121,16 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(json_safe(value))
 
 
+def script_json(value: Any) -> str:
+    """`value` as JSON text to embed in a <script type="application/json"> element.
+
+    `<`, `>` and `&` are written as JSON escapes, so no text inside (a label,
+    an expression) can close the element or open a comment.
+    """
+    text = dumps(value).decode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 #: Keys of a trace whose value may be a genuine null (never a number).
 _TRACE_NULLABLE = frozenset({b"op", b"name", b"span", b"check", b"node"})
 

@@ -6,7 +6,7 @@ response, stream nothing twice and add no task per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -14,29 +14,47 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gradtrace.api.encoding import dumps
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        # KaTeX and Swagger UI set style attributes.
-        "style-src 'self' 'unsafe-inline'",
-        "font-src 'self' data:",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 
-SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-]
+def content_security_policy(frame_ancestors: Sequence[str] = ()) -> str:
+    """The page's CSP; `frame_ancestors` are the origins that may frame it (none by default)."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            # KaTeX and Swagger UI set style attributes.
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self' data:",
+            "img-src 'self' data: blob:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {ancestors}",
+        ]
+    )
+
+
+def security_headers(frame_ancestors: Sequence[str] = ()) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries.
+
+    X-Frame-Options can only say DENY (or one origin, in old browsers): where
+    origins may frame the page it is left out, and the CSP's frame-ancestors,
+    which every current browser obeys, says which.
+    """
+    headers = [
+        (b"content-security-policy", content_security_policy(frame_ancestors).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if not frame_ancestors:
+        headers.insert(2, (b"x-frame-options", b"DENY"))
+    return headers
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = security_headers()
 
 
 class JSONBytesResponse(JSONResponse):
@@ -155,10 +173,11 @@ def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers (CSP, nosniff, no framing) to every HTTP response."""
+    """Add the security headers (CSP, nosniff, who may frame) to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]] = SECURITY_HEADERS) -> None:
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,7 +187,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                extra = [(n, v) for n, v in self.headers if n not in present]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

@@ -11,10 +11,11 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse
 
 import gradtrace
 from gradtrace.api.encoding import dumps, dumps_trace
-from gradtrace.api.middleware import JSONBytesResponse
+from gradtrace.api.middleware import JSONBytesResponse, error_response
 from gradtrace.api.runner import TraceRunner
 from gradtrace.api.schemas import (
     ErrorBody,
@@ -31,6 +32,7 @@ from gradtrace.api.schemas_by_hand import ByHand, ByHandRequest
 from gradtrace.api.settings import Settings
 from gradtrace.derivation import check_max_paths
 from gradtrace.errors import limit_exceeded
+from gradtrace.standalone import PlayerNotBuilt, standalone_html
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONBytesResponse)
 
@@ -88,6 +90,26 @@ TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **{status: answer for status, answer in TRACE_RESPONSES.items() if status != 200},
+    200: {
+        "description": (
+            "One HTML file that plays the trace offline: the trace, the player, KaTeX's fonts "
+            "and a Content-Security-Policy of its own, with nothing loaded from the network."
+        ),
+        "content": {"text/html": {"example": "<!doctype html>..."}},
+    },
+}
+
+
+def _standalone_html(
+    expression: str, values: dict[str, Any], check: bool, limits: Any, constants: list[str]
+) -> bytes:
+    """Trace and write the offline file, in the worker thread like a trace."""
+    result = gradtrace.trace(expression, values, check=check, limits=limits, constants=constants)
+    return standalone_html(result).encode()
+
+
 def _trace_json(
     expression: str, values: dict[str, Any], check: bool, limits: Any, constants: list[str]
 ) -> bytes:
@@ -128,6 +150,37 @@ async def post_trace(
     if _is_small(body, request.app.state.settings):
         return JSONBytesResponse(work())
     return JSONBytesResponse(await runner.run(work))
+
+
+@router.post(
+    "/export",
+    summary="Export a trace as one offline HTML file",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses=EXPORT_RESPONSES,
+)
+async def post_export(
+    request: Request,
+    body: Annotated[TraceRequest, Body(openapi_examples=TRACE_REQUEST_EXAMPLES)],
+) -> HTMLResponse | JSONBytesResponse:
+    """The trace of the same request as POST /trace, as a file to download: it plays offline."""
+    runner: TraceRunner = request.app.state.runner
+    work = partial(
+        _standalone_html,
+        body.expression,
+        body.values,
+        body.check,
+        request.app.state.limits,
+        body.constants,
+    )
+    try:
+        html = work() if _is_small(body, request.app.state.settings) else await runner.run(work)
+    except PlayerNotBuilt as error:
+        detail = {"type": "not_built", "message": str(error), "span": None, "line": None, "column": None}
+        return error_response(503, detail)
+    return HTMLResponse(
+        html, headers={"content-disposition": 'attachment; filename="gradtrace.html"'}
+    )
 
 
 def _input_elements(value: Any) -> int:

@@ -10,15 +10,28 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from gradtrace.limits import Limits
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
+#: The page as a clone of the repository has it: ES modules and their npm libraries, unbundled.
+REPO_FRONTEND = _REPO_ROOT / "frontend"
+#: The page as the package's build bundled it (a wheel carries it; a clone does not).
+PACKAGED_PAGE = Path(__file__).resolve().parents[1] / "_frontend"
+
+
+def _default_frontend() -> Path:
+    """The bundled page of an installed package, else the clone's frontend/ as it is."""
+    return PACKAGED_PAGE if (PACKAGED_PAGE / "index.html").is_file() else REPO_FRONTEND
+
+#: A frame ancestor is an origin (scheme, host, optional port; a leading *. for
+#: subdomains) or 'self'. Nothing else: a space or a ; would write another CSP directive.
+FRAME_ANCESTOR_PATTERN = r"^('self'|https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?)$"
 
 #: The settings that become the engine's `Limits`, field for field.
 ENGINE_LIMITS = (
@@ -48,9 +61,21 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GRADTRACE_", extra="ignore")
 
-    frontend_dir: Path = _REPO_ROOT / "frontend"
+    frontend_dir: Path = Field(
+        default_factory=_default_frontend,
+        description="Where the page is: the package's bundled page, or a clone's frontend/.",
+    )
     cors_origins: list[str] = Field(
         default=[], description="Origins allowed to call the API from a browser; empty: none."
+    )
+    frame_ancestors: list[
+        Annotated[str, StringConstraints(pattern=FRAME_ANCESTOR_PATTERN)]
+    ] = Field(
+        default=[],
+        description=(
+            "Origins whose pages may show gradtrace in an iframe, such as "
+            "https://course.example.org ('self' for the server's own); empty: none may."
+        ),
     )
 
     # -- the engine's limits (a 422 limit_exceeded names the one that was reached) --
