@@ -80,7 +80,7 @@ class Replica:
             start_new_session=True,
         )
 
-    def wait_healthy(self, timeout: float = 60.0) -> float:
+    def wait_healthy(self, timeout: float = 180.0) -> float:
         """Seconds until /api/v1/ready answers 200."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:

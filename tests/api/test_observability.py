@@ -99,6 +99,20 @@ def test_every_kind_of_error_body_carries_the_request_id(client: TestClient) -> 
     assert answers[3].headers["x-request-id"] == "rid-2"
 
 
+def test_a_large_gzipped_error_body_carries_the_request_id_too(client: TestClient) -> None:
+    # Forty wrong values make FastAPI's 422 list long enough to be compressed.
+    values = {f"v{i}": True for i in range(40)}
+    response = client.post(
+        "/api/v1/trace",
+        json={"expression": "v0", "values": values},
+        headers={"X-Request-ID": "gz-err", "Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-encoding"] == "gzip"
+    body = response.json()  # httpx undoes the gzip
+    assert body["request_id"] == "gz-err" and isinstance(body["detail"], list)
+
+
 def test_a_server_bug_answers_500_with_the_request_id() -> None:
     app = create_app(Settings())
 
@@ -260,7 +274,7 @@ def test_with_two_workers_a_scrape_sums_every_workers_requests() -> None:
     from bench.load import Server
 
     with Server(workers=2) as server:
-        server.wait_healthy()
+        server.wait_healthy(timeout=180)  # two workers start slowly on a loaded machine
         before = _scraped(server.url, "/api/v1/examples")
         for _ in range(30):  # each on a connection of its own: the kernel spreads them
             with urllib.request.urlopen(server.url + "/api/v1/examples", timeout=10) as answer:

@@ -12,6 +12,7 @@ handler, and it also feeds the request metrics (gradtrace.api.metrics).
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
 import sys
@@ -206,7 +207,17 @@ class RequestLogMiddleware:
         held: list[Message], request_id: str, state: dict[str, Any], send: Send
     ) -> None:
         start, *bodies = held
-        body, detail = _with_request_id(b"".join(m.get("body", b"") for m in bodies), request_id)
+        body = b"".join(m.get("body", b"") for m in bodies)
+        # A large error body may come gzipped from the compression inside this middleware.
+        gzipped = (b"content-encoding", b"gzip") in [(n.lower(), v) for n, v in start["headers"]]
+        if gzipped:
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError):
+                gzipped = False  # not what it says it is: leave it as it came
+        body, detail = _with_request_id(body, request_id)
+        if gzipped:
+            body = gzip.compress(body, compresslevel=5)
         state["detail"] = detail
         state["bytes"] = len(body)
         headers = [(n, v) for n, v in start["headers"] if n.lower() != b"content-length"]
