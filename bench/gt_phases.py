@@ -21,7 +21,8 @@ from gradtrace.engine import Run, backward, forward
 from gradtrace.graph import build_graph
 from gradtrace.limits import Limits, paused_gc
 from gradtrace.parser import parse
-from gradtrace.trace import Trace, collect_warnings
+from gradtrace.trace import Trace
+from gradtrace.trace_warnings import collect_warnings
 from gradtrace.values import coerce_values
 
 DESCRIPTION = (

@@ -127,3 +127,29 @@ def test_serve_accepts_host_port_and_workers(monkeypatch: pytest.MonkeyPatch) ->
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     # uvicorn's own access log is off: the app writes one JSON line per request instead.
     assert call["access_log"] is False
+
+
+def test_trace_equations_prints_the_lowered_graph(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    values = json.dumps({"W": [[1, 2], [3, 4]], "x": [1, 1]})
+    status, out, err = run_cli(capsysbinary, "trace", "z = W @ x\nsum(z * 2)", "--values", values, "--equations")
+    assert status == 0, err
+    assert out.decode().splitlines() == [
+        "W = input  # [2, 2]",
+        "x = input  # [2]",
+        "z = matmul(W, x)  # [2]",
+        "n3 = constant 2",
+        "n4 = mul(z, n3)  # [2]",
+        "n5 = sum(n4)  <- output",
+    ]
+
+
+def test_tracing_from_the_command_line_does_not_load_the_api() -> None:
+    code = (
+        "import sys\n"
+        "from gradtrace import cli\n"
+        "cli.main(['trace', 'x * 2', '--values', '{\"x\": 1}'])\n"
+        "assert not [m for m in sys.modules if m.startswith('gradtrace.api')], sorted(sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["value"] == 2.0

@@ -1,7 +1,9 @@
 """The `gradtrace` command: serve the app, print a trace as JSON, or export it as one HTML file.
 
 `gradtrace trace EXPR --values JSON [--check] [--constants t]` prints exactly the JSON body
-that POST /api/v1/trace returns for the same request. It is the Python API,
+that POST /api/v1/trace returns for the same request, through the same JSON
+conversion (gradtrace.jsonform); `--equations` prints the lowered graph as a
+list of equations instead, one line per node. It is the Python API,
 so it applies no limits (a 100,000-op program can be traced from a shell);
 `--server-limits` applies the server's limits (the GRADTRACE_ settings)
 instead. On an expression or values that cannot be traced it prints the
@@ -89,7 +91,7 @@ def _limits(args: argparse.Namespace) -> Any:
 def _traced(args: argparse.Namespace) -> Any:
     """The Trace the arguments ask for, or None once its error is on stderr."""
     import gradtrace
-    from gradtrace.api.encoding import dumps
+    from gradtrace.jsonform import dumps
 
     values = _parse_values(args.values)
     try:
@@ -103,19 +105,24 @@ def _traced(args: argparse.Namespace) -> Any:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from gradtrace.api.encoding import dumps_trace
+    from gradtrace.jsonform import dumps_trace
 
     result = _traced(args)
     if result is None:
         return EXIT_TRACE_ERROR
-    sys.stdout.buffer.write(dumps_trace(result.to_dict()) + b"\n")
+    if args.equations:
+        from gradtrace.equations import format_equations
+
+        sys.stdout.write(format_equations(result.graph) + "\n")
+    else:
+        sys.stdout.buffer.write(dumps_trace(result.to_dict()) + b"\n")
     sys.stdout.flush()
     return 0
 
 
 def _by_hand(args: argparse.Namespace) -> int:
     import gradtrace
-    from gradtrace.api.encoding import dumps
+    from gradtrace.jsonform import dumps
 
     values = _parse_values(args.values)
     try:
@@ -134,7 +141,7 @@ def _lesson_html(args: argparse.Namespace) -> str | None:
     import orjson
 
     import gradtrace
-    from gradtrace.api.encoding import dumps
+    from gradtrace.jsonform import dumps
     from gradtrace.standalone import lesson_html
 
     try:
@@ -223,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_trace_arguments(trace)
+    trace.add_argument(
+        "--equations",
+        action="store_true",
+        help="print the lowered graph as equations, one line per node (z = matmul(W, x)), not JSON",
+    )
     trace.set_defaults(func=_trace)
 
     by_hand = sub.add_parser(

@@ -34,8 +34,8 @@ import numpy as np
 
 from gradtrace.display import format_number
 from gradtrace.errors import TraceError, limit_exceeded
+from gradtrace.jsonform import json_value
 from gradtrace.ops import OPS, Shape
-from gradtrace.trace import json_value
 
 #: Paths listed per variable unless the caller asks for fewer (a documented setting on the server).
 DEFAULT_MAX_PATHS = 16

@@ -76,8 +76,8 @@ def apply_op(op: Op, args: tuple[int, ...], e: int, values: list[Any], locals_: 
         return op.forward(*[values[a] for a in args])
     assert op.scalar is not None
     # The scalar rule gives the value and the local derivatives in one call. Ops
-    # take one or two arguments; unpacking each case by name is about three times
-    # cheaper than a generic *-unpacking (bench/findings.md).
+    # take one or two arguments, and naming the two cases keeps this call, made
+    # once per op, free of a generic *-unpacking (bench/findings.md has the cost).
     if len(args) == 1:
         value, locals_[e] = op.scalar(values[args[0]])
     else:

@@ -1,11 +1,14 @@
 """The op registry: one entry per primitive, holding everything about it.
 
-Each `Op` has its numpy forward, its VJP (the fast path that computes
-gradients), its local Jacobian (built only to be shown), a scalar fast path on
+Each `Op` has its numpy forward, its VJP (what computes gradients on
+tensors), its local Jacobian (built only to be shown), a scalar rule on
 Python floats that returns the value together with its local derivatives,
-shape inference, LaTeX for the formula and the local gradient, its intuition,
-its kinks and ties, and its domain for the tests. Adding an op is one entry
-here; the registry-wide tests pick it up by themselves.
+shape inference, its kinks and ties, its domain for the tests, and how it
+reads: syntax, step template, LaTeX, intuition, operator symbol and
+precedence. The parser, the engine, the warnings, the step texts and
+GET /api/v1/ops all read the registry, so adding an op is one entry here
+(docs/architecture.md, "How to add an op"); the registry-wide tests pick it
+up by themselves.
 
 Scalar graphs are the common case in class, so `scalar` uses the math module;
 where math raises (1/0, log(0), exp(1000), sqrt(-1)...) it falls back to

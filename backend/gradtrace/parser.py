@@ -1,8 +1,10 @@
 """A Pratt parser of our own: text to a syntax tree, never through Python's eval or ast.
 
-Binding powers follow Python's precedence: `+ -` < `* / @` < unary `- +` <
-`**` (right-associative, and its right operand may itself be unary, so
-`2**-1` works) < postfix `.T`. The parser recurses only at nesting (parentheses,
+Binding powers follow Python's precedence, as the op registry records them
+(each operator's `precedence`): `+ -` < `* / @` < unary `- +` < `**`
+(right-associative, and its right operand may itself be unary, so `2**-1`
+works) < postfix `.T`. A number literal too large for a float64 is refused
+at its place. The parser recurses only at nesting (parentheses,
 calls, unary operators, the right side of `**`) and counts that depth against
 `max_depth`, so deep nesting becomes a limit_exceeded error, never a
 RecursionError. A long flat chain `x + x + ... + x` is a loop, not recursion.
@@ -10,6 +12,7 @@ RecursionError. A long flat chain `x + x + ... + x` is a loop, not recursion.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from gradtrace.errors import (
@@ -54,6 +57,18 @@ def _show(kind: str, text: str) -> str:
     if kind == "number":
         return f"the number {text}"
     return f"'{text}'"
+
+
+def _number(text: str, start: int) -> Num:
+    """A number literal as a float64; one too large for a float64 is refused at its place."""
+    value = float(text)
+    span = (start, start + len(text))
+    if value == math.inf:
+        shown = text if len(text) <= 24 else f"{text[:12]}... ({len(text)} characters)"
+        raise SyntaxTraceError(
+            f"the number {shown} is too large for a float64 (the largest is about 1.8e308)", span
+        )
+    return Num(value, text, span)
 
 
 class _Parser:
@@ -200,9 +215,7 @@ class _Parser:
             return self.name_or_call(pos, depth)
         if kind == "number":
             self.pos = pos + 1
-            text = self.texts[pos]
-            start = self.starts[pos]
-            return Num(float(text), text, (start, start + len(text)))
+            return _number(self.texts[pos], self.starts[pos])
         if kind == "(":
             self.pos = pos + 1
             inner = self.expr(0, self.nest(depth, pos))

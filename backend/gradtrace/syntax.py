@@ -1,4 +1,4 @@
-"""The syntax tree: small frozen dataclasses that keep each construct's span.
+"""The syntax tree: small dataclasses that keep each construct's span.
 
 `span` is the [start, end) of the whole construct in the expression; binary
 and unary operators also keep `op_span`, the operator itself, which is where

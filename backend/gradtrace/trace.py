@@ -1,10 +1,11 @@
-"""The Trace record and its JSON form: nodes, edges, steps, check and warnings.
+"""The Trace record: what every node and edge carried, and its JSON body.
 
-The engine's numbers are kept as they are (flat lists); the JSON body,
-including every step's human text, is built only when `to_dict()` is called,
-with non-finite numbers as the strings "NaN", "Infinity" and "-Infinity".
-Local Jacobians on the tensor path are built here, and only for edges whose
-Jacobian is small enough to send (`max_local_elements`); the others are null.
+The engine's numbers are kept as they are (flat lists); the JSON body is
+built only when `to_dict()` is called, from this record, the warnings
+(trace_warnings.py) and the step texts (step_texts.py), with every number
+converted once by jsonform.py. Local Jacobians on the tensor path are built
+here, and only for edges whose Jacobian is small enough to send
+(`max_local_elements`); the others are null.
 """
 
 from __future__ import annotations
@@ -15,177 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from gradtrace.display import (
-    as_operand,
-    display_names,
-    enclosed,
-    format_number,
-    format_value,
-    shape_text,
-)
+from gradtrace.display import display_names
 from gradtrace.engine import Run
-from gradtrace.graph import Graph, data_edges, data_nodes
+from gradtrace.graph import Graph, data_nodes
+from gradtrace.jsonform import json_number, json_numbers, json_value
 from gradtrace.limits import Deadline, without_gc
+from gradtrace.step_texts import build_steps
+from gradtrace.trace_warnings import collect_warnings
 
 VERSION = 1
-
-
-def json_number(v: float) -> float | str:
-    """A float as JSON wants it: itself if finite, else "NaN", "Infinity" or "-Infinity"."""
-    if v - v == 0.0:
-        return v
-    if v != v:
-        return "NaN"
-    return "Infinity" if v > 0 else "-Infinity"
-
-
-def json_value(v: Any) -> Any:
-    """A float or a float64 array as plain JSON: a number or nested lists of numbers."""
-    if type(v) is float:
-        return json_number(v)
-    array = np.asarray(v, dtype=np.float64)
-    if array.ndim == 0:
-        return json_number(float(array))
-    if bool(np.isfinite(array).all()):
-        return array.tolist()
-    return _replace_non_finite(array.tolist())
-
-
-def _json_numbers(numbers: list[float]) -> list[float | str]:
-    """Floats as JSON wants them; the list itself when all are finite (only read, never changed)."""
-    # A sum is finite only if every term is (an overflow to infinity just takes the
-    # long way); v - v is 0.0 exactly for finite floats.
-    total = sum(numbers)
-    if total - total == 0.0:
-        return numbers  # type: ignore[return-value]
-    return [v if v - v == 0.0 else json_number(v) for v in numbers]
-
-
-def _replace_non_finite(items: Any) -> Any:
-    """Nested lists of any depth (Jacobians have up to 4 axes), non-finite floats as strings."""
-    if isinstance(items, list):
-        return [_replace_non_finite(item) for item in items]
-    return json_number(items)
-
-
-@functools.lru_cache(maxsize=256)
-def _template_parts(template: str) -> tuple[str, str, str]:
-    """An op's template "before{0}between{1}after" as its three literal parts."""
-    before, rest = template.split("{0}")
-    between, after = rest.split("{1}") if "{1}" in rest else ("", rest)
-    return before, between, after
-
-
-def _first_non_finite(values: list[Any], order: range) -> tuple[int, int]:
-    """(first node with a non-finite number, first node with a NaN), -1 when there is none."""
-    first = first_nan = -1
-    for i in order:
-        v = values[i]
-        if type(v) is float:
-            if v - v == 0.0:
-                continue
-            bad, nan = True, v != v
-        else:
-            with np.errstate(all="ignore"):
-                finite = np.isfinite(v)
-                if bool(np.all(finite)):
-                    continue
-                bad, nan = True, bool(np.any(np.isnan(v)))
-        if bad and first < 0:
-            first = i
-        if nan:
-            first_nan = i
-            break
-    return first, first_nan
-
-
-def _sum_is_finite(numbers: list[float]) -> bool:
-    """One C-level pass that clears the common case: a finite sum has no NaN or infinity in it."""
-    total = sum(numbers)
-    return total - total == 0.0
-
-
-def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[str, Any]]:
-    """Non-finite numbers (where they first appear), ties and kinks, unused inputs and names."""
-    warnings: list[dict[str, Any]] = []
-    values = run.values
-    scalar = graph.scalar
-    if not (scalar and _sum_is_finite(values)):
-        first, first_nan = _first_non_finite(values, range(graph.size))
-        if first >= 0:
-            warnings.append(_non_finite(graph, first, "value", values[first]))
-            if first_nan >= 0 and first_nan != first:
-                warnings.append(_non_finite(graph, first_nan, "value", values[first_nan], first))
-    grads = run.grads
-    if not (scalar and _sum_is_finite(grads)):
-        # Backward runs in reverse order: the first non-finite gradient it computed.
-        first = -1
-        for i in range(graph.size - 1, -1, -1):
-            g = grads[i]
-            if graph.kind[i] == "constant" or i in graph.constant_inputs:
-                continue  # data needs no gradient: whatever the engine found there is unused
-            if type(g) is float:
-                if g - g != 0.0:
-                    first = i
-                    break
-            elif not bool(np.all(np.isfinite(g))):
-                first = i
-                break
-        if first >= 0:
-            warnings.append(_non_finite(graph, first, "gradient", grads[first]))
-    with np.errstate(all="ignore"):
-        kinks = [
-            (i, op.kink(*[values[a] for a in args])) for i, op, args, _ in graph.ops if op.kink is not None
-        ]
-    for i, found in kinks:
-        if found is not None:
-            warnings.append({"node": f"n{i}", "kind": found[0], "message": found[1]})
-    for name in graph.unused_values:
-        warnings.append(
-            {
-                "node": None,
-                "kind": "unused_input",
-                "message": f"'{name}' is given in values but the expression does not use it",
-            }
-        )
-    unreached = [] if all(reaches) else [i for i, reached in enumerate(reaches) if not reached]
-    for name, node in graph.inputs.items() if unreached else ():
-        if not reaches[node]:
-            warnings.append(
-                {
-                    "node": f"n{node}",
-                    "kind": "unused_input",
-                    "message": f"'{name}' does not affect the output, so its gradient is 0",
-                }
-            )
-    names = graph.name
-    for i in unreached:
-        assigned = names[i]
-        if assigned is not None and graph.kind[i] != "input":
-            warnings.append(
-                {
-                    "node": f"n{i}",
-                    "kind": "unused_value",
-                    "message": f"'{assigned}' is computed but does not reach the output, so its gradient is 0",
-                }
-            )
-    return warnings
-
-
-def _non_finite(graph: Graph, i: int, what: str, v: Any, after: int = -1) -> dict[str, Any]:
-    """A warning for the first non-finite value or gradient, or (after >= 0) for the
-    first NaN of the forward pass that follows an infinity at node `after`."""
-    shown = format_value(v) if isinstance(v, float) or np.size(v) <= 4 else "a non-finite number"
-    start, end = graph.span[i]
-    where: str = graph.name[i] or graph.expression[start : min(end, start + 30)]
-    if after >= 0:
-        # inf - inf or 0 * inf: the infinity was the first non-finite value, this is the first NaN.
-        first = f"the first NaN (not a number) in the forward pass (its first non-finite value is n{after}'s, above)"
-    else:
-        first = f"the first non-finite {what} in the {'forward' if what == 'value' else 'backward'} pass"
-        if isinstance(v, float) and v != v:
-            first += " (NaN: not a number)"
-    return {"node": f"n{i}", "kind": "non_finite", "message": f"the {what} of {where} (n{i}) is {shown}: {first}"}
 
 
 class Trace:
@@ -266,10 +105,10 @@ class Trace:
         local_values = self._locals()
         check_time()
         if g.scalar:
-            values: list[Any] = _json_numbers(run.values)
-            grads: list[Any] = _json_numbers(run.grads)
-            downs: list[Any] = _json_numbers(run.downstream)
-            locs: list[Any] = _json_numbers(local_values)
+            values: list[Any] = json_numbers(run.values)
+            grads: list[Any] = json_numbers(run.grads)
+            downs: list[Any] = json_numbers(run.downstream)
+            locs: list[Any] = json_numbers(local_values)
             shapes: list[list[int]] | None = None
             local_shapes: list[list[int]] | None = None
         else:
@@ -322,7 +161,7 @@ class Trace:
         ]
         check_time()
         warnings = list(self.warnings)
-        steps = self._steps(ids, eids, local_values)
+        texts = build_steps(g, run, self.display_names, ids, eids, local_values, self.deadline)
         check_time()
         return {
             "version": VERSION,
@@ -332,7 +171,7 @@ class Trace:
             "gradients": {name: json_value(v) for name, v in self.gradients.items()},
             "nodes": nodes,
             "edges": edges,
-            "steps": steps,
+            "steps": texts,
             "check": self._check_dict(),
             "warnings": warnings,
         }
@@ -380,159 +219,7 @@ class Trace:
                         )
         return result
 
-    # -- steps -----------------------------------------------------------
-    def _steps(self, ids: list[str], eids: list[str], locals_: list[Any]) -> list[dict[str, Any]]:
-        """Forward steps in topological order, then backward steps in reverse, with their texts.
-
-        Built as whole lists (one comprehension per piece of text) rather than per
-        step: a 100,000-op program has 200,000 steps.
-        """
-        g = self.graph
-        run = self.run
-        n = g.size
-        display = self.display_names
-        ops = g.op
-        names = g.name
-        args_of = g.args
-        sources = g.edge_source
-        # As an operator's operand, an unnamed operator result needs parentheses, and
-        # so does anything that starts with a minus (see display.as_operand).
-        wrapped = [
-            f"({d})"
-            if name is None and op is not None and op.operator and not enclosed(d)
-            else as_operand(d)
-            for d, name, op in zip(display, names, ops, strict=True)
-        ]
-        subjects = [
-            w if (" " not in w and "(" not in w) or enclosed(w) else f"({w})" for w in wrapped
-        ]
-        if g.scalar:
-            vals = [format_number(v) for v in run.values]
-            grads = [format_number(v) for v in run.grads]
-            # Where a local is exactly 1, the downstream is exactly the upstream (x 1.0
-            # changes no float), so their texts are known: most edges of +, max and relu.
-            local_text = ["1" if v == 1.0 else format_number(v) for v in locals_]
-            downs = [
-                grads[target] if local == 1.0 else format_number(v)
-                for v, local, target in zip(run.downstream, locals_, g.edge_target, strict=True)
-            ]
-        else:
-            vals = [format_value(v) for v in run.values]
-            grads = [format_value(v) for v in run.grads]
-            downs = [format_value(v) for v in run.downstream]
-            local_text = [
-                format_value(v) if v is not None else shape_text(g.shape[t] + g.shape[s])
-                for v, s, t in zip(locals_, sources, g.edge_target, strict=True)
-            ]
-        operands = [as_operand(v) for v in vals]
-        starts = g.edge_start
-        edge_lists = [eids[e : e + len(a)] for e, a in zip(starts, args_of, strict=True)]
-
-        self.deadline.check()
-        # Forward: "name = symbolic = numbers = value".
-        forward_texts: list[str] = []
-        add = forward_texts.append
-        for i, (kind, name, op, args) in enumerate(zip(g.kind, names, ops, args_of, strict=True)):
-            if op is None:
-                if kind == "input":
-                    add(f"{name} = {vals[i]} (input)")
-                else:
-                    add(f"{name} = {g.label[i]} (constant)" if name else f"{g.label[i]} (constant)")
-                continue
-            before, between, after = _template_parts(op.template)
-            pieces, numbers = (wrapped, operands) if op.operator else (display, vals)
-            if len(args) == 1:
-                a = args[0]
-                symbolic = f"{before}{pieces[a]}{after}"
-                numeric = f"{before}{numbers[a]}{after}"
-            else:
-                a, b = args
-                symbolic = f"{before}{pieces[a]}{between}{pieces[b]}{after}"
-                numeric = f"{before}{numbers[a]}{between}{numbers[b]}{after}"
-            if numeric != symbolic:
-                text = f"{symbolic} = {numeric} = {vals[i]}"
-            else:
-                text = f"{symbolic} = {vals[i]}"
-            add(f"{name} = {text}" if name else text)
-
-        self.deadline.check()
-        # Backward: the node's gradient (summed over its consumers), then each input edge's
-        # [downstream] = [upstream] x [local].
-        out_node = g.output
-        f = display[out_node]
-        heads = [f"d{f}/d{subject} = {grad}" for subject, grad in zip(subjects, grads, strict=True)]
-        gathered: dict[int, list[int]] = {}
-        for e, source in enumerate(sources):
-            gathered.setdefault(source, []).append(e)
-        reaches = self.reaches
-        unreached = [] if all(reaches) else [i for i in range(n) if not reaches[i]]
-        for i, used in gathered.items():
-            count = len(used)
-            if 1 < count <= 6 and reaches[i]:
-                # The common fan-out, written here: _gathered_head says the same.
-                terms = " + ".join([downs[e] for e in used])
-                heads[i] = (
-                    f"d{f}/d{subjects[i]} = {terms} = {grads[i]} "
-                    f"(gradients sum at outward branches: {count} consumers)"
-                )
-            elif count > 1:
-                heads[i] = _gathered_head(f, subjects[i], grads[i], downs, used, reaches[i])
-        for i in unreached:
-            heads[i] = _gathered_head(f, subjects[i], grads[i], downs, gathered.get(i, []), False)
-        heads[out_node] = f"d{f}/d{f} = 1 (the seed: the output's gradient with respect to itself)"
-        parts = [
-            f"d{f}/d{subjects[source]} += {as_operand(grads[target])} x {as_operand(local)} = {down}"
-            for source, target, local, down in zip(sources, g.edge_target, local_text, downs, strict=True)
-        ]
-        for i in data_nodes(g):
-            heads[i] = f"d{f}/d{subjects[i]}: {subjects[i]} is a constant, and a constant needs no gradient"
-        for e in data_edges(g):
-            parts[e] = f"{subjects[sources[e]]} is a constant: no gradient to send it"
-        backward_texts = heads
-        for i, (op, e, args) in enumerate(zip(ops, starts, args_of, strict=True)):
-            if op is None:
-                continue
-            hint = f" ({op.short_intuition})" if op.short_intuition else ""
-            if len(args) == 1:
-                backward_texts[i] = f"{heads[i]}; [downstream] = [upstream] x [local]: {parts[e]}{hint}"
-            else:
-                backward_texts[i] = (
-                    f"{heads[i]}; [downstream] = [upstream] x [local]: {parts[e]}, {parts[e + 1]}{hint}"
-                )
-
-        steps = [
-            {"index": i, "phase": "forward", "node": ids[i], "edges": edge_lists[i], "text": text}
-            for i, text in enumerate(forward_texts)
-        ]
-        steps += [
-            {
-                "index": n + k,
-                "phase": "backward",
-                "node": ids[i],
-                "edges": edge_lists[i],
-                "text": backward_texts[i],
-            }
-            for k, i in enumerate(range(n - 1, -1, -1))
-        ]
-        return steps
-
 
 def _check_row(row: dict[str, Any]) -> dict[str, Any]:
     """One element of the numeric check as JSON: its numbers, non-finite ones as strings."""
     return {key: json_number(v) if type(v) is float else v for key, v in row.items()}
-
-
-def _gathered_head(
-    f: str, subject: str, grad: str, downs: list[str], used: list[int], reaches: bool
-) -> str:
-    """The head of a backward step whose gradient is a sum over several consumers."""
-    head = f"d{f}/d{subject}"
-    if not reaches:
-        return f"{head} = {grad} (it does not reach the output)"
-    terms = [downs[e] for e in used]
-    if len(terms) > 6:
-        terms = terms[:5] + [f"... ({len(used)} terms)"]
-    return (
-        f"{head} = {' + '.join(terms)} = {grad} "
-        f"(gradients sum at outward branches: {len(used)} consumers)"
-    )

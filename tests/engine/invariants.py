@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from gradtrace.equations import trace_equations
+
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -36,7 +38,18 @@ def _close(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
 
 
 def assert_trace_invariants(trace: dict[str, Any]) -> None:
-    """Raise AssertionError if the trace breaks the contract's invariants."""
+    """Raise AssertionError if the trace breaks the contract's invariants; its message shows the program."""
+    try:
+        _assert_invariants(trace)
+    except AssertionError as error:
+        try:
+            program = "\n  ".join(trace_equations(trace))
+        except Exception:  # a trace too broken to print: the first message says why
+            raise error from None
+        raise AssertionError(f"{error}\n\nthe trace's graph, as equations:\n  {program}") from None
+
+
+def _assert_invariants(trace: dict[str, Any]) -> None:
     # Plain JSON: the strict encoder refuses NaN and Infinity floats.
     json.dumps(trace, allow_nan=False)
     assert trace["version"] == 1

@@ -104,3 +104,19 @@ def test_describe_ops_shape() -> None:
         assert set(d) >= {"name", "syntax", "arity", "forward_latex", "local_latex", "intuition", "elementwise"}
         assert isinstance(d["local_latex"], list)
     json.dumps(described)
+
+
+def test_a_broken_trace_shows_its_graph_as_equations() -> None:
+    import copy
+
+    import pytest
+
+    from tests.engine.invariants import assert_trace_invariants
+
+    good = gradtrace.trace("a = x * y\nsin(a) + x", {"x": 1.0, "y": 2.0}).to_dict()
+    broken = copy.deepcopy(good)
+    broken["nodes"][0]["grad"] = 123.0  # x's gradient no longer the sum of its edges
+    with pytest.raises(AssertionError) as caught:
+        assert_trace_invariants(broken)
+    message = str(caught.value)
+    assert "a = mul(x, y)" in message and "n4 = add(n3, x)" in message

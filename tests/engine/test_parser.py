@@ -147,3 +147,48 @@ def test_statements_keep_their_spans() -> None:
     ]
     spans = [(s.span, s.name_span, s.value.span) for s in program.statements[:3]]  # type: ignore[union-attr]
     assert spans == [((0, 9), (0, 1), (4, 9)), ((10, 23), (10, 11), (14, 23)), ((24, 35), (24, 25), (28, 35))]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("1e400", (0, 5)),
+        ("x + 1e309 * 2", (4, 9)),
+        ("9" * 400, (0, 400)),
+        ("1.7976931348623159e308", (0, 22)),
+        ("a = 2\nb = a * " + "1" * 310 + ".5", (14, 326)),
+    ],
+)
+def test_a_literal_too_large_for_a_float64_is_refused_at_its_place(text: str, span: tuple[int, int]) -> None:
+    with pytest.raises(TraceError) as caught:
+        parse(text)
+    assert caught.value.type == "syntax_error"
+    assert caught.value.span == span
+    assert "too large for a float64" in str(caught.value)
+
+
+def test_the_largest_float64_and_underflowing_literals_are_numbers() -> None:
+    (largest,) = parse("1.7976931348623157e308").statements
+    assert sexpr(largest) == "1.7976931348623157e308"
+    (tiny,) = parse("0." + "0" * 400 + "1").statements
+    assert tiny.value == 0.0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("separator", ["", "\n"])
+def test_twenty_kilobytes_of_nested_parentheses_stop_at_the_depth_limit(separator: str) -> None:
+    depth = 19_999 // (2 + len(separator))
+    text = ("(" + separator) * depth + "x" + ")" * depth
+    assert 19_000 <= len(text) <= 20_000
+    with pytest.raises(TraceError) as caught:
+        parse(text, Limits().max_depth, max_length=Limits().max_expression_length)
+    assert caught.value.type == "limit_exceeded" and caught.value.limit == "max_depth"
+    start = caught.value.span[0]  # type: ignore[index]
+    assert text[start] == "(" and text[:start].count("(") == Limits().max_depth
+
+
+def test_tokens_of_twenty_kilobytes_of_parentheses_are_read_once() -> None:
+    # Every character is one token: the scan is a single pass, however deep the nesting.
+    text = "(" * 10_000 + ")" * 10_000
+    tokens = tokenize(text)
+    assert len(tokens) == 20_001
+    assert [t.start for t in tokens[:-1]] == list(range(20_000))
