@@ -21,6 +21,7 @@ from bench.browser import CHROMIUM, CHROMIUM_ARGS
 
 from gradtrace.api.app import create_app
 from gradtrace.api.settings import Settings
+from gradtrace.api.transport import server_options
 from tests.postgres import PostgresServer, find_bin_dir
 
 # Every app the tests make stores its lessons in a directory of the test run's
@@ -40,7 +41,10 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+        settings = settings or Settings()
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", lifespan="on", **server_options(settings)
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
         self.thread.daemon = True

@@ -31,7 +31,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gradtrace.api.logs import log_config
+    from gradtrace.api.settings import Settings
+    from gradtrace.api.transport import server_options
 
+    # Read timeouts, the connection cap and slow readers are the transport's (api/transport.py).
+    options = server_options(Settings(), in_process=args.workers <= 1)
     with _metrics_directory(args.workers):
         uvicorn.run(
             "gradtrace.api.app:create_app",
@@ -42,6 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
             # One JSON line per request comes from the app itself, with its request id.
             access_log=False,
             log_config=log_config(),
+            **options,
         )
     return 0
 

@@ -203,8 +203,7 @@ class Trace:
             for i, op in enumerate(g.op):
                 if op is None:
                     continue
-                if i % 64 == 0:
-                    self.deadline.check()
+                self.deadline.check()  # before every op's Jacobians, as the passes do
                 args = g.args[i]
                 out_size = math.prod(g.shape[i])
                 wanted = [out_size * math.prod(g.shape[a]) <= limit for a in args]

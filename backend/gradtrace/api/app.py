@@ -21,23 +21,29 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 import gradtrace
 from gradtrace import __version__
-from gradtrace.api import docs, lessons, metrics, probes
+from gradtrace.api import docs, lessons, metrics, probes, static
+from gradtrace.api.bodies import RequestInvalid, bounded_issues, issue
 from gradtrace.api.encoding import dumps, json_safe, script_json
 from gradtrace.api.logs import RequestLogMiddleware
 from gradtrace.api.middleware import (
     BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
     JSONBytesResponse,
     SecurityHeadersMiddleware,
     error_response,
+    http_error_detail,
     security_headers,
 )
 from gradtrace.api.routes import router
 from gradtrace.api.runner import ServiceUnavailable, TraceRunner
+from gradtrace.api.schemas import TraceRequest
+from gradtrace.api.sending import PendingBytes
 from gradtrace.api.settings import Settings
 from gradtrace.examples import examples
 from gradtrace.ops import describe_ops
@@ -131,6 +137,14 @@ def _openapi_examples(limits: Any, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _add_trace_request_schema(schema: dict[str, Any]) -> None:
+    """TraceRequest among the components: POST /api/v1/trace reads its body itself (routes.py)."""
+    found = TraceRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(found.pop("$defs", {}))
+    components["TraceRequest"] = found
+
+
 def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list: list[Any]) -> None:
     """Build the OpenAPI document once, with the examples put where Swagger UI shows them."""
 
@@ -140,6 +154,7 @@ def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
+        _add_trace_request_schema(schema)
         trace_responses = schema["paths"]["/api/v1/trace"]["post"]["responses"]
         for status, found in _openapi_examples(limits, settings).items():
             trace_responses[status]["content"]["application/json"]["examples"] = found
@@ -179,9 +194,29 @@ def _install_error_handlers(
         return error_response(503, error.to_dict(), {"Retry-After": str(error.retry_after)})
 
     async def on_request_invalid(request: Request, error: Exception) -> JSONBytesResponse:
-        # FastAPI's own form, but through the NaN-safe encoder: a request may echo NaN.
+        # FastAPI's own form, at most max_request_errors issues, large inputs not echoed.
         assert isinstance(error, RequestValidationError)
-        return JSONBytesResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
+        found = list(error.errors())
+        issues = bounded_issues(
+            [issue(e, ()) for e in found[: settings.max_request_errors]],
+            len(found),
+            settings.max_request_errors,
+        )
+        return JSONBytesResponse({"detail": jsonable_encoder(issues)}, status_code=422)
+
+    async def on_body_invalid(request: Request, error: Exception) -> JSONBytesResponse:
+        assert isinstance(error, RequestInvalid)
+        return JSONBytesResponse({"detail": error.issues}, status_code=422)
+
+    async def on_gone(request: Request, error: Exception) -> JSONBytesResponse:
+        # The client went away mid-body (or the transport dropped it): nobody reads this.
+        return error_response(400, {"type": "client_disconnected", "message": "the client went away",
+                                    "span": None, "line": None, "column": None})
+
+    async def on_http_error(request: Request, error: Exception) -> JSONBytesResponse:
+        # Starlette's own 404, 405, 400... carry a bare string as detail: the contract's form instead.
+        assert isinstance(error, StarletteHTTPException)
+        return error_response(error.status_code, http_error_detail(error), dict(error.headers or {}))
 
     async def on_bug(request: Request, error: Exception) -> JSONBytesResponse:
         # A bug, never an answer to a bad input: still JSON, still with the security
@@ -204,10 +239,14 @@ def _install_error_handlers(
     app.add_exception_handler(gradtrace.TraceError, on_trace_error)
     app.add_exception_handler(ServiceUnavailable, on_unavailable)
     app.add_exception_handler(RequestValidationError, on_request_invalid)
+    app.add_exception_handler(RequestInvalid, on_body_invalid)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(ClientDisconnect, on_gone)
 
 
 def _mount_static(app: FastAPI, frontend: Path) -> None:
-    app.mount("/static", StaticFiles(directory=frontend), name="static")
+    # Only the files the page and the OpenAPI page load (api/static.py lists them).
+    app.mount("/static", static.listed(frontend, "/static"), name="static")
     modules = frontend / "node_modules"
     # URL prefix -> npm package directory: one list, which the page's build reads too.
     listed = frontend / "vendor.json"
@@ -217,7 +256,7 @@ def _mount_static(app: FastAPI, frontend: Path) -> None:
         # The bundled page (a wheel's) carries the files it still loads by URL under vendor/.
         for found in (modules / package, frontend / path.lstrip("/")):
             if found.is_dir():
-                app.mount(path, StaticFiles(directory=found), name=path.rsplit("/", 1)[-1])
+                app.mount(path, static.listed(found, path), name=path.rsplit("/", 1)[-1])
                 break
 
 
@@ -265,6 +304,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     probes.add_readiness_check(app, "database", lesson_store.ping)
     app.state.db_pool_figures = lesson_store.pool_figures
     app.state.lesson_limiter = lessons.RateLimiter(settings.lessons_per_minute)
+    app.state.pending_bytes = PendingBytes(settings.max_pending_response_bytes, settings.retry_after_seconds())
     app.state.examples_json = dumps(example_list)
     app.state.ops_json = dumps(describe_ops())
 
@@ -291,6 +331,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["content-type"],
             max_age=600,
         )
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, headers=headers)
     # Outermost: the request id, the log line and the request metrics see every answer.
     app.add_middleware(RequestLogMiddleware)

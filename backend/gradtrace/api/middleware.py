@@ -1,6 +1,6 @@
-"""ASGI middleware and the JSON response: body size limit, security headers, orjson bytes.
+"""ASGI middleware and the JSON response: body size limit, HEAD, security headers, orjson bytes.
 
-Both middlewares are plain ASGI (no BaseHTTPMiddleware) so that they see every
+The middlewares are plain ASGI (no BaseHTTPMiddleware) so that they see every
 response, stream nothing twice and add no task per request.
 """
 
@@ -84,6 +84,23 @@ def error_response(
         body["request_id"] = request_id
         headers = {**(headers or {}), "X-Request-ID": request_id}
     return JSONBytesResponse(body, status_code=status_code, headers=headers)
+
+
+#: The contract's `type` for Starlette's own errors (a 404, a 405...), which carry only a string.
+_HTTP_ERROR_TYPES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def http_error_detail(error: Any) -> dict[str, Any]:
+    """The contract's detail object for a Starlette HTTPException (its detail is a bare string)."""
+    if isinstance(error.detail, dict):
+        return error.detail
+    return {
+        "type": _HTTP_ERROR_TYPES.get(error.status_code, "http_error"),
+        "message": str(error.detail),
+        "span": None,
+        "line": None,
+        "column": None,
+    }
 
 
 def _too_large_detail(limit: int) -> dict[str, Any]:
@@ -170,6 +187,30 @@ def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class HeadAsGetMiddleware:
+    """Answer HEAD on every GET route: run it as a GET and send the head without the body.
+
+    FastAPI routes answer only the methods they declare, so HEAD on a GET route was a 405.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def head_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, head_only)
 
 
 class SecurityHeadersMiddleware:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse
 
 import gradtrace
+from gradtrace.api.bodies import read_trace_request
 from gradtrace.api.encoding import dumps, dumps_trace
 from gradtrace.api.middleware import JSONBytesResponse, error_response
 from gradtrace.api.runner import TraceRunner
@@ -29,7 +30,9 @@ from gradtrace.api.schemas import (
     UnprocessableBody,
 )
 from gradtrace.api.schemas_by_hand import ByHand, ByHandRequest
+from gradtrace.api.sending import TraceResponse
 from gradtrace.api.settings import Settings
+from gradtrace.cost import Cost
 from gradtrace.derivation import check_max_paths
 from gradtrace.errors import limit_exceeded
 from gradtrace.standalone import PlayerNotBuilt, standalone_html
@@ -132,24 +135,63 @@ def _encoded(plan: gradtrace.Plan) -> bytes:
     return body
 
 
+#: The request body of POST /api/v1/trace, for the OpenAPI document: the route reads the
+#: body itself (see post_trace), and the app puts TraceRequest's schema among the components.
+TRACE_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/TraceRequest"},
+                "examples": TRACE_REQUEST_EXAMPLES,
+            }
+        },
+    }
+}
+
+
+def _read_and_trace(raw: bytes, content_type: str | None, max_errors: int, limits: Any) -> bytes:
+    """A large body: read, validate, plan, trace and encode, all in the worker thread."""
+    body = read_trace_request(raw, content_type, max_errors)
+    return _trace_json(body.expression, body.values, body.check, limits, body.constants)
+
+
 @router.post(
     "/trace",
     summary="Trace an expression's forward and backward pass",
     response_model=None,
     responses=TRACE_RESPONSES,
+    openapi_extra=TRACE_REQUEST_BODY,
 )
-async def post_trace(
-    request: Request,
-    body: Annotated[TraceRequest, Body(openapi_examples=TRACE_REQUEST_EXAMPLES)],
-) -> JSONBytesResponse:
-    """Trace the program with the given values: nodes, edges, steps, gradients, check, warnings."""
-    runner: TraceRunner = request.app.state.runner
-    work = partial(
-        _trace_json, body.expression, body.values, body.check, request.app.state.limits, body.constants
-    )
-    if _is_small(body, request.app.state.settings):
-        return JSONBytesResponse(work())
-    return JSONBytesResponse(await runner.run(work))
+async def post_trace(request: Request) -> JSONBytesResponse:
+    """Trace the program with the given values: nodes, edges, steps, gradients, check, warnings.
+
+    The body is read here rather than by FastAPI, so that a large one is parsed and
+    validated in a trace thread (a malformed megabyte is work too) and its errors are
+    bounded (see api/bodies.py).
+    """
+    state = request.app.state
+    settings: Settings = state.settings
+    runner: TraceRunner = state.runner
+    raw = await request.body()
+    content_type = request.headers.get("content-type")
+    if len(raw) > settings.inline_max_body_bytes:
+        work = partial(_read_and_trace, raw, content_type, settings.max_request_errors, state.limits)
+    else:
+        body = read_trace_request(raw, content_type, settings.max_request_errors)
+        if _may_run_inline(body, settings):
+            plan = gradtrace.plan(body.expression, body.values, body.check, state.limits, body.constants)
+            if _fits_inline(plan.cost, settings):
+                return _response(request, _encoded(plan))
+        work = partial(
+            _trace_json, body.expression, body.values, body.check, state.limits, body.constants
+        )
+    return _response(request, await runner.run(work))
+
+
+def _response(request: Request, body: bytes) -> TraceResponse:
+    settings: Settings = request.app.state.settings
+    return TraceResponse(body, request.app.state.pending_bytes, settings.max_send_seconds)
 
 
 @router.post(
@@ -174,7 +216,7 @@ async def post_export(
         body.constants,
     )
     try:
-        html = work() if _is_small(body, request.app.state.settings) else await runner.run(work)
+        html = await runner.run(work)  # a whole page to build: always in a trace thread
     except PlayerNotBuilt as error:
         detail = {"type": "not_built", "message": str(error), "span": None, "line": None, "column": None}
         return error_response(503, detail)
@@ -189,18 +231,25 @@ def _input_elements(value: Any) -> int:
     return len(value) * (len(value[0]) if isinstance(value[0], list) else 1)
 
 
-def _is_small(body: TraceRequest, settings: Settings) -> bool:
-    """Whether a trace is small enough to run on the event loop rather than in a thread.
-
-    A short expression over a few numbers is bounded work (a few milliseconds at
-    worst), while the hand-off to a thread and back costs the GIL round trips that
-    dominate a class's typical requests.
-    """
+def _may_run_inline(body: TraceRequest, settings: Settings) -> bool:
+    """Whether a trace is short enough to plan on the event loop (a few hundred characters)."""
     return (
         not body.check
         and len(body.expression) <= settings.inline_max_expression_length
         and sum(_input_elements(v) for v in body.values.values())
         <= settings.inline_max_input_elements
+    )
+
+
+def _fits_inline(cost: Cost, settings: Settings) -> bool:
+    """Whether the cost model bounds this trace's worst case to the event loop's small budget.
+
+    Such a trace costs about a millisecond, less than the hand-off to a thread and back
+    under load; anything the model cannot bound that tightly goes to the threads.
+    """
+    return (
+        cost.response_bytes <= settings.inline_max_response_bytes
+        and cost.flops <= settings.inline_max_flops
     )
 
 

@@ -24,7 +24,9 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ServiceUnavailable(Exception):
@@ -94,8 +96,8 @@ class TraceRunner:
         """How many threads are busy with a trace right now (a timed-out one included)."""
         return self._running
 
-    async def run(self, work: Callable[[], bytes]) -> bytes:
-        """Run `work` in the pool and return its bytes, or raise ServiceUnavailable."""
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run `work` in the pool and return its result, or raise ServiceUnavailable."""
         slots = self._semaphore()
         if slots.locked() and self._waiting >= self.max_queued:
             raise ServiceUnavailable(
@@ -124,14 +126,14 @@ class TraceRunner:
         with self._count_lock:
             self._running += 1
         try:
-            future: Future[bytes] = self._pool().submit(work)
+            future: Future[T] = self._pool().submit(work)
         except BaseException:
             with self._count_lock:
                 self._running -= 1
             slots.release()
             raise
 
-        def done(_: Future[bytes]) -> None:
+        def done(_: Future[T]) -> None:
             with self._count_lock:
                 self._running -= 1
             _call_soon(loop, slots.release)

@@ -196,6 +196,76 @@ class Settings(BaseSettings):
         ),
     )
 
+    # -- what may run on the event loop (see routes._fits_inline) --
+    inline_max_body_bytes: int = Field(
+        default=4096,
+        ge=0,
+        description=(
+            "A request body up to this size is read and validated on the event loop; larger "
+            "ones in a trace thread, so a huge malformed body never holds up other requests."
+        ),
+    )
+    inline_max_response_bytes: int = Field(
+        default=24_576,
+        ge=0,
+        description=(
+            "A trace runs on the event loop only if the cost model bounds its response to this "
+            "many bytes (and its work to inline_max_flops); 0: never."
+        ),
+    )
+    inline_max_flops: int = Field(
+        default=10_000, ge=0, description="FLOPs by the cost model for a trace to run on the event loop."
+    )
+    max_request_errors: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "Issues a 422 for a malformed request lists at most (then one more that counts "
+            "the rest); an issue echoes its input only when that is short."
+        ),
+    )
+
+    # -- the connection (see api/transport.py) --
+    max_connections: int = Field(
+        default=4096,
+        ge=1,
+        description=(
+            "Open connections per worker; the next one gets a 503 busy and is closed. At most "
+            "the process's file limit minus 64."
+        ),
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time for a request's line and headers to arrive; then a 408."
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Time for a request's body to arrive after its head; then a 408."
+    )
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, description="Bytes of a request's line and headers; more gets a 431."
+    )
+    keep_alive_seconds: float = Field(
+        default=5.0, gt=0, description="Time an idle kept-alive connection stays open."
+    )
+    send_stall_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A client that reads nothing of its response for this long is disconnected.",
+    )
+    max_send_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Time a trace's response may take to be read whole; then the connection is closed.",
+    )
+    max_pending_response_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Bytes of trace responses a worker holds for clients still reading them; a trace "
+            "whose response would pass it gets a 503 busy."
+        ),
+    )
+
     def engine_limits(self) -> Limits:
         """The engine's `Limits` built from these settings."""
         from gradtrace.limits import Limits
