@@ -91,7 +91,8 @@ def read_trace_request(raw: bytes, content_type: str | None, max_errors: int) ->
         # Python's reader, as FastAPI's: NaN, Infinity, 1e400 and huge integers are read,
         # so that the model refuses them at their place (values.x) rather than as bad JSON.
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+    # ValueError: also an integer of more digits than Python converts (4300).
+    except (ValueError, RecursionError) as error:
         raise RequestInvalid(
             [
                 {
