@@ -21,7 +21,11 @@ from starlette.types import Scope
 
 #: Per URL prefix: the directory under the frontend directory, and the patterns of what it serves.
 SERVED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "/static": (".", ("js/*.js", "css/*.css")),
+    # The page's modules and styles, or the built bundle's (assets/, with KaTeX's fonts).
+    "/static": (
+        ".",
+        ("js/*.js", "css/*.css", "assets/*.js", "assets/*.css", "assets/*.woff2", "assets/*.woff", "assets/*.ttf"),
+    ),
     "/vendor/katex": (
         "node_modules/katex/dist",
         ("katex.mjs", "katex.min.css", "fonts/*.woff2", "fonts/*.woff", "fonts/*.ttf"),
