@@ -1,7 +1,7 @@
 """The op registry: one entry per primitive, holding everything about it.
 
 Each `Op` has its numpy forward, its VJP (what computes gradients on
-tensors), its local Jacobian (built only to be shown), a scalar rule on
+tensors, reverse mode), its JVP (the tangent rule of forward mode), its local Jacobian (built only to be shown), a scalar rule on
 Python floats that returns the value together with its local derivatives,
 shape inference, its kinks and ties, its domain for the tests, and how it
 reads: syntax, step template, LaTeX, intuition, operator symbol and
@@ -68,6 +68,20 @@ def unbroadcast(grad: Any, shape: Shape) -> Any:
     return grad
 
 
+def tangent_sum(out: Any, *terms: Any) -> Any:
+    """A JVP's output tangent: the sum of the terms that exist (None: an argument without a
+    tangent), at the output's shape; zero when no argument carries one."""
+    total: Any = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    if total is None:
+        return np.zeros(np.shape(out))[()]
+    if np.shape(total) != np.shape(out):
+        total = np.broadcast_to(total, np.shape(out)).copy()
+    return total
+
+
 def elementwise_jacobian(local: Any, arg_shape: Shape, out_shape: Shape) -> Array:
     """The Jacobian of an elementwise op: diag(local), with broadcast inputs mapped to their element."""
     out_size = math.prod(out_shape)
@@ -127,6 +141,11 @@ class Op:
     # -- how it reads: LaTeX of its definition and of its local gradient per argument
     forward_latex: str
     local_latex: tuple[str, ...]
+    # Forward mode: (tangents, out, *args) -> the output's tangent, where tangents holds
+    # one tangent per argument (its shape) or None for an argument that carries none.
+    # It is the Jacobian applied to the tangents, never built. (Defaulted only so that
+    # the field can follow the required ones; the registry tests require it of every op.)
+    jvp: Callable[..., Any] | None = None
     intuition: str | None = None  # a sentence: why the gradient flows as it does
     short_intuition: str | None = None  # that rule in a few words: "+ distributes"
     elementwise: bool = False
@@ -264,12 +283,19 @@ def _binary(
     vjp: Callable[..., tuple[Any, Any]] | None = None,
     template: str | None = None,
     syntax: str | None = None,
+    jvp: Callable[..., Any] | None = None,
     **reads: Any,
 ) -> Op:
     """Register an elementwise two-input op from its local derivatives `locals_(out, a, b)`.
 
+    `vjp` and `jvp` replace the rules built from the locals where a cheaper one exists.
     `reads` are the Op's reading fields (symbol, precedence, latex, short_intuition...).
     """
+
+    def generic_jvp(tangents: tuple[Any, Any], out: Any, a: Any, b: Any) -> Any:
+        ta, tb = tangents
+        la, lb = locals_(out, a, b)
+        return tangent_sum(out, None if ta is None else la * ta, None if tb is None else lb * tb)
 
     def generic_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
         la, lb = locals_(out, a, b)
@@ -301,6 +327,7 @@ def _binary(
             shape=broadcast_shape,
             forward_latex=forward_latex,
             local_latex=local_latex,
+            jvp=jvp if jvp is not None else generic_jvp,
             intuition=intuition,
             elementwise=True,
             scalar=scalar,
@@ -433,6 +460,7 @@ register_add = _binary(
     _s_add, "a + b", ("1", "1"),
     intuition="+ distributes: it passes the upstream gradient unchanged to each of its inputs",
     vjp=lambda g, out, a, b: (g, g),
+    jvp=lambda t, out, a, b: tangent_sum(out, t[0], t[1]),
     short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2", closed_form=("1", "1"),
     gate=_code("""
 class AddGate:
@@ -452,6 +480,7 @@ register_sub = _binary(
     _s_sub, "a - b", ("1", "-1"),
     intuition="- distributes like +, with the sign flipped for the subtracted input",
     vjp=lambda g, out, a, b: (g, -g),
+    jvp=lambda t, out, a, b: tangent_sum(out, t[0], None if t[1] is None else -t[1]),
     short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2", closed_form=("1", "-1"),
     gate=_code("""
 class SubtractGate:
@@ -471,6 +500,7 @@ register_mul = _binary(
     _s_mul, r"a \cdot b", ("b", "a"),
     intuition="* switches: each input gets the upstream gradient times the other input's value",
     vjp=lambda g, out, a, b: (g * b, g * a),
+    jvp=lambda t, out, a, b: tangent_sum(out, None if t[0] is None else t[0] * b, None if t[1] is None else a * t[1]),
     short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2", closed_form=("#2", "#1"),
     gate=_code("""
 class MultiplyGate:
@@ -599,6 +629,10 @@ def _unary(
     def vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
         return (g * local(out, a),)
 
+    def jvp(tangents: tuple[Any], out: Any, a: Any) -> Any:
+        (t,) = tangents
+        return tangent_sum(out, None if t is None else local(out, a) * t)
+
     def jacobian(out: Any, a: Any) -> tuple[Array]:
         return (elementwise_jacobian(local(out, a), np.shape(a), np.shape(out)),)
 
@@ -612,6 +646,7 @@ def _unary(
             arity=1,
             forward=forward,
             vjp=vjp,
+            jvp=jvp,
             jacobian=jacobian,
             shape=same_shape,
             forward_latex=forward_latex,
@@ -936,6 +971,12 @@ def _softmax_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
     return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
 
 
+def _softmax_jvp(tangents: tuple[Any], out: Any, a: Any) -> Any:
+    # The Jacobian diag(s) - s s^T is symmetric, so the tangent rule is the VJP's.
+    (t,) = tangents
+    return tangent_sum(out, None if t is None else _softmax_vjp(t, out, a)[0])
+
+
 def _softmax_jacobian(out: Any, a: Any) -> tuple[Array]:
     s = np.asarray(out, dtype=np.float64)
     if s.ndim == 0:
@@ -953,6 +994,7 @@ register_sum = register(Op(
     name="sum", label="sum", syntax="sum(x)", template="sum({0})", arity=1,
     forward=lambda a: np.float64(np.sum(a)),
     vjp=lambda g, out, a: (np.broadcast_to(g, np.shape(a)).copy(),),
+    jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.float64(np.sum(t[0]))),
     jacobian=lambda out, a: (np.ones(np.shape(a)),),
     shape=to_scalar, forward_latex=r"\sum_i x_i", local_latex=(r"\mathbf{1}^{\top}",),
     intuition="sum distributes like +: every element gets the upstream gradient",
@@ -975,6 +1017,7 @@ register_mean = register(Op(
     name="mean", label="mean", syntax="mean(x)", template="mean({0})", arity=1,
     forward=lambda a: np.float64(np.mean(a)),
     vjp=lambda g, out, a: (np.full(np.shape(a), g / max(1, np.size(a))),),
+    jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.float64(np.mean(t[0]))),
     jacobian=lambda out, a: (np.full(np.shape(a), 1.0 / np.size(a)),),
     shape=to_scalar, forward_latex=r"\frac{1}{n}\sum_i x_i",
     local_latex=(r"\frac{1}{n}\mathbf{1}^{\top}",),
@@ -997,7 +1040,7 @@ class MeanGate:
 ))
 register_softmax = register(Op(
     name="softmax", label="softmax", syntax="softmax(x)", template="softmax({0})", arity=1,
-    forward=_softmax, vjp=_softmax_vjp, jacobian=_softmax_jacobian, shape=same_shape,
+    forward=_softmax, vjp=_softmax_vjp, jvp=_softmax_jvp, jacobian=_softmax_jacobian, shape=same_shape,
     forward_latex=r"s_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
     local_latex=(r"\operatorname{diag}(s) - s\,s^{\top}",),
     intuition="softmax couples its elements (along the last axis): its Jacobian is not diagonal",
@@ -1033,6 +1076,7 @@ register_identity = register(Op(
     name="identity", label="=", syntax="b = a", template="{0}", arity=1,
     forward=lambda a: a,
     vjp=lambda g, out, a: (g,),
+    jvp=lambda t, out, a: tangent_sum(out, t[0]),
     jacobian=lambda out, a: (elementwise_jacobian(np.ones(np.shape(a)), np.shape(a), np.shape(a)),),
     shape=same_shape, forward_latex="b = a", local_latex=(r"I",),
     intuition="an output that is an earlier value: the gradient passes through unchanged",
@@ -1053,6 +1097,7 @@ register_transpose = register(Op(
     name="transpose", label=".T", syntax="a.T", template="{0}.T", arity=1,
     forward=lambda a: np.transpose(a)[()],
     vjp=lambda g, out, a: (np.transpose(g)[()],),
+    jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.transpose(t[0])[()]),
     jacobian=_transpose_jacobian,
     shape=lambda a: tuple(reversed(a)),
     forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \mathbf{1}(j = k)\,\mathbf{1}(i = l)",),
@@ -1104,6 +1149,12 @@ def product(a: Any, b: Any) -> Any:
     return np.matmul(a, b)[()]
 
 
+def _product_jvp(tangents: tuple[Any, Any], out: Any, a: Any, b: Any) -> Any:
+    """The tangent of a product (dot, @): the product rule, ta b + a tb, each term one product."""
+    ta, tb = tangents
+    return tangent_sum(out, None if ta is None else product(ta, b), None if tb is None else product(a, tb))
+
+
 def _dot_shape(a: Shape, b: Shape) -> Shape:
     if len(a) != 1 or len(b) != 1:
         raise ShapeMismatch(
@@ -1118,6 +1169,7 @@ register_dot = register(Op(
     name="dot", label="dot", syntax="dot(a, b)", template="dot({0}, {1})", arity=2,
     forward=product,
     vjp=lambda g, out, a, b: (g * b, g * a),
+    jvp=_product_jvp,
     jacobian=lambda out, a, b: (np.asarray(b, dtype=np.float64).copy(), np.asarray(a, dtype=np.float64).copy()),
     shape=_dot_shape, forward_latex=r"a \cdot b = \sum_i a_i b_i",
     local_latex=(r"b^{\top}", r"a^{\top}"),
@@ -1198,7 +1250,7 @@ def _matmul_closed_form(shapes: tuple[Shape, ...]) -> tuple[str, str]:
 register_matmul = register(Op(
     name="matmul", label="@", syntax="A @ B", template="{0} @ {1}", arity=2,
     forward=product,
-    vjp=_matmul_vjp, jacobian=_matmul_jacobian, shape=_matmul_shape,
+    vjp=_matmul_vjp, jvp=_product_jvp, jacobian=_matmul_jacobian, shape=_matmul_shape,
     forward_latex=r"(AB)_{ij} = \sum_k A_{ik} B_{kj}",
     local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \mathbf{1}(i = k)\,B_{lj}",
                  r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\mathbf{1}(j = l)"),

@@ -2,7 +2,8 @@
 
 One parametrized test per property, iterating over the registry, so a new
 op is checked by itself: its Jacobian against central differences, its VJP
-against its Jacobian, its scalar fast path against numpy, and its gradients
+against its Jacobian, its JVP (forward mode) against its Jacobian and against
+central differences along a random direction, its scalar fast path against numpy, and its gradients
 through the whole engine with the numeric check.
 """
 
@@ -105,6 +106,55 @@ def test_vjp_matches_jacobian(name: str, shapes: tuple[tuple[int, ...], ...]) ->
         assert np.shape(downstream[k]) == shapes[k]
         expected = np.tensordot(upstream, jacobians[k], axes=np.ndim(out))
         np.testing.assert_allclose(downstream[k], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_every_op_has_a_tangent_rule() -> None:
+    missing = [name for name, op in OPS.items() if op.jvp is None]
+    assert not missing, f"ops without a jvp (forward mode): {missing}"
+
+
+def tangents_for(shapes: tuple[tuple[int, ...], ...], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=s) for s in shapes]
+
+
+@pytest.mark.parametrize(("name", "shapes"), CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_jvp_matches_jacobian(name: str, shapes: tuple[tuple[int, ...], ...]) -> None:
+    op = OPS[name]
+    assert op.jvp is not None
+    args = inputs_for(op, shapes, seed=5)
+    out = op.forward(*args)
+    tangents = tangents_for(shapes, seed=6)
+    jacobians = op.jacobian(out, *args)
+    parts = [
+        np.tensordot(np.reshape(jacobians[k], np.shape(out) + shapes[k]), tangents[k], axes=len(shapes[k]))
+        for k in range(op.arity)
+    ]
+    # One argument at a time (the others carry no tangent), then all at once.
+    for k in range(op.arity):
+        alone = [None] * op.arity
+        alone[k] = tangents[k]
+        tangent = op.jvp(tuple(alone), out, *args)
+        assert np.shape(tangent) == np.shape(out), (name, k)
+        np.testing.assert_allclose(tangent, parts[k], rtol=1e-12, atol=1e-12, err_msg=f"{name} arg {k}")
+    together = op.jvp(tuple(tangents), out, *args)
+    np.testing.assert_allclose(together, sum(parts), rtol=1e-12, atol=1e-12)
+    nothing = op.jvp((None,) * op.arity, out, *args)
+    assert np.shape(nothing) == np.shape(out) and not np.any(nothing)
+
+
+@pytest.mark.parametrize(("name", "shapes"), CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_jvp_matches_central_differences(name: str, shapes: tuple[tuple[int, ...], ...]) -> None:
+    op = OPS[name]
+    assert op.jvp is not None
+    args = inputs_for(op, shapes, seed=7)
+    tangents = tangents_for(shapes, seed=8)
+    h = 1e-6
+    plus = [a + h * t for a, t in zip(args, tangents, strict=True)]
+    minus = [a - h * t for a, t in zip(args, tangents, strict=True)]
+    expected = (np.asarray(op.forward(*plus)) - np.asarray(op.forward(*minus))) / (2 * h)
+    tangent = op.jvp(tuple(tangents), op.forward(*args), *args)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-5, atol=1e-7, err_msg=name)
 
 
 SCALAR_CASES = [name for name, shapes in CASES if all(s == () for s in shapes)]
