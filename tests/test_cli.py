@@ -153,3 +153,12 @@ def test_tracing_from_the_command_line_does_not_load_the_api() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["value"] == 2.0
+
+
+def test_by_hand_takes_constants_and_leaves_them_underived(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    code, out, err = run_cli(
+        capsysbinary, "by-hand", "p = softmax(z); loss = -sum(t * log(p))",
+        "--values", '{"z": [1, 2, 0.5], "t": [0, 1, 0]}', "--constants", "t",
+    )
+    assert code == 0, err
+    assert [d["of"] for d in json.loads(out)["derivations"]] == ["z", "p"]

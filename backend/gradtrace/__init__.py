@@ -172,6 +172,7 @@ def by_hand(
     of: str | list[str] | None = None,
     max_paths: int = 16,
     limits: Limits | None = None,
+    constants: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The lecture's derivation "by hand" of the output's gradient, path by path.
 
@@ -179,11 +180,12 @@ def by_hand(
     Returns the JSON body of POST /api/v1/by-hand: per variable, every path from
     the output down to it as a product of local Jacobians (names, closed forms,
     numbers), their sum, the shared δ nodes, and both shapes of the answer.
+    `constants` names inputs that are data, as for `trace`: they are not derived.
     """
     from gradtrace.derivation import derive
 
     names = [of] if isinstance(of, str) else of
-    record = trace(expression, values, limits=limits).to_dict()
+    record = trace(expression, values, limits=limits, constants=constants).to_dict()
     try:
         return derive(record, names, max_paths)
     except TraceError as error:

@@ -131,7 +131,9 @@ def _by_hand(args: argparse.Namespace) -> int:
 
     values = _parse_values(args.values)
     try:
-        result = gradtrace.by_hand(args.expression, values, args.of, args.max_paths)
+        result = gradtrace.by_hand(
+            args.expression, values, args.of, args.max_paths, constants=args.constants
+        )
     except gradtrace.TraceError as error:
         sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
         sys.stderr.flush()
@@ -250,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     by_hand.add_argument("--values", default="{}", help="the inputs as a JSON object")
     by_hand.add_argument("--of", default=None, help="an input or named intermediate (default: all)")
     by_hand.add_argument("--max-paths", type=int, default=16, help="paths to list per variable")
+    by_hand.add_argument(
+        "--constants",
+        type=_names,
+        default=[],
+        help="inputs that are data and need no gradient, comma-separated (not derived)",
+    )
     by_hand.set_defaults(func=_by_hand)
     export = sub.add_parser(
         "export",

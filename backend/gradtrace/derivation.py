@@ -167,8 +167,10 @@ class _Graph:
         below: dict[str, frozenset[str]] = {}
         for node_id in self.order:
             node = self.nodes[node_id]
-            if node["kind"] == "input":
+            if node["kind"] == "input" and not node.get("constant"):
                 below[node_id] = frozenset([node_id])
+            elif node["kind"] == "input":  # data: no path to it is asked for
+                below[node_id] = frozenset()
             else:
                 below[node_id] = frozenset().union(*(below[e["source"]] for e in self.inputs_of[node_id]))
         return below
@@ -390,9 +392,12 @@ def derive(
 
 def _targets(graph: _Graph, of: Sequence[str] | None) -> list[str]:
     by_name: dict[str, str] = {}
+    data: set[str] = set()  # inputs the request names as constants: they need no gradient
     for node_id in graph.order:
         node = graph.nodes[node_id]
-        if node["name"] is not None and node["kind"] != "constant" and node_id != graph.output:
+        if node.get("constant") and node["name"] is not None:
+            data.add(node["name"])
+        elif node["name"] is not None and node["kind"] != "constant" and node_id != graph.output:
             by_name.setdefault(node["name"], node_id)
     if of is None:
         return list(by_name.values())
@@ -400,7 +405,9 @@ def _targets(graph: _Graph, of: Sequence[str] | None) -> list[str]:
     for name in of:
         if name not in by_name:
             output = graph.nodes[graph.output]
-            if name == output["name"]:
+            if name in data:
+                why = f"'{name}' is a constant (data): a constant needs no gradient"
+            elif name == output["name"]:
                 why = f"'{name}' is the output: its gradient is 1 by definition"
             else:
                 known = ", ".join(sorted(by_name)) or "none"

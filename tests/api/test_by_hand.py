@@ -83,3 +83,14 @@ def test_the_cli_reports_an_error_with_exit_2(capsysbinary: pytest.CaptureFixtur
     status = cli.main(["by-hand", "x * 2", "--values", '{"x": 1}', "--of", "y"])
     assert status == 2
     assert json.loads(capsysbinary.readouterr().err)["type"] == "invalid_derivation"
+
+
+def test_by_hand_takes_the_requests_constants(client: TestClient) -> None:
+    body = {"expression": "p = softmax(z); loss = -sum(t * log(p))",
+            "values": {"z": [1, 2, 0.5], "t": [0, 1, 0]}, "constants": ["t"]}
+    response = client.post("/api/v1/by-hand", json=body)
+    assert response.status_code == 200, response.text
+    assert [d["of"] for d in response.json()["derivations"]] == ["z", "p"]
+    refused = client.post("/api/v1/by-hand", json={**body, "of": "t"})
+    assert refused.status_code == 422
+    assert "constant" in refused.json()["detail"]["message"]

@@ -219,3 +219,19 @@ def test_tensor_paths_sum_to_the_gradient(tensor: str, scalar: str) -> None:
 def test_delta_is_reused_by_every_input_below_it_whichever_variable_was_asked_for() -> None:
     (shared,) = gradtrace.by_hand(LAYER, LAYER_VALUES, "b")["shared"]
     assert shared["used_by"] == ["W", "x", "b"]
+
+
+def test_a_constant_target_is_data_not_derived_and_shares_no_delta() -> None:
+    loss = "p = softmax(z); loss = -sum(t * log(p))"
+    values = {"z": [1.0, 2.0, 0.5], "t": [0.0, 1.0, 0.0]}
+    body = gradtrace.by_hand(loss, values, constants=["t"])
+    assert [d["of"] for d in body["derivations"]] == ["z", "p"]
+    # δ is where the paths to inputs that need gradients part: t is not one of them
+    assert all("t" not in s["used_by"] for s in body["shared"])
+    # ∂loss/∂z is still softmax(z) - t
+    z = np.array(values["z"])
+    p = np.exp(z) / np.exp(z).sum()
+    (dz,) = [d for d in body["derivations"] if d["of"] == "z"]
+    np.testing.assert_allclose(decode(dz["sum"]), p - np.array(values["t"]), atol=1e-12)
+    with pytest.raises(DerivationError, match="'t' is a constant"):
+        gradtrace.by_hand(loss, values, of="t", constants=["t"])

@@ -324,7 +324,9 @@ BY_HAND_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 def _by_hand_json(body: ByHandRequest, limits: Any) -> bytes:
-    result = gradtrace.by_hand(body.expression, body.values, body.of, body.max_paths, limits=limits)
+    result = gradtrace.by_hand(
+        body.expression, body.values, body.of, body.max_paths, limits=limits, constants=body.constants
+    )
     return dumps(result)
 
 
