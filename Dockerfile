@@ -1,10 +1,10 @@
-# The gradtrace service: the Python package (which carries the page bundled by
-# esbuild) plus the page's sources and browser libraries, which the deployment
-# serves from /app/frontend (GRADTRACE_FRONTEND_DIR; nginx serves them too).
+# The gradtrace service: the Python package, which carries the page bundled by
+# esbuild (files named by their content's hash, which nginx serves too, built
+# from the same lockfile and sources in deploy/nginx/Dockerfile).
 FROM node:20-slim AS frontend
 WORKDIR /app/frontend
 COPY frontend/ ./
-RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
+RUN npm ci --no-audit --no-fund && npm run build
 
 FROM python:3.11-slim
 WORKDIR /app
@@ -12,10 +12,7 @@ COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY backend ./backend
 # No Node.js here: the package build takes the page built in the first stage (setup.py).
 COPY --from=frontend /app/frontend/dist ./frontend/dist
-RUN pip install --no-cache-dir . && rm -rf /app/build
-COPY frontend ./frontend
-COPY --from=frontend /app/frontend/node_modules ./frontend/node_modules
-ENV GRADTRACE_FRONTEND_DIR=/app/frontend
+RUN pip install --no-cache-dir . && rm -rf /app/build /app/frontend
 # The lessons' SQLite file, unless GRADTRACE_DATABASE_URL names another database.
 ENV GRADTRACE_DATA_DIR=/var/lib/gradtrace
 RUN mkdir -p /var/lib/gradtrace && chown nobody /var/lib/gradtrace

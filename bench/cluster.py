@@ -52,7 +52,14 @@ DOCS = REPO / "docs" / "deploy.md"
 DOCS_START = "<!-- cluster figures: written by python -m bench.cluster --docs -->"
 DOCS_END = "<!-- end of cluster figures -->"
 
-PAGE_FILES = ["/static/css/app.css", "/static/js/main.js", "/vendor/katex/katex.min.js"]
+#: The page as the package and the image serve it: bundles and fonts named by their content's hash.
+BUILT_PAGE = REPO / "frontend" / "dist"
+
+
+def built_page_files() -> list[str]:
+    """The URLs of the built page's bundles (its scripts, style sheets and worker), from the build's manifest."""
+    manifest = json.loads((BUILT_PAGE / "manifest.json").read_text())
+    return sorted("/static/" + built for built in manifest["files"].values())
 
 
 class Replica:
@@ -123,7 +130,8 @@ def _lesson() -> dict[str, Any]:
     }
 
 
-def build_users(wait: tuple[float, float], lessons: bool, stored: dict[str, dict[str, Any]]) -> list[type]:
+def build_users(wait: tuple[float, float], lessons: bool, stored: dict[str, dict[str, Any]],
+                page_files: list[str]) -> list[type]:
     """The locust user class (built here so that importing this module patches nothing)."""
     from locust import FastHttpUser, between, task
 
@@ -173,7 +181,7 @@ def build_users(wait: tuple[float, float], lessons: bool, stored: dict[str, dict
         @task(2)
         def page(self) -> None:
             self._call("GET", "/", "page: /", (200,))
-            for path in PAGE_FILES:
+            for path in page_files:
                 self._call("GET", path, "page: files", (200,))
             self._call("GET", "/api/v1/examples", "page: examples", (200,))
 
@@ -230,7 +238,9 @@ def run(seconds: float, users: int, n_replicas: int, wait: tuple[float, float]) 
 
     work = Path(tempfile.mkdtemp(prefix="gradtrace-cluster-"))
     database = _start_database(work)
-    env = dict(os.environ)
+    # The replicas serve the built page, as an installed package or the image does, so
+    # the page's files have hashed names and nginx serves them itself.
+    env = {**os.environ, "GRADTRACE_FRONTEND_DIR": str(BUILT_PAGE)}
     if database is not None:
         env["GRADTRACE_DATABASE_URL"] = database["url"]
         # The whole class comes from 127.0.0.1 here, so one address stands for every student.
@@ -254,7 +264,7 @@ def run(seconds: float, users: int, n_replicas: int, wait: tuple[float, float]) 
         nginx.start()
         nginx.wait_listening()
 
-        environment = Environment(user_classes=build_users(wait, lessons, stored), host=nginx.url)
+        environment = Environment(user_classes=build_users(wait, lessons, stored, built_page_files()), host=nginx.url)
 
         def on_request(request_type: str, name: str, response_time: float, response_length: int,
                        response: Any = None, context: Any = None, exception: Any = None, **kw: Any) -> None:

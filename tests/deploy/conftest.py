@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from bench.cluster import Replica
+from bench.cluster import BUILT_PAGE, Replica
 from bench.load import free_port
 from bench.nginx import NGINX
 
@@ -23,8 +23,9 @@ def nginx_installed() -> None:
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
-    """One real `gradtrace serve` on a loopback port."""
-    started = Replica(1, free_port(), dict(os.environ), tmp_path_factory.mktemp("replica"))
+    """One real `gradtrace serve` on a loopback port, serving the built page as a deployment does."""
+    env = {**os.environ, "GRADTRACE_FRONTEND_DIR": str(BUILT_PAGE)}
+    started = Replica(1, free_port(), env, tmp_path_factory.mktemp("replica"))
     started.start()
     try:
         started.wait_healthy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from bench.cluster import Replica
+from bench.cluster import Replica, built_page_files
 from bench.load import free_port
 from bench.nginx import COMPOSE_CONF, Nginx, compose_config
 
@@ -117,6 +118,23 @@ def test_the_page_and_its_libraries_come_from_nginx_itself_with_their_caching() 
     # No replica is up: the API gets nginx's own 502 in the contract's form.
     assert status == 502
     assert json.loads(body)["request_id"] == "down-1"
+
+
+def test_the_built_pages_hashed_files_come_from_nginx_kept_for_a_year(replica: Replica) -> None:
+    files = built_page_files()
+    with balancer(replica.address) as nginx:
+        status, _, page = fetch(nginx.url + "/")
+    assert status == 200
+    linked = re.findall(r'(?:href|src)="(/static/assets/[^"]+)"', page.decode())
+    assert linked and set(linked) <= set(files), (linked, files)
+    # With no replica up, nginx still serves each of them from disk, with a name
+    # that changes whenever the content does: cached for a year, never revalidated.
+    with balancer(dead_address()) as nginx:
+        for path in files:
+            status, headers, body = fetch(nginx.url + path)
+            assert status == 200 and body, path
+            assert headers["cache-control"] == "public, max-age=31536000, immutable", path
+            assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
 def test_json_is_gzipped_and_the_request_id_reaches_the_replica(replica: Replica) -> None:
