@@ -4,11 +4,21 @@ Every problem the engine can find in an expression or its values is one of
 these. `type` is a stable machine name; `span` points into the expression
 (0-based [start, end) character offsets) and `line`/`column` (1-based) are
 derived from it, so a caret can be drawn under the place.
+
+One error may stand for several problems found in one pass (every input
+without a value, every value that is not a number): the first is the error
+itself, as version 1 sends it, and `problems` lists them all, each with its
+own span, at most MAX_PROBLEMS of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+#: The most problems one 422 lists in `detail.problems` (the rest are counted in
+#: `detail.problems_omitted`): a page underlines each, and a screen holds about this many.
+MAX_PROBLEMS = 20
 
 
 def line_column(expression: str, offset: int) -> tuple[int, int]:
@@ -41,18 +51,20 @@ class TraceError(Exception):
         self.limit = limit
         self.line: int | None = None
         self.column: int | None = None
+        # Every problem found with this one, this one first (see `together`).
+        self.problems: list[TraceError] = [self]
         if expression is not None:
             self.locate(expression)
 
     def locate(self, expression: str) -> TraceError:
         """Fill in line and column from the span (the parser knows the text, raisers may not)."""
-        if self.span is not None:
-            self.line, self.column = line_column(expression, self.span[0])
+        for problem in self.problems:
+            if problem.span is not None:
+                problem.line, problem.column = line_column(expression, problem.span[0])
         return self
 
-    def to_dict(self) -> dict[str, Any]:
-        """The `detail` object of the 422 response."""
-        detail: dict[str, Any] = {
+    def _fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {
             "type": self.type,
             "message": self.message,
             "span": list(self.span) if self.span is not None else None,
@@ -60,11 +72,28 @@ class TraceError(Exception):
             "column": self.column,
         }
         if self.limit is not None:
-            detail["limit"] = self.limit
+            fields["limit"] = self.limit
+        return fields
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `detail` object of the 422 response: the first problem, then the list of all."""
+        detail = self._fields()
+        detail["problems"] = [problem._fields() for problem in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            detail["problems_omitted"] = len(self.problems) - MAX_PROBLEMS
         return detail
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.type!r}, {self.message!r}, span={self.span})"
+
+
+def together(problems: Sequence[TraceError]) -> TraceError:
+    """One error for several problems found in one pass: the first in reading order,
+    carrying them all (problems without a place come after those with one)."""
+    ordered = sorted(problems, key=lambda p: (p.span is None, p.span or (0, 0)))
+    first = ordered[0]
+    first.problems = list(ordered)
+    return first
 
 
 class SyntaxTraceError(TraceError):

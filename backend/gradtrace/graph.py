@@ -24,6 +24,7 @@ from gradtrace.errors import (
     TraceError,
     UndefinedNameError,
     limit_exceeded,
+    together,
 )
 from gradtrace.limits import Limits
 from gradtrace.ops import BINARY, OPS, POSTFIX, UNARY, Op, Shape, ShapeMismatch, show_shape
@@ -39,6 +40,7 @@ from gradtrace.syntax import (
     Transpose,
     Unary,
     children,
+    free_names,
 )
 from gradtrace.values import Value
 
@@ -149,6 +151,8 @@ class _Builder:
         self.values = values
         self.limits = limits
         self.env: dict[str, int] = {}
+        # Every input without a value, found before lowering so that all are reported at once.
+        self.missing: dict[str, UndefinedNameError] = {}
         # Without size limits a scalar node needs no accounting at all (the common case).
         self.checking = (
             limits.max_nodes is not None
@@ -244,9 +248,7 @@ class _Builder:
             self.g.inputs[name] = index
             self.env[name] = index
             return index
-        raise UndefinedNameError(
-            f"'{name}' has no value: give it in values, or assign it before this line", node.span
-        )
+        raise self.missing.get(name) or no_value(name, node.span)
 
     def leaf(self, node: Expr, assigned: dict[str, int], statement: int) -> int:
         """The node of a name or a literal (a negative literal is one constant); -1 otherwise."""
@@ -323,12 +325,27 @@ class _Builder:
         return results[0]
 
 
+def no_value(name: str, span: Span) -> UndefinedNameError:
+    return UndefinedNameError(
+        f"'{name}' has no value: give it in values, or assign it before this line", span
+    )
+
+
 def build_graph(
     expression: str, program: Program, values: Mapping[str, Value], limits: Limits
 ) -> Graph:
-    """The graph of a parsed program, with names checked and shapes inferred."""
+    """The graph of a parsed program, with names checked and shapes inferred.
+
+    The first problem met stops the lowering; every input without a value is
+    reported with it (the error's `problems`).
+    """
     graph = Graph(expression)
     builder = _Builder(graph, values, limits)
+    builder.missing = {
+        name: no_value(name, span)
+        for name, span in free_names(program).items()
+        if name not in values
+    }
     statements = program.statements
     assigned: dict[str, int] = {}
     for number, statement in enumerate(statements):
@@ -365,6 +382,9 @@ def build_graph(
                 final.span,
             )
     except TraceError as error:
+        others = [m for m in builder.missing.values() if m is not error]
+        if others:
+            error = together([error, *others])
         raise error.locate(expression) from None
     graph.reaches = reachability(graph)
     graph.unused_values = [name for name in values if name not in graph.inputs]

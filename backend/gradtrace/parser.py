@@ -45,6 +45,12 @@ from gradtrace.tokens import message_for, scan
 _UNARY_BP = OPS[UNARY["-"]].precedence or 0
 _POSTFIX_BP = OPS[POSTFIX[".T"]].precedence or 0
 _OPERAND_HINT = "a number, a name, a function call or '('"
+# Python's statement words a student may try (`import os`): named as Python, not as a
+# missing '*'. Only the ones that start a statement or join two operands.
+_PYTHON_WORDS = frozenset(
+    "import from def class return lambda for while if else elif print del global with "
+    "try except raise assert yield not and or in is pass".split()
+)
 
 
 def _show(kind: str, text: str) -> str:
@@ -94,6 +100,8 @@ class _Parser:
     def unexpected(self, pos: int, expected: str) -> TraceError:
         kind = self.kinds[pos]
         if kind == "error":
+            if self.texts[pos] == "^T":
+                return self.lecture_transpose(pos)
             return SyntaxTraceError(message_for(kind, self.texts[pos]), self.span(pos))
         if kind == "end":
             return SyntaxTraceError(f"unexpected end of input: expected {expected}", self.span(pos))
@@ -148,6 +156,51 @@ class _Parser:
                 )
         return Program(tuple(items), self.text)
 
+    def operand_text(self, pos: int, default: str) -> str:
+        """The text of the name or number at pos, or `default` for anything else."""
+        return self.texts[pos] if self.kinds[pos] in ("name", "number") else default
+
+    def lecture_transpose(self, pos: int) -> TraceError:
+        """`u^T h` or `u^T @ h`, the lecture's notation, redirected to numpy's `u.T @ h`."""
+        left = self.operand_text(pos - 1, "u") if pos > 0 else "u"
+        right = pos + 1
+        if self.kinds[right] == "op" and self.texts[right] == "@":
+            right += 1
+        if self.kinds[right] in ("name", "number", "("):
+            written = f"{left}.T @ {self.operand_text(right, '(...)')}"
+        else:
+            written = f"{left}.T"
+        return SyntaxTraceError(
+            f"'^T' is the lecture's transpose: write {written} ('.T' transposes, '@' multiplies)",
+            self.span(pos),
+        )
+
+    def side_by_side(self, pos: int) -> TraceError:
+        """Two operands with no operator between them: a Python keyword, or the lecture's `W x`."""
+        left_kind, left = self.kinds[pos - 1], self.texts[pos - 1]
+        for at in (pos - 1, pos):
+            if self.kinds[at] == "name" and self.texts[at] in _PYTHON_WORDS:
+                return SyntaxTraceError(
+                    f"'{self.texts[at]}' is Python, not this language: a program here is "
+                    "expressions and assignments of numbers, such as "
+                    "z = W @ x + b; s = sum(sigmoid(z))",
+                    self.span(at),
+                )
+        right = self.operand_text(pos, "(...)")
+        if left_kind == "name" and self.kinds[pos] in ("name", "("):
+            return SyntaxTraceError(
+                f"'{left} {right}': two operands side by side need an operator: write "
+                f"{left} @ {right} for the product the lecture writes {left} {right} (matrix "
+                f"times vector), or {left} * {right} elementwise",
+                self.span(pos),
+            )
+        example = f" ({left} * {right})" if left_kind in ("name", "number") else ""
+        return SyntaxTraceError(
+            f"expected an operator, found {self.show(pos)}: multiplication needs a "
+            f"'*'{example}, a matrix product an '@'",
+            self.span(pos),
+        )
+
     def after_operand(self, pos: int) -> TraceError:
         kind = self.kinds[pos]
         if kind == ")":
@@ -158,11 +211,7 @@ class _Parser:
                 self.span(pos),
             )
         if kind in ("name", "number", "("):
-            return SyntaxTraceError(
-                f"expected an operator or the end of the statement, found {self.show(pos)} "
-                "(multiplication needs a '*')",
-                self.span(pos),
-            )
+            return self.side_by_side(pos)
         return self.unexpected(pos, "an operator or the end of the statement")
 
     def statement(self) -> Statement:
@@ -239,10 +288,7 @@ class _Parser:
 
     def unexpected_in_parens(self, pos: int) -> TraceError:
         if self.kinds[pos] in ("name", "number", "("):
-            return SyntaxTraceError(
-                f"expected ')' or an operator, found {self.show(pos)} (multiplication needs a '*')",
-                self.span(pos),
-            )
+            return self.side_by_side(pos)
         return self.unexpected(pos, "')' or an operator")
 
     def name_or_call(self, at: int, depth: int) -> Expr:
@@ -281,6 +327,8 @@ class _Parser:
                         f"unclosed '(' of {name}(: expected ')' before {self.show(sep)}",
                         self.span(open_paren),
                     )
+                if sep_kind in ("name", "number", "("):
+                    raise self.side_by_side(sep)
                 raise self.unexpected(sep, "',' or ')'")
         else:
             self.pos += 1

@@ -104,6 +104,22 @@ def first_use(program: Program, name: str) -> Span | None:
     return first
 
 
+def free_names(program: Program) -> dict[str, Span]:
+    """The names a program reads but never assigns (its inputs), each with its first use."""
+    assigned = {s.name for s in program.statements if isinstance(s, Assign)}
+    found: dict[str, Span] = {}
+    stack: list[Expr] = [s.value if isinstance(s, Assign) else s for s in program.statements]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name):
+            name = node.name
+            if name not in assigned and (name not in found or node.span < found[name]):
+                found[name] = node.span
+        else:
+            stack.extend(children(node))
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
 def sexpr(node: Statement) -> str:
     """An S-expression of the tree, for tests: `(* (+ x y) (max y z))`.
 

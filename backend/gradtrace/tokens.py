@@ -34,6 +34,7 @@ _SCAN = re.compile(
     | \.[0-9]+(?:[eE][+-]?[0-9]+)?                 # number from its decimal point
     | \*\*
     | \.T(?![A-Za-z0-9_])                          # transpose
+    | \^T(?![A-Za-z0-9_])                          # the lecture's transpose: an error with a hint
     | \#[^\n]*                                     # comment
     | _[A-Za-z0-9_]*                               # a name that starts with _
     | [^ \t\r]                                      # one character: operator, punctuation or error
@@ -45,7 +46,7 @@ _SCAN = re.compile(
 _FIXED = {
     "+": "op", "-": "op", "*": "op", "/": "op", "@": "op", "**": "op",
     "(": "(", ")": ")", ",": ",", "=": "=", ";": "sep", "\n": "sep", ".T": ".T",
-    ".": "error",
+    ".": "error", "^T": "error",
 }
 _FIRST = {c: "name" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
 _FIRST.update({c: "number" for c in "0123456789."})
@@ -111,8 +112,12 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
 
 
 def message_for(kind: str, text: str) -> str:
-    """What is wrong with an error token."""
-    return _describe(text[0]) if kind == "error" else ""
+    """What is wrong with an error token (the parser words `^T` with its operands)."""
+    if kind != "error":
+        return ""
+    if text == "^T":
+        return "'^T' is the lecture's transpose; here it is written '.T' (u.T @ h)"
+    return _describe(text[0])
 
 
 def tokenize(text: str) -> list[Token]:

@@ -2,7 +2,8 @@
 
 A scalar becomes a Python float, a vector or matrix a float64 array; anything
 else is an invalid_value error pointed at the input's first use, found in the
-spans the parser kept.
+spans the parser kept. Every value is read, so all the bad ones are reported
+at once (the error's `problems`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gradtrace.errors import InvalidValueError, TraceError, limit_exceeded
+from gradtrace.errors import InvalidValueError, TraceError, limit_exceeded, together
 from gradtrace.limits import Limits
 from gradtrace.syntax import Program, first_use
 
@@ -25,6 +26,7 @@ def coerce_values(program: Program, values: Mapping[str, Any], limits: Limits) -
     if not isinstance(values, Mapping):
         raise InvalidValueError("values must be a mapping from input names to numbers or lists")
     inputs: dict[str, Value] = {}
+    problems: list[TraceError] = []
     total = 0
     for name, value in values.items():
         if not isinstance(name, str):
@@ -33,7 +35,8 @@ def coerce_values(program: Program, values: Mapping[str, Any], limits: Limits) -
             inputs[name] = coerce_value(name, value)
         except TraceError as error:
             error.span = first_use(program, name)
-            raise error.locate(expression) from None
+            problems.append(error)
+            continue
         total += int(np.size(inputs[name]))
         if limits.max_input_elements is not None and total > limits.max_input_elements:
             raise limit_exceeded(
@@ -43,6 +46,8 @@ def coerce_values(program: Program, values: Mapping[str, Any], limits: Limits) -
                 limits.max_input_elements,
                 first_use(program, name),
             ).locate(expression)
+    if problems:
+        raise together(problems).locate(expression) from None
     return inputs
 
 

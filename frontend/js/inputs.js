@@ -40,8 +40,8 @@ export function inputNames(program, functions = new Set()) {
       const next = tokens[i + 1];
       const prev = tokens[i - 1];
       if (statementStart && next && next.kind === '=') assigned.add(t.text);
-      else if (prev && prev.kind === '.') {
-        // `.T`: a postfix, not a name
+      else if (prev && (prev.kind === '.' || (prev.text === '^' && t.text === 'T'))) {
+        // `.T`: a postfix, not a name; `^T`, the lecture's transpose, gets a hint from the server
       } else if (next && next.kind === '(') {
         // a call: a function name
       } else if (!functions.has(t.text)) used.push(t.text);

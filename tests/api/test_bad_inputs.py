@@ -187,3 +187,19 @@ def test_unknown_field_is_422(client: TestClient) -> None:
     response = post_trace(client, "x", {"x": 1}, debug=True)
     issues = assert_request_error(response, "debug")
     assert issues[0]["type"] == "extra_forbidden"
+
+
+def test_every_problem_is_listed_with_its_span(client: TestClient) -> None:
+    """Version 1's fields of the first problem, then `problems`: every input without a value."""
+    response = client.post(
+        "/api/v1/trace", json={"expression": "u^T h", "values": {"u": [1.0], "h": [2.0]}}
+    )
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail["span"] == [1, 3] and "u.T @ h" in detail["message"]
+    response = client.post("/api/v1/trace", json={"expression": "a = x + y\nb = a * z", "values": {"x": 1}})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert (detail["type"], detail["span"], detail["line"], detail["column"]) == ("undefined_name", [8, 9], 1, 9)
+    assert [(p["span"], p["line"], p["column"]) for p in detail["problems"]] == [([8, 9], 1, 9), ([18, 19], 2, 9)]
+    assert "'z' has no value" in detail["problems"][1]["message"]

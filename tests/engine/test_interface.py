@@ -85,13 +85,15 @@ def test_trace_error_detail() -> None:
     with pytest.raises(TraceError) as caught:
         gradtrace.trace("a = x\nb = a +* 2", {"x": 1})
     detail = caught.value.to_dict()
-    assert detail == {
+    first = {
         "type": "syntax_error",
         "message": detail["message"],
         "span": [13, 14],
         "line": 2,
         "column": 8,
     }
+    # Version 1's fields of the first problem, then the list of every problem (one here).
+    assert detail == {**first, "problems": [first]}
     with pytest.raises(TraceError) as caught:
         gradtrace.trace("x" * 30, {}, limits=Limits(max_expression_length=10))
     assert caught.value.to_dict()["limit"] == "max_expression_length"

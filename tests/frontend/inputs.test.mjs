@@ -26,6 +26,9 @@ test('assigned names and functions are not inputs', () => {
 test('numbers with exponents and .T are not names', () => {
   assert.deepEqual(inputNames('1e-3 * x + 2.5E4'), ['x']);
   assert.deepEqual(inputNames('sum(W.T @ v)'), ['W', 'v']);
+  // The lecture's u^T h gets a hint from the server, and no value box for T.
+  assert.deepEqual(inputNames('s = u^T h'), ['u', 'h']);
+  assert.deepEqual(inputNames('u^T @ h'), ['u', 'h']);
 });
 
 test('names are ASCII and may hold digits and underscores', () => {

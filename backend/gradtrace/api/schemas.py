@@ -287,8 +287,8 @@ class Slope(BaseModel):
     nudge: Nudge
 
 
-class ErrorDetail(BaseModel):
-    """What cannot be traced, and where in the expression (when it has a place there)."""
+class ErrorProblem(BaseModel):
+    """One problem: what cannot be traced, and where in the expression (when it has a place there)."""
 
     type: str = Field(
         description=(
@@ -301,6 +301,48 @@ class ErrorDetail(BaseModel):
     line: int | None = Field(default=None, description="1-based line of the span's start.")
     column: int | None = Field(default=None, description="1-based column of the span's start.")
     limit: str | None = Field(default=None, description="The setting that was exceeded, if any.")
+
+
+class ErrorDetail(ErrorProblem):
+    """What cannot be traced, and where: the first problem, then every problem found."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "undefined_name",
+                    "message": "'y' has no value: give it in values, or assign it before this line",
+                    "span": [8, 9], "line": 1, "column": 9,
+                    "problems": [
+                        {
+                            "type": "undefined_name",
+                            "message": "'y' has no value: give it in values, or assign it "
+                            "before this line",
+                            "span": [8, 9], "line": 1, "column": 9,
+                        },
+                        {
+                            "type": "undefined_name",
+                            "message": "'z' has no value: give it in values, or assign it "
+                            "before this line",
+                            "span": [18, 19], "line": 2, "column": 9,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    problems: list[ErrorProblem] | None = Field(
+        default=None,
+        description=(
+            "An extension of v1: every problem found in the same pass (every input without a "
+            "value, every value that is not a number...), the first one included, each with its "
+            "own span; at most 20 (MAX_PROBLEMS)."
+        ),
+    )
+    problems_omitted: int | None = Field(
+        default=None, description="How many problems were found beyond the 20 listed, if any."
+    )
 
 
 class WithRequestId(BaseModel):
