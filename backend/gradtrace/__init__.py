@@ -6,11 +6,13 @@
     t.to_dict()                      # the JSON body of POST /api/v1/trace
     t                                # in a notebook: the interactive player
     gradtrace.show(t)                # the player, from anywhere in a cell
+    gradtrace.lesson("week3.lesson.json")   # in a notebook: the lesson's player
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from gradtrace.cost import Cost, enforce, estimate
@@ -53,6 +55,7 @@ __all__ = [
     "__version__",
     "by_hand",
     "describe_ops",
+    "lesson",
     "plan",
     "show",
     "slope",
@@ -192,13 +195,25 @@ def by_hand(
         raise error.locate(expression) from None
 
 
+def lesson(source: Mapping[str, Any] | str | Path) -> Any:
+    """A lesson (docs/lessons.md) from its JSON form or its file, every slide traced.
+
+    As a notebook cell's last value (or through `show`) it is the lesson's
+    player. Raises ValueError for what is not a lesson, and the TraceError of
+    the first slide that cannot be traced (its `slide` attribute says which).
+    """
+    from gradtrace import notebook
+
+    return notebook.load_lesson(source)
+
+
 def show(
-    trace: Trace | Mapping[str, Any] | str,
+    trace: Any,
     values: Mapping[str, Any] | None = None,
     check: bool = False,
     height: int = 640,
 ) -> None:
-    """Show the interactive player for a Trace (or an expression and its values) in a notebook.
+    """Show the interactive player for a Trace, a lesson (or an expression and its values) in a notebook.
 
     See gradtrace.notebook, which is imported only here: the engine needs none of it.
     """

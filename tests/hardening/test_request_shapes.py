@@ -13,10 +13,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ValidationError
 
 import gradtrace
 from gradtrace.api import routes, static
 from gradtrace.api.app import create_app
+from gradtrace.api.lessons import Lesson, Slide
+from gradtrace.api.schemas import MAX_UNKNOWN_FIELDS, SlopeRequest, TraceRequest
+from gradtrace.api.schemas_by_hand import ByHandRequest
 from gradtrace.api.settings import Settings
 from tests.fuzz.contract import strict_json
 from tests.hardening.support import URL
@@ -57,9 +61,76 @@ def test_a_huge_malformed_body_gets_a_short_list_that_echoes_nothing_large(clien
 
 
 def test_the_rest_is_counted_in_one_last_issue(client: TestClient) -> None:
-    issues = post_raw(client, HUGE_BAD_BODIES["20000 bad keys"]).json()["detail"]
+    # Forty unknown fields: each is an issue of its own (up to MAX_UNKNOWN_FIELDS), twenty listed.
+    body = b"{" + b",".join(b'"f%d": 1' % i for i in range(40)) + b', "expression": "x"}'
+    issues = post_raw(client, body).json()["detail"]
     assert len(issues) == MAX_ERRORS + 1
     assert issues[-1]["type"] == "too_many_errors" and "more issues" in issues[-1]["msg"]
+
+
+#: Bodies of every endpoint that takes JSON, each within max_body_bytes, whose every entry is
+#: wrong: a request model that listed each would build tens of thousands of issues (seconds
+#: of work, on the event loop where FastAPI validates) only for all but a few to be dropped.
+N_BAD = 60_000
+FLOODS: dict[str, dict[str, Any]] = {
+    "bad values": {"values": {f"k{i}": "no" for i in range(N_BAD)}},
+    "bad input names": {"values": {f"_k{i}": 1 for i in range(N_BAD)}},
+    "unknown fields": {f"f{i}": 1 for i in range(N_BAD)},
+    "bad constants": {"constants": ["_k"] * N_BAD},
+}
+REQUEST_MODELS: dict[str, tuple[type[BaseModel], dict[str, Any]]] = {
+    "trace": (TraceRequest, {"expression": "x"}),
+    "slope": (SlopeRequest, {"expression": "x", "of": "x"}),
+    "by-hand": (ByHandRequest, {"expression": "x"}),
+    "lesson slide": (Slide, {"title": "t", "expression": "x"}),
+    "lesson": (Lesson, {"version": 1, "title": "t", "slides": [{"title": "t", "expression": "x"}] * N_BAD}),
+}
+
+
+@pytest.mark.parametrize("flood", FLOODS.values(), ids=FLOODS.keys())
+@pytest.mark.parametrize("model", REQUEST_MODELS.values(), ids=REQUEST_MODELS.keys())
+def test_a_flood_of_bad_entries_costs_a_few_issues(model: tuple[type[BaseModel], dict[str, Any]], flood: dict[str, Any]) -> None:
+    cls, good = model
+    if cls is Lesson:
+        body: dict[str, Any] = {**good, "slides": [{"title": "t", "expression": "x", **flood}] * 3}
+    else:
+        body = {**good, **flood}
+    with pytest.raises(ValidationError) as caught:
+        cls.model_validate(body)
+    assert caught.value.error_count() <= MAX_UNKNOWN_FIELDS + 4
+
+
+def test_a_lesson_of_many_bad_slides_costs_one_issue() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Lesson.model_validate({"version": 1, "title": "t", "slides": [1] * N_BAD})
+    assert caught.value.error_count() == 1
+
+
+def test_a_few_unknown_fields_are_each_listed() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TraceRequest.model_validate({"expression": "x", "a": 1, "b": 2})
+    assert [(e["type"], e["loc"]) for e in caught.value.errors()] == [
+        ("extra_forbidden", ("a",)),
+        ("extra_forbidden", ("b",)),
+    ]
+
+
+FLOOD_BODIES = {
+    "/api/v1/slope": {"expression": "x", "of": "x", **FLOODS["bad values"]},
+    "/api/v1/by-hand": {"expression": "x", **FLOODS["unknown fields"]},
+    "/api/v1/export": {"expression": "x", **FLOODS["bad input names"]},
+    "/api/v1/lessons": {"version": 1, "title": "t", "slides": [{"title": 1}] * 15_000},  # within max_lesson_bytes
+}
+
+
+@pytest.mark.parametrize(("path", "body"), FLOOD_BODIES.items(), ids=FLOOD_BODIES.keys())
+def test_every_endpoint_answers_a_flood_with_a_short_list(client: TestClient, path: str, body: dict[str, Any]) -> None:
+    response = client.post(path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text[:300]
+    issues = strict_json(response.content)["detail"]
+    assert isinstance(issues, list) and 1 <= len(issues) <= MAX_ERRORS + 1
+    assert all(len(json.dumps(issue.get("input"))) <= 80 for issue in issues)
+    assert len(response.content) < 16_384
 
 
 def test_a_large_body_is_read_in_a_trace_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

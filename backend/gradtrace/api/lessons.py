@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from gradtrace.api.middleware import JSONBytesResponse, error_response
-from gradtrace.api.schemas import ErrorBody, InputName, ValidationErrorBody, Value
+from gradtrace.api.schemas import ErrorBody, InputName, RequestModel, ValidationErrorBody, Values
 from gradtrace.api.settings import Settings
 from gradtrace.store import LessonStore, StoreUnavailable
 
@@ -33,7 +33,7 @@ ID_LENGTH = 8
 ID_PATTERN = rf"^[{ID_ALPHABET}]{{{ID_LENGTH},52}}$"
 
 
-class Slide(BaseModel):
+class Slide(RequestModel):
     """One example of a lesson: what to trace, where to start, and what to say about it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,9 +47,10 @@ class Slide(BaseModel):
         ),
     )
     expression: Annotated[str, Strict(), Field(min_length=1, max_length=20_000)]
-    values: dict[InputName, Value] = Field(default_factory=dict)
+    values: Values = Field(default_factory=dict)
     constants: list[InputName] = Field(
         default_factory=list,
+        fail_fast=True,
         description=(
             "Inputs the slide treats as given data rather than as parameters: the quiz "
             "does not ask for their gradients."
@@ -64,7 +65,7 @@ class Slide(BaseModel):
     )
 
 
-class Lesson(BaseModel):
+class Lesson(RequestModel):
     """A lesson, format version 1: a title and an ordered list of slides."""
 
     model_config = ConfigDict(
@@ -97,7 +98,8 @@ class Lesson(BaseModel):
 
     version: Literal[1] = Field(description="The lesson format's version; this one is 1.")
     title: Annotated[str, Strict(), Field(min_length=1, max_length=200)]
-    slides: list[Slide] = Field(min_length=1)
+    # fail_fast: the first bad slide ends the list's validation (each would be an issue).
+    slides: list[Slide] = Field(min_length=1, fail_fast=True)
 
 
 class LessonStored(BaseModel):

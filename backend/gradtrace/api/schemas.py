@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, RootModel, Strict
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    Strict,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -50,9 +60,37 @@ Value = Annotated[
     ),
 ]
 InputName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=200)]
+#: The inputs' values by name. fail_fast: the first bad entry ends the dict's validation, as
+#: for lists, so 60,000 bad keys cost one issue, not three each (a request's issues are built
+#: while it is validated, all of them, before any is dropped).
+Values = Annotated[dict[InputName, Value], Field(fail_fast=True)]
+
+#: Up to this many unknown fields are each an issue of their own; beyond it, one issue counts them.
+MAX_UNKNOWN_FIELDS = 64
 
 
-class TraceRequest(BaseModel):
+class RequestModel(BaseModel):
+    """A request body's model: an unknown field is refused, and a flood of them is one issue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_unknown_fields(cls, data: Any) -> Any:
+        # Each unknown field would cost an issue of its own: a megabyte of them, seconds.
+        if isinstance(data, dict) and len(data) > MAX_UNKNOWN_FIELDS:
+            known = cls.model_fields
+            unknown = sum(1 for key in data if key not in known)
+            if unknown > MAX_UNKNOWN_FIELDS:
+                raise PydanticCustomError(
+                    "extra_forbidden",
+                    "{count} fields are not fields of this request (known: {known})",
+                    {"count": unknown, "known": ", ".join(known)},
+                )
+        return data
+
+
+class TraceRequest(RequestModel):
     """What to trace: a program, the value of each of its inputs, and whether to check gradients."""
 
     model_config = ConfigDict(extra="forbid")
@@ -67,7 +105,7 @@ class TraceRequest(BaseModel):
             ),
         ),
     ]
-    values: dict[InputName, Value] = Field(
+    values: Values = Field(
         default_factory=dict,
         description="The value of every input (every name the program uses but does not assign).",
     )
@@ -86,13 +124,13 @@ class TraceRequest(BaseModel):
     )
 
 
-class SlopeRequest(BaseModel):
+class SlopeRequest(RequestModel):
     """Which number of a program moves, and how the output is sampled around it (the slope view)."""
 
     model_config = ConfigDict(extra="forbid")
 
     expression: Annotated[str, Strict(), Field(description="The program, as for POST /api/v1/trace.")]
-    values: dict[InputName, Value] = Field(
+    values: Values = Field(
         default_factory=dict, description="The value of every input, as for POST /api/v1/trace."
     )
     of: Annotated[
