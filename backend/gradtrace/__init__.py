@@ -55,6 +55,7 @@ __all__ = [
     "__version__",
     "by_hand",
     "describe_ops",
+    "jacobian",
     "lesson",
     "plan",
     "show",
@@ -167,6 +168,27 @@ def slope(
     """
     result = trace(expression, values, limits=limits, constants=constants)
     return sample_slope(result, of, index, points=points, radius=radius, nudge=nudge, limits=limits)
+
+
+def jacobian(
+    expression: str,
+    values: Mapping[str, Any],
+    constants: Iterable[str] = (),
+    modes: Iterable[str] | None = None,
+    limits: Limits | None = None,
+) -> Any:
+    """The full Jacobian of the output (which may hold many numbers) by reverse and forward mode.
+
+    Reverse mode makes one backward pass per output element (row i seeded with
+    e_i), forward mode one tangent pass per input element (column j seeded with
+    e_j); `modes` picks ["reverse"], ["forward"] or both (None). Returns a
+    gradtrace.jacobians.Jacobian: `.matrix` (m x n), `.blocks` per input (output
+    shape + input shape), the passes, the counted costs of each mode, and
+    `.to_dict()`, the body of POST /api/v1/jacobian.
+    """
+    from gradtrace.jacobians import jacobian as compute
+
+    return compute(expression, values, constants, modes, limits)
 
 
 def by_hand(

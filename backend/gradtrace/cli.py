@@ -9,6 +9,10 @@ so it applies no limits (a 100,000-op program can be traced from a shell);
 instead. On an expression or values that cannot be traced it prints the
 422 response's `detail` object to stderr and exits with status 2.
 
+`gradtrace jacobian EXPR --values JSON [--modes reverse,forward]` prints the
+body of POST /api/v1/jacobian: the output's full Jacobian by m backward and
+n tangent passes, with their costs counted.
+
 `gradtrace export EXPR --values JSON -o lesson.html` writes the same trace as
 one offline HTML file that plays it (see gradtrace.standalone); it fails the
 same way on an expression that cannot be traced.
@@ -143,6 +147,25 @@ def _by_hand(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jacobian(args: argparse.Namespace) -> int:
+    import gradtrace
+    from gradtrace.jsonform import dumps
+
+    values = _parse_values(args.values)
+    try:
+        result = gradtrace.jacobian(
+            args.expression, values, constants=args.constants, modes=args.modes, limits=_limits(args)
+        )
+        body = dumps(result.to_dict())
+    except gradtrace.TraceError as error:
+        sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
+        sys.stderr.flush()
+        return EXIT_TRACE_ERROR
+    sys.stdout.buffer.write(body + b"\n")
+    sys.stdout.flush()
+    return 0
+
+
 def _lesson_html(args: argparse.Namespace) -> str | None:
     """The offline file of a lesson file, or None once what is wrong with it is on stderr."""
     import orjson
@@ -259,6 +282,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="inputs that are data and need no gradient, comma-separated (not derived)",
     )
     by_hand.set_defaults(func=_by_hand)
+
+    jacobian = sub.add_parser(
+        "jacobian",
+        help="print the full Jacobian of a (vector) output as JSON (POST /api/v1/jacobian's body)",
+        description=(
+            "Print the Jacobian by m backward passes and n tangent passes, every pass, the "
+            "counted cost of each mode and which is cheaper, as the JSON body of POST "
+            "/api/v1/jacobian. On an error, print the 422 detail object to stderr and exit "
+            "with status 2."
+        ),
+    )
+    jacobian.add_argument("expression", help='the program, such as "z = W @ x + b"')
+    jacobian.add_argument("--values", default="{}", help="the inputs as a JSON object")
+    jacobian.add_argument(
+        "--constants", type=_names, default=[], help="inputs that are data (no columns), comma-separated"
+    )
+    jacobian.add_argument(
+        "--modes",
+        type=_names,
+        default=None,
+        help="reverse, forward or reverse,forward (the default)",
+    )
+    jacobian.add_argument(
+        "--server-limits", action="store_true", help="apply the server's limits (GRADTRACE_ settings)"
+    )
+    jacobian.set_defaults(func=_jacobian)
     export = sub.add_parser(
         "export",
         help="write a trace (or a lesson) as one offline HTML file that plays it",

@@ -23,6 +23,17 @@ hold. Four sums, each against a limit of `Limits`:
 
 The bound on bytes is what bounds memory: the Python lists a trace builds
 before encoding take about twice the bytes of its JSON.
+
+A Jacobian request (`jacobian_estimate`) is priced the same way, with its
+passes in the count: m backward passes and n tangent passes (each twice the
+forward's FLOPs, each keeping every node's adjoint or tangent to send), the
+numeric Jacobian (2n forward passes), and the matrix itself, four times (the
+reverse and forward matrices, the numeric one, the blocks). Its passes are
+bounded on their own too (`max_jacobian_passes`).
+
+These are prices, upper bounds to refuse work before it starts; the exact
+arithmetic of each mode, for teaching, is counted by modes.py from the
+registry's `work` rules.
 """
 
 from __future__ import annotations
@@ -206,6 +217,59 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
         response_bytes=response_bytes,
         nodes=graph.size,
     )
+
+
+def jacobian_estimate(graph: Graph, n: int, reverse: bool, forward: bool) -> Cost:
+    """The cost of a Jacobian of `graph` with n input elements, by the modes asked for."""
+    sizes = [_size(s) for s in graph.shape]
+    m = sizes[graph.output]
+    held = sum(sizes)
+    forward_pass = sum(
+        forward_flops(op.name, graph.shape[i], [graph.shape[a] for a in graph.args[i]])
+        for i, op, _, _ in graph.ops
+    )
+    passes = (m if reverse else 0) + (n if forward else 0)
+    # Working set of one backward pass: gradients and every edge's downstream.
+    working = held + sum(sizes[s] for s in graph.edge_source)
+    matrices = 4 * m * n
+    stored = (m * (held + n) if reverse else 0) + (n * (held + m) if forward else 0)
+    elements = held + working + stored + matrices
+    per_pass = max(graph.size, held, forward_pass)
+    flops = forward_pass + 2 * forward_pass * passes + 2 * n * forward_pass
+    names = sum(len(name or "") + len(label) + DISPLAY_BYTES for name, label in zip(graph.name, graph.label, strict=True))
+    response_bytes = (
+        2000  # the fixed keys, the costs, why, check
+        + 6 * len(graph.expression)
+        + NODE_BYTES * graph.size
+        + EDGE_BYTES * graph.n_edges
+        + names
+        + sum(8 * len(s) + 4 for s in graph.shape)
+        + 300 * len(graph.inputs)
+        + 30 * graph.size  # repeated
+        + 200 * passes  # each pass's keys and seed
+        + 5 * graph.size * passes  # a null per node and pass at least
+        + NUMBER_BYTES * (held + stored + matrices)
+    )
+    return Cost(
+        elements=elements,
+        local_elements=0,
+        flops=flops,
+        check_evaluations=2 * n * per_pass,
+        response_bytes=response_bytes,
+        nodes=graph.size,
+    )
+
+
+def enforce_passes(passes: int, limits: Limits) -> None:
+    """Refuse a Jacobian of more passes than max_jacobian_passes (m backward + n tangent)."""
+    if limits.max_jacobian_passes is not None and passes > limits.max_jacobian_passes:
+        raise limit_exceeded(
+            "max_jacobian_passes",
+            "the passes of this Jacobian (one backward pass per output element, one tangent "
+            "pass per input element, for the modes asked for)",
+            f"{passes} passes",
+            limits.max_jacobian_passes,
+        )
 
 
 def enforce(cost: Cost, limits: Limits) -> None:

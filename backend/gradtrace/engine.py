@@ -2,13 +2,20 @@
 
     for node in order:                    # fprop: topological order
         value[node] = op(node).forward(*values of its inputs)
-    grad[output] = 1
+    grad[output] = 1                      # or e_i, for row i of a Jacobian
     for node in reversed(order):          # bprop: reverse order
         for edge in inputs(node):
             edge.downstream = upstream x local          # op(node)'s vjp
             grad[edge.source] += edge.downstream        # gradients sum at outward branches
 
-Both loops are written once, below. Scalar and tensor graphs differ only in
+Forward mode is the fprop loop again with a tangent beside each value: the
+seeded input's tangent is e_j, every other input's none, and
+
+    for node in order:                    # topological order, values known
+        tangent[node] = sum over edges of local x tangent[edge.source]   # op(node)'s jvp
+
+so one tangent pass gives column j of the Jacobian, as one backward pass
+gives a row. All three loops are written once, below. Scalar and tensor graphs differ only in
 how an op is applied (`apply_op`) and how a node's downstream gradients are
 computed (`backprop_op`): when every node holds one number, values, locals
 and gradients are Python floats, the op's scalar rule returns its value
@@ -106,6 +113,30 @@ def backprop_op(
     return (upstream * locals_[e], upstream * locals_[e + 1])
 
 
+def tangent_op(
+    op: Op,
+    tangents: Sequence[Any],
+    node: int,
+    args: tuple[int, ...],
+    e: int,
+    values: list[Any],
+    locals_: list[float] | None,
+) -> Any:
+    """One node of a tangent pass: sum over its input edges of [local] x [tangent] (None: none).
+
+    The one place where forward mode applies an op. On tensors the op's JVP
+    computes the sum without building the local Jacobian.
+    """
+    if locals_ is None:
+        assert op.jvp is not None
+        return op.jvp(tangents, values[node], *[values[a] for a in args])
+    total = 0.0
+    for k, t in enumerate(tangents):
+        if t is not None:
+            total += locals_[e + k] * t
+    return total
+
+
 def forward(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> tuple[list[Any], list[float] | None]:
     """Every node's value, in topological order (and on scalars every edge's local)."""
     values = _initial_values(graph, inputs)
@@ -118,11 +149,22 @@ def forward(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> tu
 
 
 def backward(
-    graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
+    graph: Graph,
+    values: list[Any],
+    locals_: list[float] | None,
+    deadline: Deadline,
+    seed: Any = None,
 ) -> tuple[list[Any], list[Any]]:
-    """Every node's gradient and every edge's downstream, in reverse topological order."""
+    """Every node's gradient and every edge's downstream, in reverse topological order.
+
+    `seed` is the output's own gradient: 1 (None) for a one-number output, or e_i,
+    the unit vector of output element i, for row i of a Jacobian.
+    """
     grads = _zeros(graph, graph.shape)
-    grads[graph.output] = 1.0 if graph.scalar else np.ones(graph.shape[graph.output])[()]
+    if seed is not None:
+        grads[graph.output] = seed
+    else:
+        grads[graph.output] = 1.0 if graph.scalar else np.ones(graph.shape[graph.output])[()]
     downstream = _zeros(graph, [graph.shape[source] for source in graph.edge_source])
     reaches = graph.reaches
     with np.errstate(all="ignore"):
@@ -136,6 +178,34 @@ def backward(
                 downstream[e + k] = d
                 grads[source] = grads[source] + d  # gradients sum at outward branches
     return grads, downstream
+
+
+def tangents(
+    graph: Graph,
+    values: list[Any],
+    locals_: list[float] | None,
+    seeds: Mapping[int, Any],
+    deadline: Deadline,
+) -> list[Any]:
+    """Every node's tangent in one forward-mode pass, in topological order.
+
+    `seeds` gives the tangent of the seeded inputs (e_j for column j of a Jacobian);
+    every other input carries none (None), and so does every node that no seeded
+    input reaches or that does not reach the output: it is skipped, as the
+    backward pass skips what does not reach the output.
+    """
+    tangent: list[Any] = [None] * graph.size
+    for node, seed in seeds.items():
+        tangent[node] = seed
+    reaches = graph.reaches
+    with np.errstate(all="ignore"):
+        for node, op, args, e in graph.ops:  # topological order: a tangent beside each value
+            incoming = [tangent[a] for a in args]
+            if not reaches[node] or all(t is None for t in incoming):
+                continue  # the output does not need it, or nothing seeded reaches it
+            deadline.check()
+            tangent[node] = tangent_op(op, incoming, node, args, e, values, locals_)
+    return tangent
 
 
 def run(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> Run:

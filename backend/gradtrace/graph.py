@@ -332,7 +332,11 @@ def no_value(name: str, span: Span) -> UndefinedNameError:
 
 
 def build_graph(
-    expression: str, program: Program, values: Mapping[str, Value], limits: Limits
+    expression: str,
+    program: Program,
+    values: Mapping[str, Value],
+    limits: Limits,
+    vector_output: bool = False,
 ) -> Graph:
     """The graph of a parsed program, with names checked and shapes inferred.
 
@@ -374,11 +378,13 @@ def build_graph(
             )
         graph.output = last
         shape = graph.shape[last]
-        if math.prod(shape) != 1:
+        if math.prod(shape) != 1 and not vector_output:
             final = statements[-1]
             raise OutputNotScalarError(
                 f"the output has shape {show_shape(shape)} ({math.prod(shape)} numbers), but "
-                "backpropagation starts from a single number: wrap it in sum(...) or mean(...)",
+                "backpropagation starts from a single number: wrap it in sum(...) or mean(...), "
+                "or ask POST /api/v1/jacobian for its whole Jacobian (one backward pass per "
+                "output element)",
                 final.span,
             )
     except TraceError as error:
@@ -390,3 +396,5 @@ def build_graph(
     graph.unused_values = [name for name in values if name not in graph.inputs]
     graph.unused_shapes = {name: np.shape(values[name]) for name in graph.unused_values}
     return graph
+    The output must hold one number, unless `vector_output` (a Jacobian's program).
+

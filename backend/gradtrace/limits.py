@@ -37,6 +37,7 @@ class Limits:
     max_check_evaluations: int | None = 2_000_000
     max_flops: int | None = 1_000_000_000
     max_response_bytes: int | None = 16 * 1024 * 1024
+    max_jacobian_passes: int | None = 1024
 
     @classmethod
     def unlimited(cls) -> Limits:
@@ -53,6 +54,7 @@ class Limits:
             max_check_evaluations=None,
             max_flops=None,
             max_response_bytes=None,
+            max_jacobian_passes=None,
         )
 
     def deadline(self) -> Deadline:

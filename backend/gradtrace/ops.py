@@ -1,7 +1,8 @@
 """The op registry: one entry per primitive, holding everything about it.
 
 Each `Op` has its numpy forward, its VJP (what computes gradients on
-tensors, reverse mode), its JVP (the tangent rule of forward mode), its local Jacobian (built only to be shown), a scalar rule on
+tensors, reverse mode), its JVP (the tangent rule of forward mode), the
+arithmetic each of those three counts (`work`), its local Jacobian (built only to be shown), a scalar rule on
 Python floats that returns the value together with its local derivatives,
 shape inference, its kinks and ties, its domain for the tests, and how it
 reads: syntax, step template, LaTeX, intuition, operator symbol and
@@ -113,6 +114,93 @@ def to_scalar(a: Shape) -> Shape:
 
 
 # ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------
+# Work: the arithmetic an op's forward, VJP and JVP count
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Work:
+    """Arithmetic counted, not timed: multiplications (and divisions), additions (and
+    subtractions), and other elementwise evaluations (exp, log, comparisons...), each
+    one per element. A sum of k >= 2 terms counts k additions (one multiply-add per term
+    of a product, so an n x k by k x m matmul is the usual 2nkm FLOPs); a single term
+    counts none (an outer product sums nothing)."""
+
+    multiplications: int = 0
+    additions: int = 0
+    functions: int = 0
+
+    @property
+    def flops(self) -> int:
+        return self.multiplications + self.additions + self.functions
+
+    def __add__(self, other: Work) -> Work:
+        return Work(
+            self.multiplications + other.multiplications,
+            self.additions + other.additions,
+            self.functions + other.functions,
+        )
+
+    def __mul__(self, times: int) -> Work:
+        return Work(self.multiplications * times, self.additions * times, self.functions * times)
+
+    __rmul__ = __mul__
+
+
+NO_WORK = Work()
+MUL = Work(multiplications=1)
+ADD = Work(additions=1)
+FUNCTION = Work(functions=1)
+MULTIPLY_ADD = Work(multiplications=1, additions=1)
+
+
+@dataclass(frozen=True)
+class OpWork:
+    """One application of an op at given shapes: its forward; per argument its VJP (that
+    argument's downstream from the upstream, summed back where broadcast); per argument
+    its JVP term (its share of the output's tangent; the terms' sum is counted by whoever
+    adds them). Locals are taken as known: the forward pass computes them once."""
+
+    forward: Work
+    vjp: tuple[Work, ...]
+    jvp: tuple[Work, ...]
+
+
+def summed(terms: int, elements: int) -> Work:
+    """Additions of `elements` sums of `terms` terms each: none when a sum has one term."""
+    return ADD * (terms * elements) if terms >= 2 else NO_WORK
+
+
+def elementwise_work(forward: Work, products: tuple[Work, ...]) -> Callable[..., OpWork]:
+    """The work of an elementwise op from what one element costs: `forward`, and per argument
+    the product upstream x local (MUL; NO_WORK for a local of 1; ADD, a negation, for -1).
+    A broadcast argument's downstream is summed back to its shape."""
+
+    def work(out: Shape, *args: Shape) -> OpWork:
+        size = math.prod(out)
+        vjp = tuple(
+            p * size + summed(size // max(1, math.prod(arg)), math.prod(arg))
+            for p, arg in zip(products, args, strict=True)
+        )
+        return OpWork(forward * size, vjp, tuple(p * size for p in products))
+
+    return work
+
+
+def product_work(out: Shape, a: Shape, b: Shape) -> OpWork:
+    """a @ b (or dot): n x k by k x m is nkm multiply-adds; so is each VJP (dA = G B^T,
+    dB = A^T G) and each JVP term (ta @ b, a @ tb). A vector stands for a row or a column."""
+    n = a[0] if len(a) == 2 else 1
+    k = a[-1]
+    m = b[1] if len(b) == 2 else 1
+    forward = MUL * (n * k * m) + summed(k, n * m)
+    # dA = G (n x m) B^T (m x k): sums of m terms; dB = A^T (k x n) G (n x m): sums of n terms.
+    da = MUL * (n * k * m) + summed(m, n * k)
+    db = MUL * (n * k * m) + summed(n, k * m)
+    return OpWork(forward, (da, db), (forward, forward))
+
+
 # The Op record
 # ---------------------------------------------------------------------------
 
@@ -147,6 +235,9 @@ class Op:
     # the field can follow the required ones; the registry tests require it of every op.)
     jvp: Callable[..., Any] | None = None
     intuition: str | None = None  # a sentence: why the gradient flows as it does
+    # The arithmetic it counts, from shapes alone: (out shape, *argument shapes) -> OpWork.
+    # The counted costs of forward and reverse mode (modes.py) add it up over a graph.
+    work: Callable[..., OpWork] | None = None
     short_intuition: str | None = None  # that rule in a few words: "+ distributes"
     elementwise: bool = False
     # The scalar rule on Python floats: floats in, (value, local per argument) out.
@@ -288,7 +379,8 @@ def _binary(
 ) -> Op:
     """Register an elementwise two-input op from its local derivatives `locals_(out, a, b)`.
 
-    `vjp` and `jvp` replace the rules built from the locals where a cheaper one exists.
+    `vjp` and `jvp` replace the rules built from the locals where a cheaper one exists;
+    `work` is what one element costs: its forward, and per argument upstream x local.
     `reads` are the Op's reading fields (symbol, precedence, latex, short_intuition...).
     """
 
@@ -365,6 +457,7 @@ def _s_log_raw(a: float) -> float:
         return math.log(a)
     return _np(np.log, a)
 
+    work: tuple[Work, tuple[Work, Work]] = (FUNCTION, (MUL, MUL)),
 
 def _s_pow_raw(a: float, b: float) -> float:
     try:
@@ -409,6 +502,7 @@ def _pow_locals(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _select_locals(first: Any, second: Any) -> tuple[Any, Any]:
+            work=elementwise_work(*work),
     """Locals of max/min given masks of 'a wins' and 'b wins': ties split 0.5/0.5, NaN stays NaN."""
     tie = ~(first | second)
     la = np.where(first, 1.0, 0.0) + np.where(tie, 0.5, 0.0)
@@ -460,7 +554,7 @@ register_add = _binary(
     _s_add, "a + b", ("1", "1"),
     intuition="+ distributes: it passes the upstream gradient unchanged to each of its inputs",
     vjp=lambda g, out, a, b: (g, g),
-    jvp=lambda t, out, a, b: tangent_sum(out, t[0], t[1]),
+    jvp=lambda t, out, a, b: tangent_sum(out, t[0], t[1]), work=(ADD, (NO_WORK, NO_WORK)),
     short_intuition="+ distributes", symbol="+", precedence=10, latex="#1 + #2", closed_form=("1", "1"),
     gate=_code("""
 class AddGate:
@@ -519,7 +613,7 @@ class MultiplyGate:
 register_div = _binary(
     "div", "/", np.divide,
     lambda out, a, b: (np.broadcast_to(1.0 / b, np.shape(out)), -out / b),
-    _s_div, r"\frac{a}{b}", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}"),
+    _s_div, r"\frac{a}{b}", (r"\frac{1}{b}", r"-\frac{a}{b^{2}}"), work=(MUL, (MUL, MUL)),
     domain=("real", "nonzero"), symbol="/", precedence=20, latex=r"\frac{#1}{#2}", closed_form=(r"\frac{1}{#2}", r"-\frac{#1}{{#2}^{2}}"),
     gate=_code("""
 class DivideGate:
@@ -562,6 +656,7 @@ register_max = _binary(
     intuition="max routes: the whole upstream gradient goes to the larger input, none to the other",
     kink=_tie("max"), template="max({0}, {1})", syntax="max(a, b)",
     short_intuition="max routes", routes_to="larger", latex=r"\max(#1, #2)",
+    work=(ADD, (NO_WORK, ADD)),
     convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > #2)", r"\mathbf{1}(#2 > #1)"),
     gate=_code("""
 class MaxGate:
@@ -582,6 +677,7 @@ class MaxGate:
 register_min = _binary(
     "min", "min", np.minimum, _min_locals, _s_min, r"\min(a, b)",
     (r"\mathbf{1}(a < b)", r"\mathbf{1}(b < a)"),
+    work=(MUL, (MUL, MUL)),
     intuition="min routes: the whole upstream gradient goes to the smaller input, none to the other",
     kink=_tie("min"), template="min({0}, {1})", syntax="min(a, b)",
     short_intuition="min routes", routes_to="smaller", latex=r"\min(#1, #2)",
@@ -624,7 +720,9 @@ def _unary(
     syntax: str | None = None,
     **reads: Any,
 ) -> Op:
-    """Register an elementwise one-input op from its local derivative `local(out, a)`."""
+    """Register an elementwise one-input op from its local derivative `local(out, a)`.
+
+    `work` is what one element costs: its forward, and upstream x local."""
 
     def vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
         return (g * local(out, a),)
@@ -703,6 +801,7 @@ def _s_log(a: float) -> tuple[float, float]:
 
 def _s_sqrt(a: float) -> tuple[float, float]:
     out = math.sqrt(a) if a >= 0.0 else NAN
+    work: tuple[Work, Work] = (FUNCTION, MUL),
     if out == 0.0:
         return out, INF  # sqrt'(0) = +inf, at -0.0 too (the contract's convention)
     return out, 0.5 / out
@@ -728,6 +827,7 @@ def _s_cos(a: float) -> tuple[float, float]:
         return math.cos(a), -math.sin(a)
     except ValueError:
         return NAN, NAN
+            work=elementwise_work(work[0], (work[1],)),
 
 
 def _s_tanh(a: float) -> tuple[float, float]:
@@ -781,7 +881,7 @@ def _sqrt_local(out: Any, a: Any) -> Any:
 
 
 register_neg = _unary("neg", "-", np.negative, lambda out, a: -np.ones(np.shape(a)), _s_neg,
-                      "-a", "-1", template="-{0}", syntax="-a",
+                      "-a", "-1", template="-{0}", syntax="-a", work=(ADD, ADD),
                       symbol="-", precedence=30, latex="-#1", closed_form=("-1",),
     gate=_code("""
 class NegateGate:
@@ -795,7 +895,7 @@ class NegateGate:
 """),
 )
 register_pos = _unary("pos", "+", np.positive, lambda out, a: np.ones(np.shape(a)), _s_pos,
-                      "+a", "1", template="+{0}", syntax="+a",
+                      "+a", "1", template="+{0}", syntax="+a", work=(NO_WORK, NO_WORK),
                       symbol="+", precedence=30, latex="+#1", closed_form=("1",),
     gate=_code("""
 class PlusGate:
@@ -1040,7 +1140,8 @@ class MeanGate:
 ))
 register_softmax = register(Op(
     name="softmax", label="softmax", syntax="softmax(x)", template="softmax({0})", arity=1,
-    forward=_softmax, vjp=_softmax_vjp, jvp=_softmax_jvp, jacobian=_softmax_jacobian, shape=same_shape,
+    forward=_softmax, vjp=_softmax_vjp, jvp=_softmax_jvp, work=_softmax_work,
+    jacobian=_softmax_jacobian, shape=same_shape,
     forward_latex=r"s_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
     local_latex=(r"\operatorname{diag}(s) - s\,s^{\top}",),
     intuition="softmax couples its elements (along the last axis): its Jacobian is not diagonal",
@@ -1058,6 +1159,17 @@ class SoftmaxGate:
     def backward(self, dz):
         # The Jacobian diag(z) - z z^T, applied to dz without building it.
         dx = self.z * (dz - np.sum(dz * self.z, axis=-1, keepdims=True))
+def _softmax_work(out: Shape, a: Shape) -> OpWork:
+    # exp of each element, the sums along the last axis, a division each; the VJP (and the
+    # JVP, the same product) s * (g - sum(g * s)) is two multiplications and two additions each.
+    size = math.prod(a)
+    row = a[-1] if a else 1
+    sums = summed(row, size // max(1, row))
+    forward = FUNCTION * size + sums + MUL * size
+    vjp = MUL * (2 * size) + sums + ADD * size
+    return OpWork(forward, (vjp,), (vjp,))
+
+
         return [dx]
 """),
 ))
@@ -1076,6 +1188,8 @@ register_identity = register(Op(
     name="identity", label="=", syntax="b = a", template="{0}", arity=1,
     forward=lambda a: a,
     vjp=lambda g, out, a: (g,),
+    # Its downstream is the upstream copied to every element: nothing to compute.
+    work=lambda out, a: OpWork(summed(math.prod(a), 1), (NO_WORK,), (summed(math.prod(a), 1),)),
     jvp=lambda t, out, a: tangent_sum(out, t[0]),
     jacobian=lambda out, a: (elementwise_jacobian(np.ones(np.shape(a)), np.shape(a), np.shape(a)),),
     shape=same_shape, forward_latex="b = a", local_latex=(r"I",),
@@ -1099,6 +1213,7 @@ register_transpose = register(Op(
     vjp=lambda g, out, a: (np.transpose(g)[()],),
     jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.transpose(t[0])[()]),
     jacobian=_transpose_jacobian,
+    work=lambda out, a: OpWork(summed(math.prod(a), 1) + MUL, (MUL,), (summed(math.prod(a), 1) + MUL,)),
     shape=lambda a: tuple(reversed(a)),
     forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \mathbf{1}(j = k)\,\mathbf{1}(i = l)",),
     intuition=".T routes each upstream element back to the element it came from, transposed",
@@ -1168,8 +1283,9 @@ def _dot_shape(a: Shape, b: Shape) -> Shape:
 register_dot = register(Op(
     name="dot", label="dot", syntax="dot(a, b)", template="dot({0}, {1})", arity=2,
     forward=product,
+    work=lambda out, a: OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
     vjp=lambda g, out, a, b: (g * b, g * a),
-    jvp=_product_jvp,
+    jvp=_product_jvp, work=product_work,
     jacobian=lambda out, a, b: (np.asarray(b, dtype=np.float64).copy(), np.asarray(a, dtype=np.float64).copy()),
     shape=_dot_shape, forward_latex=r"a \cdot b = \sum_i a_i b_i",
     local_latex=(r"b^{\top}", r"a^{\top}"),
@@ -1189,6 +1305,7 @@ class DotGate:
         dx = self.y * dz  # dot switches, as * does
         dy = self.x * dz
         return [dx, dy]
+    work=lambda out, a: OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
 """),
 ))
 
@@ -1250,7 +1367,7 @@ def _matmul_closed_form(shapes: tuple[Shape, ...]) -> tuple[str, str]:
 register_matmul = register(Op(
     name="matmul", label="@", syntax="A @ B", template="{0} @ {1}", arity=2,
     forward=product,
-    vjp=_matmul_vjp, jvp=_product_jvp, jacobian=_matmul_jacobian, shape=_matmul_shape,
+    vjp=_matmul_vjp, jvp=_product_jvp, work=product_work, jacobian=_matmul_jacobian, shape=_matmul_shape,
     forward_latex=r"(AB)_{ij} = \sum_k A_{ik} B_{kj}",
     local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \mathbf{1}(i = k)\,B_{lj}",
                  r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\mathbf{1}(j = l)"),

@@ -120,29 +120,7 @@ class Trace:
             local_shapes = [
                 list(g.shape[t] + g.shape[s]) for s, t in zip(g.edge_source, g.edge_target, strict=True)
             ]
-        opnames = [op.name if op is not None else None for op in g.op]
-        nodes = [
-            {
-                "id": node_id,
-                "kind": kind,
-                "op": op_name,
-                "name": name,
-                "label": label,
-                "shape": [] if shapes is None else shapes[i],
-                "value": value,
-                "grad": grad,
-                "span": [span[0], span[1]],
-                "display_name": shown,
-            }
-            for i, (node_id, kind, op_name, name, label, value, grad, span, shown) in enumerate(
-                zip(
-                    ids, g.kind, opnames, g.name, g.label, values, grads, g.span,
-                    self.display_names, strict=True,
-                )
-            )
-        ]
-        for i in data_nodes(g):
-            nodes[i]["constant"] = True
+        nodes = node_records(g, ids, values, grads, shapes, self.display_names)
         check_time()
         edges = [
             {
@@ -217,6 +195,42 @@ class Trace:
                             g.shape[i] + g.shape[args[k]]
                         )
         return result
+
+
+def node_records(
+    g: Graph,
+    ids: list[str],
+    values: list[Any],
+    grads: list[Any] | None,
+    shapes: list[list[int]] | None,
+    shown_names: list[str],
+) -> list[dict[str, Any]]:
+    """The trace's nodes as JSON, numbers already converted; without `grad` when grads is None
+    (a Jacobian's graph, whose gradients are per pass)."""
+    opnames = [op.name if op is not None else None for op in g.op]
+    nodes = [
+        {
+            "id": node_id,
+            "kind": kind,
+            "op": op_name,
+            "name": name,
+            "label": label,
+            "shape": [] if shapes is None else shapes[i],
+            "value": value,
+            "grad": None if grads is None else grads[i],
+            "span": [span[0], span[1]],
+            "display_name": shown,
+        }
+        for i, (node_id, kind, op_name, name, label, value, span, shown) in enumerate(
+            zip(ids, g.kind, opnames, g.name, g.label, values, g.span, shown_names, strict=True)
+        )
+    ]
+    if grads is None:
+        for node in nodes:
+            del node["grad"]
+    for i in data_nodes(g):
+        nodes[i]["constant"] = True
+    return nodes
 
 
 def _check_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from gradtrace.api.schemas import (
     UnprocessableBody,
 )
 from gradtrace.api.schemas_by_hand import ByHand, ByHandRequest
+from gradtrace.api.schemas_jacobian import NEURAL_LAYER, Jacobian, JacobianRequest
 from gradtrace.api.sending import TraceResponse
 from gradtrace.api.settings import Settings
 from gradtrace.cost import Cost
@@ -345,6 +346,61 @@ async def post_by_hand(
     check_max_paths(body.max_paths, settings.max_derivation_paths)
     runner: TraceRunner = request.app.state.runner
     return JSONBytesResponse(await runner.run(partial(_by_hand_json, body, request.app.state.limits)))
+
+
+JACOBIAN_EXAMPLES: dict[str, dict[str, Any]] = {
+    "neural-layer": {
+        "summary": "z = W @ x + b with W as data: the block for x is W, the block for b is I",
+        "value": NEURAL_LAYER,
+    },
+    "elementwise": {
+        "summary": "h = sigmoid(z): diag(σ'(z)), by 3 backward or 3 tangent passes",
+        "value": {"expression": "h = sigmoid(z)", "values": {"z": [0.5, -1.0, 2.0]}},
+    },
+    "loss": {
+        "summary": "A one-number output: the gradient as a row; reverse mode is cheaper (m = 1)",
+        "value": {
+            "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
+            "values": {
+                "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
+                "x": [1.0, 2.0, 3.0],
+                "b": [0.5, -0.5],
+                "u": [1.0, -1.0],
+            },
+            "modes": ["reverse"],
+        },
+    },
+}
+
+
+def _jacobian_json(body: JacobianRequest, limits: Any) -> bytes:
+    """The Jacobian and its passes as JSON bytes, within max_response_bytes, in a trace thread."""
+    result = gradtrace.jacobian(
+        body.expression, body.values, constants=body.constants, modes=body.modes, limits=limits
+    )
+    encoded = dumps(result.to_dict())
+    result.deadline.check()
+    limit = limits.max_response_bytes
+    if limit is not None and len(encoded) > limit:
+        # The cost model's bound comes first; this is its safety net on the real bytes.
+        raise limit_exceeded("max_response_bytes", "the response", f"{len(encoded)} bytes", limit)
+    return encoded
+
+
+@router.post(
+    "/jacobian",
+    summary="The full Jacobian of a vector output, by reverse mode and by forward mode, pass by pass",
+    response_model=None,
+    responses={**TRACE_RESPONSES, 200: {"model": Jacobian, "description": "The Jacobian, its passes and costs."}},
+)
+async def post_jacobian(
+    request: Request,
+    body: Annotated[JacobianRequest, Body(openapi_examples=JACOBIAN_EXAMPLES)],
+) -> JSONBytesResponse:
+    """m backward passes (row i seeded with e_i) and n tangent passes (column j seeded with e_j),
+    every node's adjoint or tangent per pass, the counted cost of each mode, and which is cheaper."""
+    runner: TraceRunner = request.app.state.runner
+    return JSONBytesResponse(await runner.run(partial(_jacobian_json, body, request.app.state.limits)))
 
 
 @router.get(

@@ -47,6 +47,7 @@ ENGINE_LIMITS = (
     "max_check_evaluations",
     "max_flops",
     "max_response_bytes",
+    "max_jacobian_passes",
 )
 
 
@@ -116,6 +117,16 @@ class Settings(BaseSettings):
         description=(
             "Bytes of one trace's JSON response, bounded before computing (every number at its "
             "longest) and checked again on the encoded bytes."
+        ),
+    )
+
+    max_jacobian_passes: int = Field(
+        default=1024,
+        ge=1,
+        description=(
+            "Passes of one POST /api/v1/jacobian: one backward pass per output element and one "
+            "tangent pass per input element, for the modes asked for (each pass's adjoints or "
+            "tangents are sent, and priced with the rest by the cost model)."
         ),
     )
 

@@ -1,0 +1,333 @@
+"""The Jacobian of a program's output, by reverse mode and by forward mode, pass by pass.
+
+The lecture opens with the Jacobian: m outputs and n inputs give an m x n
+matrix of partial derivatives. One backward pass seeded with e_i (the unit
+vector of output element i) gives row i; one tangent pass seeded with e_j
+(input element j) gives column j. So reverse mode needs m passes and forward
+mode n, and which is cheaper depends on m against n: a loss (m = 1) takes
+one backward pass for every gradient at once. Both fill the same matrix,
+checked here against central differences.
+
+The passes are the engine's own (engine.backward with a seed, engine.tangents),
+after one forward pass; their arithmetic is counted by modes.py. Every pass
+keeps each node's adjoint (or tangent) so that the page can step it. The
+request is priced before any op runs (cost.jacobian_estimate), and the
+deadline is checked per pass and per op.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gradtrace import modes
+from gradtrace.cost import enforce, enforce_passes, jacobian_estimate
+from gradtrace.display import display_names
+from gradtrace.engine import backward, forward, tangents
+from gradtrace.errors import InvalidValueError, SyntaxTraceError
+from gradtrace.gradcheck import EPS, H
+from gradtrace.graph import Graph, build_graph, is_data, mark_constants
+from gradtrace.jsonform import json_number, json_value
+from gradtrace.limits import Deadline, Limits, without_gc
+from gradtrace.parser import parse
+from gradtrace.trace import node_records
+from gradtrace.values import Value, coerce_values
+
+MODES = ("reverse", "forward")
+
+
+class Jacobian:
+    """The Jacobian of one program at its values: `matrix` (m x n), `blocks`, the passes, the costs.
+
+    `to_dict()` is the JSON body of POST /api/v1/jacobian.
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        inputs: Mapping[str, Value],
+        values: list[Any],
+        reverse: tuple[np.ndarray, list[dict[str, Any]]] | None,
+        forwards: tuple[np.ndarray, list[dict[str, Any]]] | None,
+        numeric: np.ndarray,
+        costs: modes.Costs,
+        deadline: Deadline,
+    ) -> None:
+        self.graph = graph
+        self.inputs = inputs
+        self.values = values
+        self.reverse = None if reverse is None else reverse[1]
+        self.forward = None if forwards is None else forwards[1]
+        # The matrix is reverse mode's when it was asked for, else forward mode's.
+        made = reverse if reverse is not None else forwards
+        assert made is not None
+        matrix = made[0]
+        self.matrix = matrix
+        self.numeric = numeric
+        # How far the two modes' matrices are apart when both were asked for (rounding only).
+        self.modes_difference: float | None = None
+        if reverse is not None and forwards is not None:
+            with np.errstate(all="ignore"):
+                apart = np.abs(reverse[0] - forwards[0])
+            self.modes_difference = float(np.max(apart)) if apart.size else 0.0
+        self.costs = costs
+        self.deadline = deadline
+        self.output_shape = graph.shape[graph.output]
+        self.columns = columns(graph)
+        self.m = math.prod(self.output_shape)
+        self.n = sum(size for _, _, _, _, size in self.columns)
+        # Per input: its block of the matrix in the shape convention (output shape + input shape).
+        self.blocks: dict[str, np.ndarray] = {
+            name: matrix[:, offset : offset + size].reshape(self.output_shape + shape)
+            for name, _, shape, offset, size in self.columns
+        }
+        with np.errstate(all="ignore"):
+            error = np.abs(matrix - numeric)
+            self.max_abs_error = float(np.max(error)) if error.size else 0.0
+            scale = float(np.max(np.abs(matrix))) if matrix.size else 0.0
+            out = np.asarray(values[graph.output])
+            level = float(np.max(np.abs(out))) if out.size else 0.0
+            rounding = 4.0 * EPS * level if math.isfinite(level) else 0.0
+            x_scale = max([1.0] + [float(np.max(np.abs(inputs[name]))) for name, *_ in self.columns])
+        # As the gradient check: room for the rounding of f itself (eps |f| / h).
+        self.tolerance = 1e-5 + 1e-4 * scale + rounding / (H * x_scale)
+        self.ok = math.isfinite(self.max_abs_error) and self.max_abs_error <= self.tolerance
+
+    @property
+    def cheaper(self) -> str:
+        return modes.cheaper(self.costs)[0]
+
+    @without_gc
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the JSON body of POST /api/v1/jacobian."""
+        g = self.graph
+        check_time = self.deadline.check
+        ids = [f"n{i}" for i in range(g.size)]
+        values = [json_value(v) for v in self.values]
+        shapes = [list(s) for s in g.shape]
+        nodes = node_records(g, ids, values, None, shapes, display_names(g))
+        edges = [
+            {"id": f"e{e}", "source": ids[source], "target": ids[target], "index": index}
+            for e, (source, target, index) in enumerate(
+                zip(g.edge_source, g.edge_target, g.edge_index, strict=True)
+            )
+        ]
+        check_time()
+        costs = self.costs
+        f = costs.forward
+        mode, why = modes.cheaper(costs)
+        body: dict[str, Any] = {
+            "expression": g.expression,
+            "nodes": nodes,
+            "edges": edges,
+            "output": ids[g.output],
+            "output_shape": list(self.output_shape),
+            "value": json_value(self.values[g.output]),
+            "inputs": [
+                {"name": name, "node": ids[node], "shape": list(shape), "offset": offset, "size": size}
+                for name, node, shape, offset, size in self.columns
+            ],
+            "m": self.m,
+            "n": self.n,
+            "jacobian": json_value(self.matrix),
+            "blocks": {name: json_value(block) for name, block in self.blocks.items()},
+            "reverse": None if self.reverse is None else {"passes": self.reverse},
+            "forward": None if self.forward is None else {"passes": self.forward},
+            "costs": {
+                "forward": modes.work_dict(f, f, 1),
+                "backward_pass": modes.work_dict(costs.backward_pass, f, 1),
+                "reverse": modes.work_dict(costs.reverse, f, costs.m),
+                "separately": modes.work_dict(costs.separately, f, costs.m * costs.inputs),
+                "forward_mode": modes.work_dict(costs.forward_mode, f, costs.n),
+                "conclusion": modes.conclusion(costs),
+            },
+            "repeated": {ids[node]: times for node, times in costs.repeated.items()},
+            "cheaper": mode,
+            "why": why,
+            "check": {
+                "numeric": json_value(self.numeric),
+                "max_abs_error": json_number(self.max_abs_error),
+                "ok": bool(self.ok),
+                "tolerance": json_number(self.tolerance),
+                "evaluations": 2 * self.n,
+                "modes_max_abs_difference": (
+                    None if self.modes_difference is None else json_number(self.modes_difference)
+                ),
+            },
+        }
+        check_time()
+        return body
+
+
+def columns(graph: Graph) -> list[tuple[str, int, tuple[int, ...], int, int]]:
+    """The Jacobian's columns by input, in order: (name, node, shape, offset, size)."""
+    result = []
+    offset = 0
+    for name, node in modes.variables(graph):
+        shape = graph.shape[node]
+        size = math.prod(shape)
+        result.append((name, node, shape, offset, size))
+        offset += size
+    return result
+
+
+def _unit(shape: tuple[int, ...], flat: int, scalar: bool) -> Any:
+    """e_flat in `shape`: 1.0 on a scalar graph, else a float64 array (or numpy scalar)."""
+    if scalar:
+        return 1.0
+    seed = np.zeros(shape)
+    seed.reshape(-1)[flat] = 1.0
+    return seed[()]
+
+
+def _element(shape: tuple[int, ...], flat: int) -> list[int]:
+    return [int(k) for k in np.unravel_index(flat, shape)] if shape else []
+
+
+def _flat(value: Any, size: int) -> np.ndarray:
+    """A gradient or tangent as a flat row of `size` numbers (None: zeros)."""
+    if value is None:
+        return np.zeros(size)
+    return np.reshape(np.asarray(value, dtype=np.float64), -1)
+
+
+def _per_node(graph: Graph, numbers: Sequence[Any], shown: list[bool]) -> list[Any]:
+    """Each node's adjoint or tangent as JSON, null where the pass gives it none."""
+    return [json_value(v) if keep and v is not None else None for v, keep in zip(numbers, shown, strict=True)]
+
+
+def reverse_passes(
+    graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Row i of the Jacobian from one backward pass seeded with e_i, for every output element i."""
+    cols = columns(graph)
+    out_shape = graph.shape[graph.output]
+    m = math.prod(out_shape)
+    n = sum(c[4] for c in cols)
+    rows = np.zeros((m, n))
+    # A pass sends each node's adjoint where it reaches the output and is not data.
+    shown = [r and not is_data(graph, i) for i, r in enumerate(graph.reaches)]
+    passes = []
+    for i in range(m):
+        deadline.check()
+        grads, _ = backward(graph, values, locals_, deadline, _unit(out_shape, i, graph.scalar))
+        for _, node, _, offset, size in cols:
+            rows[i, offset : offset + size] = _flat(grads[node], size)
+        passes.append(
+            {
+                "index": i,
+                "seed": _element(out_shape, i),
+                "row": json_value(rows[i]),
+                "adjoints": _per_node(graph, grads, shown),
+            }
+        )
+    return rows, passes
+
+
+def forward_passes(
+    graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Column j of the Jacobian from one tangent pass seeded with e_j, for every input element j."""
+    cols = columns(graph)
+    m = math.prod(graph.shape[graph.output])
+    n = sum(c[4] for c in cols)
+    matrix = np.zeros((m, n))
+    shown = list(graph.reaches)
+    passes = []
+    j = 0
+    for name, node, shape, _, size in cols:
+        for flat in range(size):
+            deadline.check()
+            tangent = tangents(graph, values, locals_, {node: _unit(shape, flat, graph.scalar)}, deadline)
+            matrix[:, j] = _flat(tangent[graph.output], m)
+            passes.append(
+                {
+                    "index": j,
+                    "input": name,
+                    "seed": _element(shape, flat),
+                    "column": json_value(matrix[:, j]),
+                    "tangents": _per_node(graph, tangent, shown),
+                }
+            )
+            j += 1
+    return matrix, passes
+
+
+def numeric_jacobian(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> np.ndarray:
+    """Central differences of every output element for every input element: 2n forward passes."""
+    cols = columns(graph)
+    m = math.prod(graph.shape[graph.output])
+    matrix = np.zeros((m, sum(c[4] for c in cols)))
+    shifted = dict(inputs)
+    j = 0
+    for name, _, shape, _, size in cols:
+        original = inputs[name]
+        work = np.array(original, dtype=np.float64)
+        for flat in range(size):
+            deadline.check()
+            x = float(work.reshape(-1)[flat])
+            h = H * max(1.0, abs(x)) if math.isfinite(x) else H
+            sides = []
+            for step in (h, -h):
+                moved = work.copy()
+                moved.reshape(-1)[flat] = x + step
+                shifted[name] = float(moved) if not shape else moved
+                out, _ = forward(graph, shifted, deadline)
+                sides.append(_flat(out[graph.output], m))
+            with np.errstate(all="ignore"):
+                matrix[:, j] = (sides[0] - sides[1]) / (2.0 * h)
+            j += 1
+        shifted[name] = original
+    return matrix
+
+
+def _modes(wanted: Iterable[str] | None) -> tuple[bool, bool]:
+    if wanted is None:
+        return True, True
+    if isinstance(wanted, str):
+        raise InvalidValueError('modes must be a list, such as ["reverse", "forward"], not one string')
+    chosen = list(wanted)
+    unknown = [mode for mode in chosen if mode not in MODES]
+    if unknown or not chosen:
+        raise InvalidValueError(
+            f"modes must be a non-empty list of \"reverse\" and \"forward\"; got {chosen!r}"
+        )
+    return "reverse" in chosen, "forward" in chosen
+
+
+@without_gc
+def jacobian(
+    expression: str,
+    values: Mapping[str, Any],
+    constants: Iterable[str] = (),
+    modes_: Iterable[str] | None = None,
+    limits: Limits | None = None,
+) -> Jacobian:
+    """The Jacobian of the program's output with respect to every input that is not data.
+
+    `modes_` picks "reverse" (m backward passes), "forward" (n tangent passes) or
+    both (None, the default); the matrix is reverse mode's when it was asked for.
+    """
+    if not isinstance(expression, str):
+        raise SyntaxTraceError("the expression must be a string")
+    reverse, forward_mode = _modes(modes_)
+    applied = limits if limits is not None else Limits.unlimited()
+    deadline = applied.deadline()
+    program = parse(expression, applied.max_depth, applied.max_statements, applied.max_expression_length)
+    inputs = coerce_values(program, values, applied)
+    graph = build_graph(expression, program, inputs, applied, vector_output=True)
+    if isinstance(constants, str):
+        raise InvalidValueError("constants must be a list of input names, not one string")
+    mark_constants(graph, constants, inputs)
+    counted = modes.count(graph)
+    enforce_passes((counted.m if reverse else 0) + (counted.n if forward_mode else 0), applied)
+    enforce(jacobian_estimate(graph, counted.n, reverse, forward_mode), applied)
+
+    node_values, locals_ = forward(graph, inputs, deadline)  # fprop once; every pass reuses it
+    by_rows = reverse_passes(graph, node_values, locals_, deadline) if reverse else None
+    by_columns = forward_passes(graph, node_values, locals_, deadline) if forward_mode else None
+    numeric = numeric_jacobian(graph, inputs, deadline)
+    return Jacobian(graph, inputs, node_values, by_rows, by_columns, numeric, counted, deadline)
