@@ -340,6 +340,7 @@ def build_graph(
 ) -> Graph:
     """The graph of a parsed program, with names checked and shapes inferred.
 
+    The output must hold one number, unless `vector_output` (a Jacobian's program).
     The first problem met stops the lowering; every input without a value is
     reported with it (the error's `problems`).
     """
@@ -396,5 +397,3 @@ def build_graph(
     graph.unused_values = [name for name in values if name not in graph.inputs]
     graph.unused_shapes = {name: np.shape(values[name]) for name in graph.unused_values}
     return graph
-    The output must hold one number, unless `vector_output` (a Jacobian's program).
-

@@ -114,7 +114,6 @@ def to_scalar(a: Shape) -> Shape:
 
 
 # ---------------------------------------------------------------------------
-# ---------------------------------------------------------------------------
 # Work: the arithmetic an op's forward, VJP and JVP count
 # ---------------------------------------------------------------------------
 
@@ -201,6 +200,7 @@ def product_work(out: Shape, a: Shape, b: Shape) -> OpWork:
     return OpWork(forward, (da, db), (forward, forward))
 
 
+# ---------------------------------------------------------------------------
 # The Op record
 # ---------------------------------------------------------------------------
 
@@ -234,10 +234,10 @@ class Op:
     # It is the Jacobian applied to the tangents, never built. (Defaulted only so that
     # the field can follow the required ones; the registry tests require it of every op.)
     jvp: Callable[..., Any] | None = None
-    intuition: str | None = None  # a sentence: why the gradient flows as it does
     # The arithmetic it counts, from shapes alone: (out shape, *argument shapes) -> OpWork.
     # The counted costs of forward and reverse mode (modes.py) add it up over a graph.
     work: Callable[..., OpWork] | None = None
+    intuition: str | None = None  # a sentence: why the gradient flows as it does
     short_intuition: str | None = None  # that rule in a few words: "+ distributes"
     elementwise: bool = False
     # The scalar rule on Python floats: floats in, (value, local per argument) out.
@@ -375,6 +375,7 @@ def _binary(
     template: str | None = None,
     syntax: str | None = None,
     jvp: Callable[..., Any] | None = None,
+    work: tuple[Work, tuple[Work, Work]] = (FUNCTION, (MUL, MUL)),
     **reads: Any,
 ) -> Op:
     """Register an elementwise two-input op from its local derivatives `locals_(out, a, b)`.
@@ -420,6 +421,7 @@ def _binary(
             forward_latex=forward_latex,
             local_latex=local_latex,
             jvp=jvp if jvp is not None else generic_jvp,
+            work=elementwise_work(*work),
             intuition=intuition,
             elementwise=True,
             scalar=scalar,
@@ -457,7 +459,6 @@ def _s_log_raw(a: float) -> float:
         return math.log(a)
     return _np(np.log, a)
 
-    work: tuple[Work, tuple[Work, Work]] = (FUNCTION, (MUL, MUL)),
 
 def _s_pow_raw(a: float, b: float) -> float:
     try:
@@ -502,7 +503,6 @@ def _pow_locals(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
 
 
 def _select_locals(first: Any, second: Any) -> tuple[Any, Any]:
-            work=elementwise_work(*work),
     """Locals of max/min given masks of 'a wins' and 'b wins': ties split 0.5/0.5, NaN stays NaN."""
     tie = ~(first | second)
     la = np.where(first, 1.0, 0.0) + np.where(tie, 0.5, 0.0)
@@ -575,6 +575,7 @@ register_sub = _binary(
     intuition="- distributes like +, with the sign flipped for the subtracted input",
     vjp=lambda g, out, a, b: (g, -g),
     jvp=lambda t, out, a, b: tangent_sum(out, t[0], None if t[1] is None else -t[1]),
+    work=(ADD, (NO_WORK, ADD)),
     short_intuition="- distributes", symbol="-", precedence=10, latex="#1 - #2", closed_form=("1", "-1"),
     gate=_code("""
 class SubtractGate:
@@ -595,6 +596,7 @@ register_mul = _binary(
     intuition="* switches: each input gets the upstream gradient times the other input's value",
     vjp=lambda g, out, a, b: (g * b, g * a),
     jvp=lambda t, out, a, b: tangent_sum(out, None if t[0] is None else t[0] * b, None if t[1] is None else a * t[1]),
+    work=(MUL, (MUL, MUL)),
     short_intuition="* switches", symbol="*", precedence=20, latex=r"#1 \cdot #2", closed_form=("#2", "#1"),
     gate=_code("""
 class MultiplyGate:
@@ -656,7 +658,6 @@ register_max = _binary(
     intuition="max routes: the whole upstream gradient goes to the larger input, none to the other",
     kink=_tie("max"), template="max({0}, {1})", syntax="max(a, b)",
     short_intuition="max routes", routes_to="larger", latex=r"\max(#1, #2)",
-    work=(ADD, (NO_WORK, ADD)),
     convention="max(a, b) with a == b: the upstream gradient is split 0.5 / 0.5 (PyTorch's convention)", closed_form=(r"\mathbf{1}(#1 > #2)", r"\mathbf{1}(#2 > #1)"),
     gate=_code("""
 class MaxGate:
@@ -677,7 +678,6 @@ class MaxGate:
 register_min = _binary(
     "min", "min", np.minimum, _min_locals, _s_min, r"\min(a, b)",
     (r"\mathbf{1}(a < b)", r"\mathbf{1}(b < a)"),
-    work=(MUL, (MUL, MUL)),
     intuition="min routes: the whole upstream gradient goes to the smaller input, none to the other",
     kink=_tie("min"), template="min({0}, {1})", syntax="min(a, b)",
     short_intuition="min routes", routes_to="smaller", latex=r"\min(#1, #2)",
@@ -718,6 +718,7 @@ def _unary(
     kink: Callable[..., tuple[str, str] | None] | None = None,
     template: str | None = None,
     syntax: str | None = None,
+    work: tuple[Work, Work] = (FUNCTION, MUL),
     **reads: Any,
 ) -> Op:
     """Register an elementwise one-input op from its local derivative `local(out, a)`.
@@ -745,6 +746,7 @@ def _unary(
             forward=forward,
             vjp=vjp,
             jvp=jvp,
+            work=elementwise_work(work[0], (work[1],)),
             jacobian=jacobian,
             shape=same_shape,
             forward_latex=forward_latex,
@@ -801,7 +803,6 @@ def _s_log(a: float) -> tuple[float, float]:
 
 def _s_sqrt(a: float) -> tuple[float, float]:
     out = math.sqrt(a) if a >= 0.0 else NAN
-    work: tuple[Work, Work] = (FUNCTION, MUL),
     if out == 0.0:
         return out, INF  # sqrt'(0) = +inf, at -0.0 too (the contract's convention)
     return out, 0.5 / out
@@ -827,7 +828,6 @@ def _s_cos(a: float) -> tuple[float, float]:
         return math.cos(a), -math.sin(a)
     except ValueError:
         return NAN, NAN
-            work=elementwise_work(work[0], (work[1],)),
 
 
 def _s_tanh(a: float) -> tuple[float, float]:
@@ -1077,6 +1077,17 @@ def _softmax_jvp(tangents: tuple[Any], out: Any, a: Any) -> Any:
     return tangent_sum(out, None if t is None else _softmax_vjp(t, out, a)[0])
 
 
+def _softmax_work(out: Shape, a: Shape) -> OpWork:
+    # exp of each element, the sums along the last axis, a division each; the VJP (and the
+    # JVP, the same product) s * (g - sum(g * s)) is two multiplications and two additions each.
+    size = math.prod(a)
+    row = a[-1] if a else 1
+    sums = summed(row, size // max(1, row))
+    forward = FUNCTION * size + sums + MUL * size
+    vjp = MUL * (2 * size) + sums + ADD * size
+    return OpWork(forward, (vjp,), (vjp,))
+
+
 def _softmax_jacobian(out: Any, a: Any) -> tuple[Array]:
     s = np.asarray(out, dtype=np.float64)
     if s.ndim == 0:
@@ -1095,6 +1106,8 @@ register_sum = register(Op(
     forward=lambda a: np.float64(np.sum(a)),
     vjp=lambda g, out, a: (np.broadcast_to(g, np.shape(a)).copy(),),
     jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.float64(np.sum(t[0]))),
+    # Its downstream is the upstream copied to every element: nothing to compute.
+    work=lambda out, a: OpWork(summed(math.prod(a), 1), (NO_WORK,), (summed(math.prod(a), 1),)),
     jacobian=lambda out, a: (np.ones(np.shape(a)),),
     shape=to_scalar, forward_latex=r"\sum_i x_i", local_latex=(r"\mathbf{1}^{\top}",),
     intuition="sum distributes like +: every element gets the upstream gradient",
@@ -1118,6 +1131,7 @@ register_mean = register(Op(
     forward=lambda a: np.float64(np.mean(a)),
     vjp=lambda g, out, a: (np.full(np.shape(a), g / max(1, np.size(a))),),
     jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.float64(np.mean(t[0]))),
+    work=lambda out, a: OpWork(summed(math.prod(a), 1) + MUL, (MUL,), (summed(math.prod(a), 1) + MUL,)),
     jacobian=lambda out, a: (np.full(np.shape(a), 1.0 / np.size(a)),),
     shape=to_scalar, forward_latex=r"\frac{1}{n}\sum_i x_i",
     local_latex=(r"\frac{1}{n}\mathbf{1}^{\top}",),
@@ -1159,17 +1173,6 @@ class SoftmaxGate:
     def backward(self, dz):
         # The Jacobian diag(z) - z z^T, applied to dz without building it.
         dx = self.z * (dz - np.sum(dz * self.z, axis=-1, keepdims=True))
-def _softmax_work(out: Shape, a: Shape) -> OpWork:
-    # exp of each element, the sums along the last axis, a division each; the VJP (and the
-    # JVP, the same product) s * (g - sum(g * s)) is two multiplications and two additions each.
-    size = math.prod(a)
-    row = a[-1] if a else 1
-    sums = summed(row, size // max(1, row))
-    forward = FUNCTION * size + sums + MUL * size
-    vjp = MUL * (2 * size) + sums + ADD * size
-    return OpWork(forward, (vjp,), (vjp,))
-
-
         return [dx]
 """),
 ))
@@ -1188,9 +1191,8 @@ register_identity = register(Op(
     name="identity", label="=", syntax="b = a", template="{0}", arity=1,
     forward=lambda a: a,
     vjp=lambda g, out, a: (g,),
-    # Its downstream is the upstream copied to every element: nothing to compute.
-    work=lambda out, a: OpWork(summed(math.prod(a), 1), (NO_WORK,), (summed(math.prod(a), 1),)),
     jvp=lambda t, out, a: tangent_sum(out, t[0]),
+    work=lambda out, a: OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
     jacobian=lambda out, a: (elementwise_jacobian(np.ones(np.shape(a)), np.shape(a), np.shape(a)),),
     shape=same_shape, forward_latex="b = a", local_latex=(r"I",),
     intuition="an output that is an earlier value: the gradient passes through unchanged",
@@ -1212,8 +1214,8 @@ register_transpose = register(Op(
     forward=lambda a: np.transpose(a)[()],
     vjp=lambda g, out, a: (np.transpose(g)[()],),
     jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.transpose(t[0])[()]),
+    work=lambda out, a: OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
     jacobian=_transpose_jacobian,
-    work=lambda out, a: OpWork(summed(math.prod(a), 1) + MUL, (MUL,), (summed(math.prod(a), 1) + MUL,)),
     shape=lambda a: tuple(reversed(a)),
     forward_latex=r"A^{\top}", local_latex=(r"\frac{\partial (A^{\top})_{ij}}{\partial A_{kl}} = \mathbf{1}(j = k)\,\mathbf{1}(i = l)",),
     intuition=".T routes each upstream element back to the element it came from, transposed",
@@ -1283,7 +1285,6 @@ def _dot_shape(a: Shape, b: Shape) -> Shape:
 register_dot = register(Op(
     name="dot", label="dot", syntax="dot(a, b)", template="dot({0}, {1})", arity=2,
     forward=product,
-    work=lambda out, a: OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
     vjp=lambda g, out, a, b: (g * b, g * a),
     jvp=_product_jvp, work=product_work,
     jacobian=lambda out, a, b: (np.asarray(b, dtype=np.float64).copy(), np.asarray(a, dtype=np.float64).copy()),
@@ -1305,7 +1306,6 @@ class DotGate:
         dx = self.y * dz  # dot switches, as * does
         dy = self.x * dz
         return [dx, dy]
-    work=lambda out, a: OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
 """),
 ))
 
