@@ -24,8 +24,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import gradtrace
-from gradtrace.api.encoding import script_json
 from gradtrace.api.settings import PACKAGED_PAGE, REPO_FRONTEND
+from gradtrace.jsonform import script_json
 from gradtrace.limits import Limits
 from gradtrace.ops import describe_ops
 from gradtrace.trace import Trace
