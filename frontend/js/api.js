@@ -57,23 +57,31 @@ async function call(path, init, read = (response) => response.json()) {
   }
 }
 
-function traceInit({ expression, values, check }, signal) {
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ expression, values, check: Boolean(check) }),
-    signal,
-  };
+/** A trace request's body: `constants` only when some input is named as data (version 1's body otherwise). */
+function traceBody({ expression, values, check, constants }) {
+  const body = { expression, values, check: Boolean(check) };
+  if (constants && constants.length) body.constants = [...constants];
+  return body;
 }
 
-/** One text per request: the same expression, values (in any key order) and check give the same key. */
-export function requestKey({ expression, values, check }) {
+function post(body, signal) {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal };
+}
+
+function traceInit(request, signal) {
+  return post(traceBody(request), signal);
+}
+
+/** One text per request: the same expression, values (in any key order), check and constants give the same key. */
+export function requestKey({ expression, values, check, constants }) {
   const sorted = (v) => {
     if (Array.isArray(v)) return v.map(sorted);
     if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]));
     return v;
   };
-  return JSON.stringify([String(expression), sorted(values || {}), Boolean(check)]);
+  const key = [String(expression), sorted(values || {}), Boolean(check)];
+  if (constants && constants.length) key.push([...constants].sort());
+  return JSON.stringify(key);
 }
 
 let carried = null;
@@ -103,13 +111,14 @@ export function fetchStandalone(request, signal) {
 }
 
 /** POST /api/v1/by-hand: the derivation by hand of one variable of the program. */
-export function fetchByHand({ expression, values, of }, signal) {
-  return call('/by-hand', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ expression, values, of }),
-    signal,
-  });
+export function fetchByHand({ expression, values, constants, of }, signal) {
+  return call('/by-hand', post({ ...traceBody({ expression, values, constants }), of }, signal));
+}
+
+/** POST /api/v1/slope: the output sampled against one number of the program, with its tangent and the nudge. */
+export function fetchSlope({ expression, values, constants, of, index }, signal) {
+  const { check, ...body } = traceBody({ expression, values, constants });
+  return call('/slope', post({ ...body, of, index: index ?? null }, signal));
 }
 
 /** GET /api/v1/examples: the built-in examples. */

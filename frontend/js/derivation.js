@@ -4,12 +4,12 @@
  * in words, and what to light on the graph for a path.
  */
 
-/** The variables a derivation can be asked for: inputs and named intermediates, in graph order. */
+/** The variables a derivation can be asked for: inputs and named intermediates (not constants: data needs no gradient), in graph order. */
 export function variablesOf(model) {
   const seen = new Set();
   const out = [];
   for (const n of model.nodes) {
-    if (n.id === model.output || n.kind === 'constant' || !n.name || seen.has(n.name)) continue;
+    if (n.id === model.output || n.kind === 'constant' || n.constant || !n.name || seen.has(n.name)) continue;
     seen.add(n.name);
     out.push({ name: n.name, node: n.id, kind: n.kind });
   }

@@ -77,20 +77,22 @@ export function nodeLines(model, node, { stack = false, heads = true } = {}) {
     // A constant's label is its number already: its value line stays empty rather than repeat it.
     const valueText = node.kind === 'constant' && node.label === formatValue(node.value) ? '' : formatValue(node.value);
     lines.push({ part: 'value', kind: 'value', row: row++, text: valueText });
-    lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
+    // A constant needs no gradient: its box keeps no line for one.
+    if (!node.constant) lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
   } else if (node.shape.length === 2 || stack) {
     // A matrix's rows are wide already: value above gradient.
     if (heads) lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
     for (const text of tensorRows(node.value, node.shape)) lines.push({ part: 'value', kind: 'value', row: row++, text });
-    if (heads) lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
-    for (const text of tensorRows(node.grad, node.shape)) lines.push({ part: 'grad', kind: 'grad', row: row++, text });
+    if (heads && !node.constant) lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
+    if (!node.constant) for (const text of tensorRows(node.grad, node.shape)) lines.push({ part: 'grad', kind: 'grad', row: row++, text });
   } else {
     if (heads) {
       lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
-      lines.push({ part: 'grad', kind: 'head', row: row++, column: 'right', text: 'grad' });
+      if (!node.constant) lines.push({ part: 'grad', kind: 'head', row, column: 'right', text: 'grad' });
+      row += 1;
     }
     const values = tensorRows(node.value, node.shape);
-    const grads = tensorRows(node.grad, node.shape);
+    const grads = node.constant ? [] : tensorRows(node.grad, node.shape);
     for (let i = 0; i < Math.max(values.length, grads.length); i += 1) {
       if (values[i] !== undefined) lines.push({ part: 'value', kind: 'value', row, column: 'left', text: values[i] });
       if (grads[i] !== undefined) lines.push({ part: 'grad', kind: 'grad', row, column: 'right', text: grads[i] });

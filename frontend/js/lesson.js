@@ -118,9 +118,9 @@ export function newSlide({ title = '', note = '', expression = '', values = {}, 
 }
 
 /** A slide of what the page shows now: its expression, values, check and step. */
-export function slideFromTrace({ expression, values, check = false, step = 0 }, title) {
+export function slideFromTrace({ expression, values, check = false, constants = [], step = 0 }, title) {
   const firstLine = String(expression).split(/[;\n]/)[0].trim();
-  return newSlide({ title: (title || firstLine || 'Slide').slice(0, MAX_TITLE), expression, values, check, step });
+  return newSlide({ title: (title || firstLine || 'Slide').slice(0, MAX_TITLE), expression, values, constants, check, step });
 }
 
 /** The built-in examples as a lesson: one slide each, what it teaches as the note. */

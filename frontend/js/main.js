@@ -1,7 +1,7 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import { carryTraces, fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchStandalone, fetchTrace, storeLesson } from './api.js';
+import { carryTraces, fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchSlope, fetchStandalone, fetchTrace, storeLesson } from './api.js';
 import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { shapeText } from './format.js';
@@ -20,6 +20,9 @@ import { checkPrediction, hideTargets, quizTargets, scored } from './quiz.js';
 import { queryFromFragment, queryFromState, stateFromQuery, urlFromState } from './state.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
 import { lightGraph, renderByHand, unlightGraph } from './views/byhand.js';
+import { renderCheck } from './views/check.js';
+import { renderGate } from './views/gate.js';
+import { elementIndex, renderSlope, slopeVariables } from './views/slope.js';
 import { LessonEditor } from './views/lesson-editor.js';
 import { QuizView } from './views/quiz.js';
 import { SlideView } from './views/slide.js';
@@ -51,6 +54,9 @@ const els = {
   statusLine: $('step-line'),
   panel: $('panel'),
   byHand: $('by-hand'),
+  gateView: $('gate-view'),
+  slopeView: $('slope-view'),
+  checkView: $('check-view'),
   panelViews: document.querySelectorAll('.panel-views [data-view]'),
   present: $('present'),
   jacobian: $('jacobian-form'),
@@ -98,7 +104,11 @@ const panelOptions = () => ({ jacobianForm: state.jacobianForm });
 function showPanel() {
   const model = state.trace;
   if (!model || !model.steps.length) return;
-  if (state.panelView === 'byhand') return;
+  if (state.panelView !== 'step') {
+    // The gate and the check follow the step (its node); the others do not.
+    if (state.panelView === 'gate' || state.panelView === 'check') showStepView();
+    return;
+  }
   // The panel's maths would give a quiz's answers away: it waits for Reveal.
   els.panel.hidden = quizHides();
   if (els.panel.hidden) return;
@@ -143,13 +153,18 @@ function pagePanel(action) {
 
 /** Show the side panel's view: the step's maths, or the derivation by hand (fetched once per trace and variable). */
 function showPanelView() {
-  const byHand = state.panelView === 'byhand';
-  for (const button of els.panelViews) button.setAttribute('aria-pressed', String(button.dataset.view === state.panelView));
-  els.panel.hidden = byHand;
+  const view = state.panelView;
+  const byHand = view === 'byhand';
+  for (const button of els.panelViews) button.setAttribute('aria-pressed', String(button.dataset.view === view));
+  els.panel.hidden = view !== 'step';
   els.byHand.hidden = !byHand;
+  els.gateView.hidden = view !== 'gate';
+  els.slopeView.hidden = view !== 'slope';
+  els.checkView.hidden = view !== 'check';
   if (!byHand) {
     lightByHand();
-    showPanel();
+    if (view === 'slope') showSlope();
+    else showPanel();
     writeUrl();
     return;
   }
@@ -161,7 +176,7 @@ function showPanelView() {
   if (!state.byHand || state.byHand.key !== key) {
     state.byHand = { key, body: null, error: null };
     if (state.byHandOf) {
-      fetchByHand({ expression: state.expression, values: state.values, of: state.byHandOf }).then((res) => {
+      fetchByHand({ expression: state.expression, values: state.values, constants: state.constants, of: state.byHandOf }).then((res) => {
         if (!state.byHand || state.byHand.key !== key) return; // another trace or variable since
         state.byHand = { key, body: res.ok ? res.data : null, error: res.ok ? null : res.error };
         showPanelView();
@@ -193,6 +208,54 @@ function lightByHand() {
     return;
   }
   lightGraph(els.svg, pathHighlight(body.derivations[0], state.byHandPath), body.shared.map((s) => s.node));
+}
+
+// ---- gate, slope and check: the step's node as a gate, a gradient read as a slope, the numeric check whole ----
+
+/** The gate of the step's node, or the numeric check with that node's rows marked. */
+function showStepView() {
+  const model = state.trace;
+  if (!model || !model.steps.length) return;
+  const frame = frameAt(model, state.step);
+  const current = model.nodeById.get(frame.step.node) || null;
+  if (state.panelView === 'gate') renderGate(els.gateView, model, current, state.ops, frame.phase);
+  else renderCheck(els.checkView, model, state.ops, current, { run: () => { els.check.checked = true; submitTrace(state.step); } });
+}
+
+/** The output against one number of the program, sampled by the server once per trace and number. */
+function showSlope() {
+  const model = state.trace;
+  if (!model) return;
+  const variables = slopeVariables(model);
+  if (!variables.some((v) => v.name === state.slopeOf)) Object.assign(state, { slopeOf: variables[0] ? variables[0].name : '', slopeIndex: 0 });
+  const chosen = variables.find((v) => v.name === state.slopeOf);
+  const size = chosen ? chosen.shape.reduce((a, b) => a * b, 1) : 1;
+  if (state.slopeIndex >= size) state.slopeIndex = 0;
+  const index = chosen ? elementIndex(chosen.shape, state.slopeIndex) : null;
+  const key = `${state.answered}:${state.slopeOf}:${JSON.stringify(index)}`;
+  if (!state.slope || state.slope.key !== key) {
+    state.slope = { key, body: null, error: null };
+    if (chosen) {
+      fetchSlope({ expression: state.expression, values: state.values, constants: state.constants, of: state.slopeOf, index }).then((res) => {
+        if (!state.slope || state.slope.key !== key) return; // another trace or number since
+        state.slope = { key, body: res.ok ? res.data : null, error: res.ok ? null : res.error };
+        if (state.panelView === 'slope') showSlope();
+      });
+    }
+  }
+  const { body, error } = state.slope;
+  renderSlope(els.slopeView, model, { body, error, loading: !body && !error, of: state.slopeOf, element: state.slopeIndex, presenting: state.presenting }, {
+    pick: (name) => {
+      Object.assign(state, { slopeOf: name, slopeIndex: 0 });
+      showSlope();
+      writeUrl();
+    },
+    element: (k) => {
+      state.slopeIndex = k;
+      showSlope();
+      writeUrl();
+    },
+  });
 }
 
 function setPanelView(view) {
@@ -239,7 +302,16 @@ function makeValueField(name) {
     state.valueTexts.set(name, input.value);
     describeValue(input, shape);
   });
-  field.append(label, input, shape);
+  // A loss's target is data: ticked, it is sent in the request's constants and gets no gradient.
+  const constant = document.createElement('label');
+  constant.className = 'constant-box';
+  constant.title = `${name} is data (a target, a label): it needs no gradient`;
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = state.constants.includes(name);
+  box.setAttribute('aria-label', `${name} is a constant`);
+  constant.append(box, document.createTextNode('const'));
+  field.append(label, input, shape, constant);
   describeValue(input, shape);
   return field;
 }
@@ -268,6 +340,12 @@ function describeValue(input, shape) {
     setShape(parsed.error);
     input.setAttribute('aria-invalid', 'true');
   }
+}
+
+/** Tick the boxes of the inputs named as constants (and untick the others). */
+function setConstantBoxes(names) {
+  state.constants = [...names];
+  for (const field of els.values.querySelectorAll('.value-field')) field.querySelector('.constant-box input').checked = names.includes(field.dataset.input);
 }
 
 function setValueTexts(values) {
@@ -331,6 +409,8 @@ async function submitTrace(step = 0, slide = null) {
   state.request += 1;
   const id = state.request;
   const check = els.check.checked;
+  // The inputs ticked as data, of those the program still has.
+  const constants = [...els.values.querySelectorAll('.value-field')].filter((f) => f.querySelector('.constant-box input').checked).map((f) => f.dataset.input);
   // A trace that answers at once is drawn without a frame of busy look
   // before it (a frame to draw that, while the answer waits to be read).
   // The timer knows its request: once this one is answered, or a newer one
@@ -338,7 +418,7 @@ async function submitTrace(step = 0, slide = null) {
   window.setTimeout(() => {
     if (state.request === id && state.answered !== id) els.form.classList.add('is-busy');
   }, BUSY_AFTER_MS);
-  const pending = fetchTrace({ expression, values, check });
+  const pending = fetchTrace({ expression, values, check, constants });
   // The request is on its way first: the page's own changes do not hold it back.
   clearError();
   const result = await pending;
@@ -359,7 +439,7 @@ async function submitTrace(step = 0, slide = null) {
     showError(error);
     return;
   }
-  Object.assign(state, { expression, values, check });
+  Object.assign(state, { expression, values, check, constants });
   state.slideOpen = slide !== null;
   if (slide !== null) state.slide = slide;
   showTrace(drawn, step);
@@ -429,7 +509,7 @@ function showTrace(drawn, step) {
   // The graph first: the step's panel (KaTeX, its own style and layout)
   // waits until the new graph has been painted.
   showStep({ panelAfterPaint: true });
-  if (state.panelView === 'byhand') showPanelView();
+  if (state.panelView !== 'step') showPanelView();
 }
 
 // The status line is as tall as the longest of its step texts, held by the
@@ -572,6 +652,8 @@ function setPresenting(on) {
   els.present.setAttribute('aria-pressed', String(on));
   window.requestAnimationFrame(redraw);
   fitPanel();
+  // The slope's plot is drawn for the panel's size and type, which presenting changes.
+  if (state.panelView === 'slope') window.requestAnimationFrame(showSlope);
   if (state.trace) writeUrl();
   renderLesson();
 }
@@ -679,6 +761,7 @@ document.addEventListener('keydown', (ev) => {
     toggleLessonAid(action);
   } else if (action === 'fit') graph.fit();
   else if (action === 'by-hand') setPanelView(state.panelView === 'byhand' ? 'step' : 'byhand');
+  else if (action === 'gate' || action === 'slope' || action === 'check') setPanelView(state.panelView === action ? 'step' : action);
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
   else if (state.trace) {
@@ -819,6 +902,7 @@ function openSlide(i, step, history = 'push') {
   rebuildValueBoxes();
   setValueTexts(slide.values);
   els.check.checked = slide.check;
+  setConstantBoxes(slide.constants || []);
   els.exampleNote.hidden = true;
   return submitTrace(step ?? slide.step, i);
 }
@@ -875,7 +959,7 @@ function useLesson(lesson, id, message) {
 function addCurrentTrace() {
   if (!state.trace) return say('Trace something first: the slide is the trace shown.', true);
   const lesson = state.lesson || emptyLesson();
-  const slide = slideFromTrace({ expression: state.expression, values: state.values, check: state.check, step: state.step });
+  const slide = slideFromTrace({ expression: state.expression, values: state.values, check: state.check, constants: state.constants, step: state.step });
   editLesson(addSlide(lesson, slide));
   state.slide = state.lesson.slides.length - 1;
   state.slideOpen = true;
@@ -990,6 +1074,7 @@ window.addEventListener('popstate', () => {
     state.valueTexts.clear();
     rebuildValueBoxes();
     setValueTexts(read.values);
+    setConstantBoxes(read.constants);
     submitTrace(read.step);
   } else state.historyShown = state.historyMoves;
 });

@@ -155,6 +155,16 @@ export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = fals
     case 'b':
     case 'B':
       return 'by-hand';
+    // The side panel's other views: the step's node as a gate, a slope, the numeric check.
+    case 'g':
+    case 'G':
+      return 'gate';
+    case 's':
+    case 'S':
+      return 'slope';
+    case 'c':
+    case 'C':
+      return 'check';
     case '+':
     case '=':
       return 'zoom-in';

@@ -44,6 +44,12 @@ const VALUES = {
   },
 };
 
+/** A list of input names, comma-separated (the inputs a request names as constants). */
+const NAMES = {
+  write: (names) => names.join(','),
+  read: (text) => text.split(',').map((n) => n.trim()).filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)),
+};
+
 /** One of a few numbers (the speed menu's). */
 function choice(numbers) {
   return {
@@ -77,18 +83,25 @@ export const FIELDS = Object.freeze([
   { name: 'values', param: 'values', always: true, codec: VALUES, initial: () => Object.create(null) },
   { name: 'step', param: 'step', always: true, codec: STEP, initial: 0 },
   { name: 'check', param: 'check', codec: FLAG, initial: false },
+  // Inputs that are data (a loss's target): the request's `constants`, drawn without a gradient.
+  { name: 'constants', param: 'constants', codec: NAMES, initial: () => [] },
   // The panel shows a tensor's gradient as a row, d(scalar)/d(each element), instead of in its shape.
   { name: 'jacobianForm', param: 'jacobian', codec: FLAG, initial: false },
   // Steps a second while playing.
   { name: 'speed', param: 'speed', codec: choice([0.5, 1, 2, 4]), initial: 1 },
   { name: 'presenting', param: 'present', codec: FLAG, initial: false },
   // What the side panel shows: the current step, or the derivation by hand of one variable.
-  { name: 'panelView', param: 'view', codec: oneOf(['step', 'byhand']), initial: 'step' },
+  { name: 'panelView', param: 'view', codec: oneOf(['step', 'byhand', 'gate', 'slope', 'check']), initial: 'step' },
   // By hand: the variable derived (an input or a named intermediate) and the path lit on the graph.
   { name: 'byHandOf', param: 'of', codec: TEXT, initial: '' },
   { name: 'byHandPath', param: 'path', codec: STEP, initial: 0 },
   // By hand: the server's derivation of byHandOf for the trace shown ({key, body, error}), or null.
   { name: 'byHand', initial: null },
+  // Slope: the number that moves (a scalar input or named intermediate, or one element of a
+  // tensor's: slopeIndex, row-major) and the server's samples for it ({key, body, error}), or null.
+  { name: 'slopeOf', param: 'slope', codec: TEXT, initial: '' },
+  { name: 'slopeIndex', param: 'element', codec: STEP, initial: 0 },
+  { name: 'slope', initial: null },
   // The view for an iframe on a course site: the graph, its steps and the panel, without the editor.
   { name: 'embed', param: 'embed', codec: FLAG, initial: false },
   { name: 'playing', initial: false },

@@ -100,10 +100,13 @@ export function frameAt(model, s) {
     return i !== undefined && i <= s;
   };
   const nodes = new Map();
+  // A constant (a literal, or an input the request names as data) needs no
+  // gradient: none is drawn on it or on the wires into it.
+  const needed = (id) => !model.nodeById.get(id)?.constant;
   for (const n of model.nodes) {
     nodes.set(n.id, {
       value: ran(model.forwardAt, n.id),
-      grad: ran(model.backwardAt, n.id),
+      grad: ran(model.backwardAt, n.id) && needed(n.id),
       current: step !== undefined && step.node === n.id,
     });
   }
@@ -118,7 +121,7 @@ export function frameAt(model, s) {
   for (const e of model.edges) {
     edges.set(e.id, {
       value: ran(model.forwardAt, e.source),
-      grad: ran(model.backwardAt, e.target),
+      grad: ran(model.backwardAt, e.target) && needed(e.source),
       current: currentEdges.has(e.id),
       summing: summing.has(e.id),
     });

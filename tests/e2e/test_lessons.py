@@ -358,3 +358,30 @@ def test_a_larger_network_is_presented_at_a_readable_size_and_followed(page: Pag
         assert box is not None
         assert box["x"] >= svg["x"] - 1 and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1
         assert box["y"] >= svg["y"] - 1 and box["y"] + box["height"] <= svg["y"] + svg["height"] + 1
+
+
+def test_the_editor_opens_a_lesson_from_its_link_or_id_and_presents_it(page: Page, base_url: str) -> None:
+    lesson_id = store(
+        page,
+        base_url,
+        {"version": 1, "title": "By link", "slides": [{"title": s["title"], "expression": s["expression"],
+                                                       "values": s["values"]} for s in SLIDES]},
+    )
+    for typed in (f"{base_url}/l/{lesson_id}", lesson_id):
+        page.goto(base_url + "/")
+        page.get_by_role("button", name="Lesson").click()
+        editor = lesson_editor(page)
+        editor.get_by_role("textbox", name="Lesson link").fill(typed)
+        editor.get_by_role("button", name="Open link").click()
+        expect(editor.locator(".lesson-slide")).to_have_count(3)
+        expect(slide_counter(page)).to_have_text("Slide 1 / 3")
+        expect(editor.get_by_role("textbox", name="Lesson title")).to_have_value("By link")
+    editor.get_by_role("button", name="Open slide 3").click()
+    expect(slide_counter(page)).to_have_text("Slide 3 / 3")
+    # Present runs it full screen from the slide open now: after Escape, the class goes on where it was.
+    editor.get_by_role("button", name="Present").click()
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+    expect(slide_counter(page)).to_have_text("Slide 3 / 3")
+    expect(page.locator(".slide-title")).to_have_text(SLIDES[2]["title"])
+    page.keyboard.press("Escape")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bpresenting\b"))

@@ -350,7 +350,7 @@ def test_a_missing_value_is_reported_by_the_server_at_its_place(page: Page, base
     expect(page.locator(".value-field[data-input='y'] .shape")).to_have_class(
         re.compile(r"\bis-invalid\b")
     )
-    expect(page.locator(".value-field[data-input='y'] input")).to_have_attribute(
+    expect(page.locator(".value-field[data-input='y'] input[type='text']")).to_have_attribute(
         "aria-invalid", "true"
     )
 

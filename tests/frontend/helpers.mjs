@@ -26,3 +26,20 @@ export function registry() {
   }
   return ops;
 }
+
+/**
+ * A trace of the engine in this checkout, as POST /api/v1/trace sends it:
+ * `request` is {expression, values, check?, constants?}.
+ */
+export function engineTrace(request) {
+  const python = new URL('../../.venv/bin/python', import.meta.url).pathname;
+  const script = [
+    'import json, sys',
+    'import gradtrace',
+    'from gradtrace.jsonform import dumps',
+    'r = json.loads(sys.argv[1])',
+    "t = gradtrace.trace(r['expression'], r['values'], check=r.get('check', False), constants=r.get('constants', ()))",
+    'sys.stdout.write(dumps(t.to_dict()).decode())',
+  ].join('\n');
+  return JSON.parse(execFileSync(python, ['-c', script, JSON.stringify(request)], { encoding: 'utf8' }));
+}

@@ -5,7 +5,7 @@ import {
   MAX_DAGRE_CROSSINGS, TEXT_KINDS, computeLayout, edgeLines, longestPathRanks, midpoint, nodeLines, placeLines, wireCrossings,
 } from '../../frontend/js/layout.js';
 import { prepareTrace } from '../../frontend/js/steps.js';
-import { fixture } from './helpers.mjs';
+import { engineTrace, fixture } from './helpers.mjs';
 
 test('left to right: inputs left of their consumers, the output rightmost', () => {
   const model = prepareTrace(fixture('lecture_scalar'));
@@ -153,4 +153,15 @@ test('every kind of text a layout measures is one whose font the page reads up f
   }
   // The neural net's fixture has a check and captioned tensors: every kind turns up.
   assert.deepEqual([...seen].sort(), [...TEXT_KINDS].sort());
+});
+
+test('a constant\'s box keeps no line for a gradient', () => {
+  const model = prepareTrace(engineTrace({ expression: 'x**3', values: { x: 4 } }));
+  const three = model.nodes.find((n) => n.kind === 'constant');
+  assert.deepEqual(nodeLines(model, three).filter((l) => l.part === 'grad'), []);
+  const x = model.nodes.find((n) => n.name === 'x');
+  assert.equal(nodeLines(model, x).filter((l) => l.part === 'grad').length, 1);
+  const loss = prepareTrace(engineTrace({ expression: 'p = softmax(z); loss = -sum(t * log(p))', values: { z: [1, 2, 0.5], t: [0, 1, 0] }, constants: ['t'] }));
+  const t = loss.nodes.find((n) => n.name === 't');
+  assert.deepEqual(nodeLines(loss, t).filter((l) => l.part === 'grad'), []);
 });

@@ -94,3 +94,10 @@ test('the contract\'s keys, clicker keys included', () => {
   assert.equal(keyAction({ key: 'ArrowRight', ctrlKey: true }), null);
   assert.equal(keyAction({ key: 'x' }), null);
 });
+
+test('G, S and C open the gate, slope and check views; typed text is left alone', () => {
+  assert.equal(keyAction({ key: 'g' }), 'gate');
+  assert.equal(keyAction({ key: 'S' }), 'slope');
+  assert.equal(keyAction({ key: 'c' }), 'check');
+  assert.equal(keyAction({ key: 's', targetIsText: true }), null);
+});

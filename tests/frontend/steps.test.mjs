@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { frameAt, gradientSources, phaseRanges, prepareTrace, staleParts, stepOfNode } from '../../frontend/js/steps.js';
-import { fixture, registry } from './helpers.mjs';
+import { engineTrace, fixture, registry } from './helpers.mjs';
 
 const lecture = () => prepareTrace(fixture('lecture_scalar'));
 
@@ -195,4 +195,20 @@ test('stale parts: a wire drawn in the other phase is stale even when its state 
   assert.deepEqual(staleParts(shown, forward), { nodes: [], edges: [] });
   const backward = { ...forward, phase: 'backward' };
   assert.deepEqual(staleParts(shown, backward).edges, model.edges.map((e) => e.id));
+});
+
+test('a constant gets no gradient drawn: not on its node, not on the wire into its consumer', () => {
+  const model = prepareTrace(engineTrace({ expression: 'x**3', values: { x: 4 } }));
+  const three = model.nodes.find((n) => n.kind === 'constant');
+  assert.equal(three.constant, true);
+  const last = frameAt(model, model.steps.length - 1);
+  assert.equal(last.nodes.get(three.id).grad, false);
+  const wire = model.outEdges.get(three.id)[0];
+  assert.equal(last.edges.get(wire.id).grad, false);
+  const x = model.nodes.find((n) => n.name === 'x');
+  assert.equal(last.nodes.get(x.id).grad, true);
+  // An input named as data is a constant too.
+  const loss = prepareTrace(engineTrace({ expression: 'p = softmax(z); loss = -sum(t * log(p))', values: { z: [1, 2, 0.5], t: [0, 1, 0] }, constants: ['t'] }));
+  const t = loss.nodes.find((n) => n.name === 't');
+  assert.equal(frameAt(loss, loss.steps.length - 1).nodes.get(t.id).grad, false);
 });

@@ -32,6 +32,7 @@ SERVED: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "/vendor/dagre": ("node_modules/@dagrejs/dagre/dist", ("dagre.esm.js",)),
     "/vendor/qrcode": ("node_modules/qrcode-generator/dist", ("qrcode.mjs",)),
+    "/vendor/uplot": ("node_modules/uplot/dist", ("uPlot.esm.js", "uPlot.min.css")),
     "/vendor/swagger-ui": (
         "node_modules/swagger-ui-dist",
         ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "favicon-16x16.png"),

@@ -70,7 +70,7 @@ export class LessonEditor {
     this.addButton = button(doc, 'Add slide', () => intents.add(), 'Add the expression, values and step shown now as a slide');
     this.downloadButton = button(doc, 'Download', () => intents.download(), 'Save the lesson as a .lesson.json file');
     this.shareButton = button(doc, 'Share link', () => intents.share(), 'Store the lesson on the server and get its short link');
-    this.presentButton = button(doc, 'Present', () => intents.present(), 'Run the lesson full screen from its first slide (P)');
+    this.presentButton = button(doc, 'Present', () => intents.present(), 'Run the lesson full screen from the slide open now (after Escape, the class goes on where it was) (P)');
     bar.append(
       titleLabel,
       this.addButton,
