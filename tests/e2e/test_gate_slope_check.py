@@ -120,3 +120,14 @@ def test_the_three_views_hold_in_presentation_mode(page: Page, base_url: str) ->
         )
     page.locator("body").press("c")
     expect(page.get_by_role("button", name="Step", exact=True)).to_have_attribute("aria-pressed", "true")
+
+
+def test_the_step_panel_computes_no_gradient_for_a_constant(page: Page, base_url: str) -> None:
+    # x**3 at 4: d/d3 of x**3 is x**3 ln x = 88.72, a number nothing uses
+    open_traced(page, base_url, "x**3", {"x": 4}, step="3")
+    panel = page.locator("#panel")
+    expect(panel.locator("section.edge-step").nth(1)).to_contain_text("3 is a constant: no gradient to send it.")
+    page.locator("body").press("ArrowRight")
+    expect(panel).to_contain_text("3 is a constant, and a constant needs no gradient")
+    expect(panel).not_to_contain_text("88.72")
+    expect(page.locator("#graph")).not_to_contain_text("88.72")

@@ -161,6 +161,9 @@ test('a constant\'s box keeps no line for a gradient', () => {
   assert.deepEqual(nodeLines(model, three).filter((l) => l.part === 'grad'), []);
   const x = model.nodes.find((n) => n.name === 'x');
   assert.equal(nodeLines(model, x).filter((l) => l.part === 'grad').length, 1);
+  // nor does the wire from it carry one
+  assert.equal(edgeLines(model, model.outEdges.get(three.id)[0]).grad, '');
+  assert.equal(edgeLines(model, model.outEdges.get(x.id)[0]).grad, '← 48');
   const loss = prepareTrace(engineTrace({ expression: 'p = softmax(z); loss = -sum(t * log(p))', values: { z: [1, 2, 0.5], t: [0, 1, 0] }, constants: ['t'] }));
   const t = loss.nodes.find((n) => n.name === 't');
   assert.deepEqual(nodeLines(loss, t).filter((l) => l.part === 'grad'), []);

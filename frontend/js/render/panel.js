@@ -130,6 +130,11 @@ function appendIntuition(container, current, ops) {
 
 function renderBackward(container, model, current, ops, options) {
   const outs = model.outEdges.get(current.id) || [];
+  if (current.constant) {
+    // Data, not a parameter: the step says so and computes nothing (the trace still carries its grad).
+    container.appendChild(node('p', 'note constant', `${symbolText(model, current)} is a constant, and a constant needs no gradient: none is computed or drawn for it.`));
+    return;
+  }
   container.appendChild(maths(sumLatex(model, current)));
   if (current.id === model.output) {
     container.appendChild(node('p', 'note', 'The backward pass starts here: the output\'s gradient with respect to itself is 1.'));
@@ -154,6 +159,12 @@ function renderBackward(container, model, current, ops, options) {
     const src = model.nodeById.get(edge.source);
     const section = node('section', 'edge-step');
     section.dataset.edgeId = edge.id;
+    if (src.constant) {
+      section.appendChild(node('h3', '', `To ${displayName(src)} (argument ${edge.index + 1})`));
+      section.appendChild(node('p', 'note constant', `${displayName(src)} is a constant: no gradient to send it.`));
+      container.appendChild(section);
+      continue;
+    }
     const shared = (model.outEdges.get(src.id) || []).length > 1;
     // The heading reads "To W @ x (argument 1)": the equations below keep the brackets.
     section.appendChild(node('h3', '', `To ${displayName(src)} (argument ${edge.index + 1})${shared ? ': one share of its gradient' : ''}`));
