@@ -50,18 +50,19 @@ function tensorRows(value, shape) {
  * value and its gradient side by side (`column` left and right), one row per
  * element, so the box stays short; with `stack` (a wide graph on a projector)
  * its gradient rows go under its value rows, so the box stays narrow. A matrix
- * always puts its rows of values above its rows of gradients. `heads` adds the
- * small "value" and "grad" captions over a tensor's numbers; without them the
- * page's legend tells them apart (gradients are italic, as everywhere).
+ * always puts its rows of values above its rows of gradients. A tensor's
+ * numbers always sit under the small words "value" and "grad", on a projector
+ * too: a hall tells them apart in words, not by colour and italics alone.
+ * `shapes` puts an op's shape in its title, as "z = + (2)".
  */
-export function nodeLines(model, node, { stack = false, heads = true } = {}) {
+export function nodeLines(model, node, { stack = false, shapes = true } = {}) {
   // An op the program names, and the output, carry their name beside their symbol: "z = +", "f = *".
   const named = node.kind === 'op' && (node.name || node.id === model.output);
   const title = named ? `${displayName(node)} = ${node.label}` : node.label;
   const tensor = node.shape && node.shape.length > 0;
-  // Without captions (presenting) an op's shape is left to its rows and its
+  // Without shapes (presenting) an op's shape is left to its rows and its
   // wires, which say it too; an input keeps it, as the lecture writes W (2×3).
-  const shaped = tensor && (heads || node.kind !== 'op');
+  const shaped = tensor && (shapes || node.kind !== 'op');
   const lines = [{ part: 'title', kind: 'title', row: 0, text: shaped ? `${title} (${shapeText(node.shape)})` : title }];
   let checkText = null;
   let checkOk = true;
@@ -81,16 +82,14 @@ export function nodeLines(model, node, { stack = false, heads = true } = {}) {
     if (!node.constant) lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
   } else if (node.shape.length === 2 || stack) {
     // A matrix's rows are wide already: value above gradient.
-    if (heads) lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
+    lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
     for (const text of tensorRows(node.value, node.shape)) lines.push({ part: 'value', kind: 'value', row: row++, text });
-    if (heads && !node.constant) lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
+    if (!node.constant) lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
     if (!node.constant) for (const text of tensorRows(node.grad, node.shape)) lines.push({ part: 'grad', kind: 'grad', row: row++, text });
   } else {
-    if (heads) {
-      lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
-      if (!node.constant) lines.push({ part: 'grad', kind: 'head', row, column: 'right', text: 'grad' });
-      row += 1;
-    }
+    lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
+    if (!node.constant) lines.push({ part: 'grad', kind: 'head', row, column: 'right', text: 'grad' });
+    row += 1;
     const values = tensorRows(node.value, node.shape);
     const grads = node.constant ? [] : tensorRows(node.grad, node.shape);
     for (let i = 0; i < Math.max(values.length, grads.length); i += 1) {
@@ -148,11 +147,10 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
 export function edgeLines(model, edge) {
   const src = model.nodeById.get(edge.source);
   const tensor = src.shape && src.shape.length > 0;
-  // A wire into a constant sends it no gradient: nothing is written under it.
-  if (!tensor) return { value: formatValue(src.value), grad: src.constant ? '' : `← ${formatValue(edge.downstream)}` };
+  if (!tensor) return { value: formatValue(src.value), grad: `← ${formatValue(edge.downstream)}` };
   // In brackets: a bare "2" on a wire would read as a value, not as a shape.
   const shape = `[${shapeText(src.shape)}]`;
-  return { value: shape, grad: src.constant ? '' : `← ${shape}` };
+  return { value: shape, grad: `← ${shape}` };
 }
 
 /** The point halfway along a polyline: where a wire's texts go. */
@@ -217,12 +215,12 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
  * that positions it has no fonts): each node's box and lines, each wire's
  * texts, and the graph to position (see positionGraph), made only of
  * numbers and ids so it crosses to the worker whole. `compact` takes the
- * presenting spacing and drops the tensors' captions; `stack` puts a
+ * presenting spacing and leaves an op's shape out of its title; `stack` puts a
  * vector's gradient under its value (see nodeLines).
  */
 export function layoutRequest(model, measure = estimateWidth, { compact = false, stack = false } = {}) {
   const spacing = compact ? SPACING.compact : SPACING.normal;
-  const lineOptions = { stack, heads: !compact };
+  const lineOptions = { stack, shapes: !compact };
   const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;

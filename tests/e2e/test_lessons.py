@@ -360,6 +360,28 @@ def test_a_larger_network_is_presented_at_a_readable_size_and_followed(page: Pag
         assert box["y"] >= svg["y"] - 1 and box["y"] + box["height"] <= svg["y"] + svg["height"] + 1
 
 
+def test_presented_values_and_gradients_are_told_apart_in_words(page: Page, base_url: str) -> None:
+    expression, values = NEURAL_LAYER
+    trace = server_trace(page, base_url, expression, values)
+    b = next(n["id"] for n in trace["nodes"] if n.get("name") == "b")
+    step = next(s for s in trace["steps"] if s["phase"] == "backward" and s["node"] == b)
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(base_url + "/?" + urlencode(
+            {"expression": expression, "values": json.dumps(values), "step": step["index"], "present": 1}))
+        expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+        expect(page.locator("#step-text")).to_have_text(step["text"])
+        # A vector's numbers on a projector: its value and its gradient each under its word, not by colour alone.
+        node = page.locator(f'[data-node-id="{b}"]')
+        expect(node.locator("text.t-head.node-value")).to_have_text("value")
+        expect(node.locator("text.t-head.node-value")).to_be_visible()
+        expect(node.locator("text.t-head.node-grad")).to_have_text("grad")
+        expect(node.locator("text.t-head.node-grad")).to_be_visible()
+        # And the legend says which is which on a wire.
+        expect(page.locator(".legend")).to_contain_text("value above the wire")
+        expect(page.locator(".legend")).to_contain_text("gradient below")
+
+
 def test_the_editor_opens_a_lesson_from_its_link_or_id_and_presents_it(page: Page, base_url: str) -> None:
     lesson_id = store(
         page,

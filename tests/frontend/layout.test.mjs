@@ -118,22 +118,23 @@ test('a long program with a reused input gets the linear layered layout, still l
   assert.ok(layout.width > layout.nodes.get(prev).x);
 });
 
-test('presenting: compact spacing, no tensor captions, and stacked vectors make a narrower graph', () => {
+test('presenting: compact spacing, no shapes on ops, and stacked vectors make a narrower graph', () => {
   const model = prepareTrace(fixture('neural_net'));
   const normal = computeLayout(model, dagre);
   const side = computeLayout(model, dagre, undefined, { compact: true });
   const stacked = computeLayout(model, dagre, undefined, { compact: true, stack: true });
   assert.ok(side.width < normal.width && side.height < normal.height);
   assert.ok(stacked.width < side.width, `${stacked.width} vs ${side.width}`);
-  // A stacked vector: its values' rows, then its gradient's rows, no captions, one column.
-  const lines = nodeLines(model, model.nodeById.get('n4'), { stack: true, heads: false });
+  // A stacked vector: its values' rows, then its gradient's rows, one column, each
+  // under its word (a hall tells them apart in words, not by colour alone); no shape on the op.
+  const lines = nodeLines(model, model.nodeById.get('n4'), { stack: true, shapes: false });
   assert.deepEqual(lines.map((l) => [l.part, l.row, l.column ?? null, l.text]), [
     ['title', 0, null, 'z = +'],
-    ['value', 1, null, '-1.65'], ['value', 2, null, '1.8'],
-    ['grad', 3, null, '0.135'], ['grad', 4, null, '-0.243'],
+    ['value', 1, null, 'value'], ['value', 2, null, '-1.65'], ['value', 3, null, '1.8'],
+    ['grad', 4, null, 'grad'], ['grad', 5, null, '0.135'], ['grad', 6, null, '-0.243'],
   ]);
-  const w = nodeLines(model, model.nodeById.get('n0'), { heads: false });
-  assert.ok(!w.some((l) => l.kind === 'head'));
+  const w = nodeLines(model, model.nodeById.get('n0'), { shapes: false });
+  assert.deepEqual(w.filter((l) => l.kind === 'head').map((l) => l.text), ['value', 'grad']);
   assert.equal(w[0].text, 'W (2×3)', 'an input keeps its shape in its title');
   // Every box still holds its texts.
   for (const box of stacked.nodes.values()) for (const l of box.lines) assert.ok(l.x <= box.width && l.y <= box.height);
