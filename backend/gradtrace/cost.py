@@ -192,7 +192,8 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
     )
     # Each node's label, name and display name (its name, or at most 24 characters, or its id).
     label_bytes = sum(len(label) for label in graph.label) + sum(len(n or "") for n in names) + sum(shown)
-    kinks = sum(1 for _, op, _, _ in graph.ops if op.kink is not None)
+    # Each op may warn of a kink (or tie) and of a note on its shapes (.T of a vector).
+    kinks = sum((op.kink is not None) + (op.note is not None) for _, op, _, _ in graph.ops)
     warnings = kinks + len(graph.unused_values) + 2 * len(graph.inputs) + 3
     response_bytes = (
         200

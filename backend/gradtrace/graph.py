@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,12 +28,24 @@ from gradtrace.errors import (
     together,
 )
 from gradtrace.limits import Limits
-from gradtrace.ops import BINARY, OPS, POSTFIX, UNARY, Op, Shape, ShapeMismatch, show_shape
+from gradtrace.ops import (
+    BINARY,
+    CONSTANTS,
+    OPS,
+    POSTFIX,
+    UNARY,
+    Op,
+    Shape,
+    ShapeMismatch,
+    bind,
+    show_shape,
+)
 from gradtrace.syntax import (
     Assign,
     Binary,
     Call,
     Expr,
+    Index,
     Name,
     Num,
     Program,
@@ -41,6 +54,7 @@ from gradtrace.syntax import (
     Unary,
     children,
     free_names,
+    index_text,
 )
 from gradtrace.values import Value
 
@@ -71,6 +85,8 @@ class Graph:
     reaches: list[bool] = field(default_factory=list)  # whether each node reaches the output
     # Inputs the request names as constants: data like the literals, needing no gradient.
     constant_inputs: set[int] = field(default_factory=set)
+    # Inputs read as an index (p[y]): data read when lowering, not nodes; name -> first span.
+    index_inputs: dict[str, Span] = field(default_factory=dict)
     scalar: bool = True  # every node holds one number: the fast path applies
     total_elements: int = 0
 
@@ -248,6 +264,10 @@ class _Builder:
             self.g.inputs[name] = index
             self.env[name] = index
             return index
+        if name in CONSTANTS:
+            # pi and e: a named number, data like a literal (an input of that name wins).
+            number = CONSTANTS[name][0]
+            return self.add_node("constant", None, (), name, node.span, (), constant=number)
         raise self.missing.get(name) or no_value(name, node.span)
 
     def leaf(self, node: Expr, assigned: dict[str, int], statement: int) -> int:
@@ -271,7 +291,12 @@ class _Builder:
         if isinstance(node, Binary):
             op, where = OPS[BINARY[node.op]], node.op_span
         elif isinstance(node, Call):
-            op, where = OPS[node.func], node.name_span
+            op, where = OPS[node.op or node.func], node.name_span
+            if node.keywords:
+                # A static parameter (axis=0): a shape error is about it, so it is pointed at.
+                op, where = bind(op, {k.name: k.value for k in node.keywords}), node.keywords[0].span
+        elif isinstance(node, Index):
+            op, where = self.index_op(node), node.op_span
         elif isinstance(node, Unary):
             op, where = OPS[UNARY[node.op]], node.op_span
         elif isinstance(node, Transpose):
@@ -287,6 +312,37 @@ class _Builder:
                 source = source[:37] + "..."
             raise ShapeError(f"{source}: {error}", where) from None
         return self.add_node("op", op, args, op.label, node.span, shape, where=where)
+
+    def index_op(self, node: Index) -> Op:
+        """The index op bound to what the brackets hold; an input's name reads its value now.
+
+        An input used as an index is data (a class label): it is read here, before anything
+        runs, so the shape is known and a bad index is refused at its place.
+        """
+        items: list[Any] = []
+        for item in node.items:
+            if item.name is None:
+                items.append(item.start if item.single else slice(item.start, item.stop))
+                continue
+            name = item.name
+            if name in self.env or name not in self.values:
+                if name not in self.env:
+                    raise self.missing.get(name) or no_value(name, item.span)
+                raise InvalidValueError(
+                    f"'{name}' is computed here, so it cannot be an index: an index is a whole "
+                    "number, or an input given in values (a class label)",
+                    item.span,
+                )
+            value = self.values[name]
+            if not isinstance(value, float) or not value.is_integer():
+                shown = f"{value:g}" if isinstance(value, float) else f"of shape {show_shape(value.shape)}"
+                raise InvalidValueError(
+                    f"'{name}' is {shown}, but an index is one whole number (0, 1, 2...)", item.span
+                )
+            self.g.index_inputs[name] = item.span
+            items.append(int(value))
+        shown = ", ".join(index_text(item) for item in node.items)
+        return bind(OPS[POSTFIX["[]"]], {"index": tuple(items)}, shown={"index": shown})
 
     def check_assignment(self, name: str, name_span: Span, seen: set[str]) -> None:
         """An assigned name is neither an input nor assigned before."""
@@ -341,6 +397,7 @@ def build_graph(
     """The graph of a parsed program, with names checked and shapes inferred.
 
     The output must hold one number, unless `vector_output` (a Jacobian's program).
+
     The first problem met stops the lowering; every input without a value is
     reported with it (the error's `problems`).
     """
@@ -349,7 +406,7 @@ def build_graph(
     builder.missing = {
         name: no_value(name, span)
         for name, span in free_names(program).items()
-        if name not in values
+        if name not in values and name not in CONSTANTS
     }
     statements = program.statements
     assigned: dict[str, int] = {}

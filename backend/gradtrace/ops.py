@@ -18,9 +18,10 @@ numpy so that the result is exactly numpy's inf or nan.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -274,6 +275,20 @@ class Op:
     closed_form: tuple[str, ...] | Callable[[tuple[Shape, ...]], tuple[str, ...]] = ()
     # The elementwise ops' local-derivative rule ("local" or "locals"), for tests and tools.
     extra: dict[str, Any] = field(default_factory=dict)
+    # The name a call writes when it is not `name`, or when an operator may also be
+    # called: "max" for amax (max(v)), "sum" for sum_axis, "transpose" for .T. Several
+    # ops may share a call name; the number of arguments and the keywords choose.
+    call: str | None = None
+    # Static parameters (an index, an axis) and the values this Op is bound to. The
+    # rules (forward, vjp, jvp, jacobian, shape, scalar, kink) take them as keyword
+    # arguments, and {name} in the label and template shows them. The registry holds
+    # the entry bound to these defaults (what its tests run); the lowering binds each
+    # node's own values with `bind`, from the same entry. A call writes them as
+    # keywords (sum(A, axis=0)); indexing's one parameter is what the brackets hold.
+    params: dict[str, Any] = field(default_factory=dict)
+    # A remark its argument shapes call for, warned as kind "no_effect" (.T of a
+    # vector changes nothing): argument shapes -> a message, or None.
+    note: Callable[..., str | None] | None = None
 
     @property
     def operator(self) -> bool:
@@ -303,7 +318,14 @@ class Op:
             "routes_to": self.routes_to,
             "gate": self.gate,
             "closed_form": list(self.closed_form) if isinstance(self.closed_form, tuple) else None,
+            "call": self.call_name,
+            "params": list(self.params),
         }
+
+    @property
+    def call_name(self) -> str | None:
+        """The name it is called by, name(args); None for an operator that is never called."""
+        return self.call or (self.name if self.is_function else None)
 
     def closed_forms(self, shapes: tuple[Shape, ...]) -> tuple[str, ...]:
         """The local gradient per argument in LaTeX templates (#0 out, #1 and #2 the arguments)."""
@@ -325,6 +347,8 @@ UNARY: dict[str, str] = {}
 POSTFIX: dict[str, str] = {}
 FUNCTIONS: dict[str, tuple[int, str]] = {}
 PRECEDENCE: dict[str, int] = {}
+# Every call name -> the ops it may mean (max: max(a, b) and max(v)), in registry order.
+CALLS: dict[str, list[str]] = {}
 
 
 def register(op: Op) -> Op:
@@ -333,10 +357,15 @@ def register(op: Op) -> Op:
         raise ValueError(f"{op.name}: an op is a function or an operator, not both")
     if op.symbol is not None and op.precedence is None:
         raise ValueError(f"{op.name}: an operator needs a precedence")
+    if op.params:
+        op = bind(op)
     OPS[op.name] = op
-    if op.is_function:
-        FUNCTIONS[op.name] = (op.arity, op.syntax)
-    elif op.symbol is not None:
+    call = op.call_name
+    if call is not None:
+        syntax = op.syntax if op.is_function else f"{call}(a)"
+        FUNCTIONS.setdefault(call, (op.arity, syntax))
+        CALLS.setdefault(call, []).append(op.name)
+    if op.symbol is not None:
         table = BINARY if op.arity == 2 else POSTFIX if op.template.startswith("{0}") else UNARY
         table[op.symbol] = op.name
         if op.arity == 2:
@@ -347,12 +376,64 @@ def register(op: Op) -> Op:
 def unregister(name: str) -> None:
     """Remove an op again (for tests that register one of their own)."""
     op = OPS.pop(name)
-    FUNCTIONS.pop(name, None)
+    call = op.call_name
+    if call is not None and name in CALLS.get(call, ()):
+        CALLS[call].remove(name)
+        if not CALLS[call]:
+            del CALLS[call]
+            FUNCTIONS.pop(call, None)
     for table in (BINARY, UNARY, POSTFIX):
         if op.symbol is not None and table.get(op.symbol) == name:
             del table[op.symbol]
             if table is BINARY:
                 del PRECEDENCE[op.symbol]
+
+
+# The rules a parameterised op's parameters are given to (see `Op.params`).
+_RULES = ("forward", "vjp", "jvp", "jacobian", "shape", "scalar", "kink", "work")
+
+
+def show_param(value: Any) -> str:
+    """A parameter as it is written: 0, -1, ':' for a whole axis, 1:3, '0, :' for an index."""
+    if isinstance(value, tuple):
+        return ", ".join(show_param(item) for item in value)
+    if isinstance(value, slice):
+        start = "" if value.start is None else str(value.start)
+        stop = "" if value.stop is None else str(value.stop)
+        return f"{start}:{stop}"
+    return str(value)
+
+
+def bind(op: Op, values: dict[str, Any] | None = None, shown: dict[str, str] | None = None) -> Op:
+    """The op with its static parameters set: what one node of it runs.
+
+    Every bound op is made from its registry entry's rules (kept in `extra`), so
+    a parameterised op stays one entry. `shown` overrides how a parameter reads in
+    the label and the template (`p[y]` rather than `p[1]`).
+    """
+    rules: Op = op.extra.get("rules", op)
+    params = {**rules.params, **(values or {})}
+    texts = {name: show_param(value) for name, value in params.items()} | (shown or {})
+
+    def text(template: str) -> str:
+        for name, shown_as in texts.items():
+            template = template.replace("{" + name + "}", shown_as)
+        return template
+
+    bound: dict[str, Any] = {
+        rule: functools.partial(getattr(rules, rule), **params)
+        for rule in _RULES
+        if hasattr(rules, rule) and getattr(rules, rule) is not None
+    }
+    return replace(
+        rules,
+        label=text(rules.label),
+        template=text(rules.template),
+        latex=text(rules.latex),
+        params=params,
+        extra={**rules.extra, "rules": rules},
+        **bound,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1187,6 +1268,16 @@ def _transpose_jacobian(out: Any, a: Any) -> tuple[Array]:
     return (np.einsum("il,jk->ijkl", np.eye(cols), np.eye(rows)),)
 
 
+def _transpose_note(a: Shape) -> str | None:
+    if len(a) != 1:
+        return None
+    return (
+        ".T of a vector changes nothing (numpy's convention: a 1-D array is neither a row "
+        "nor a column, and u.T @ h is u @ h); for a column vector give a matrix of one "
+        "column, [[1], [2]], or a row, [[1, 2]]"
+    )
+
+
 register_identity = register(Op(
     name="identity", label="=", syntax="b = a", template="{0}", arity=1,
     forward=lambda a: a,
@@ -1222,6 +1313,7 @@ register_transpose = register(Op(
     symbol=".T", precedence=50, latex=r"{#1}^{\top}",
     scalar=_s_identity, domain=("real",),
     closed_form=(r"P_{\top}",),
+    call="transpose", note=_transpose_note,
     gate=_code("""
 class TransposeGate:
     def forward(self, x):
@@ -1393,6 +1485,421 @@ class MatMulGate:
         return [dx, dy]
 """),
 ))
+
+
+# ---------------------------------------------------------------------------
+# What courses write: indexing, reductions along an axis, max(v) and min(v),
+# outer, norm, logsumexp, log_softmax. The parameterised ones (an index, an
+# axis) are one entry each, bound per node by `bind` (see Op.params).
+# ---------------------------------------------------------------------------
+
+
+def _by_vjp(vjp: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Array, ...]]:
+    """A linear map's local Jacobian, row by row from its VJP (built only to be shown)."""
+
+    def jacobian(out: Any, *args: Any, **params: Any) -> tuple[Array, ...]:
+        out_shape = np.shape(out)
+        jacobians = [np.zeros(out_shape + np.shape(a)) for a in args]
+        for at in np.ndindex(out_shape):
+            seed = np.zeros(out_shape)
+            seed[at] = 1.0
+            for k, d in enumerate(vjp(seed[()], out, *args, **params)):
+                jacobians[k][at] = d
+        return tuple(jacobians)
+
+    return jacobian
+
+
+def _index_shape(a: Shape, index: tuple[Any, ...] = (0,)) -> Shape:
+    if not a:
+        raise ShapeMismatch("a scalar cannot be indexed: it has no axes")
+    if len(index) > len(a):
+        raise ShapeMismatch(
+            f"{len(index)} indices for a {_describe(a)}: it has {len(a)} "
+            f"{'axis' if len(a) == 1 else 'axes'}"
+        )
+    out: list[int] = []
+    for axis, (item, size) in enumerate(zip(index, a, strict=False)):
+        if isinstance(item, slice):
+            taken = len(range(*item.indices(size)))
+            if taken == 0:
+                raise ShapeMismatch(
+                    f"the range {show_param(item)} takes nothing of axis {axis} (size {size})"
+                )
+            out.append(taken)
+        elif not -size <= item < size:
+            raise ShapeMismatch(
+                f"index {item} is out of range for axis {axis} of a {_describe(a)}: "
+                f"from 0 to {size - 1} (or -{size} to -1 from the end)"
+            )
+    return tuple(out) + a[len(index):]
+
+
+def _index_forward(a: Any, index: tuple[Any, ...] = (0,)) -> Any:
+    picked = np.asarray(a, dtype=np.float64)[index]
+    return picked.copy() if isinstance(picked, np.ndarray) else np.float64(picked)
+
+
+def _index_vjp(g: Any, out: Any, a: Any, index: tuple[Any, ...] = (0,)) -> tuple[Any]:
+    downstream = np.zeros(np.shape(a))
+    downstream[index] = g
+    return (downstream,)
+
+
+register_index = register(Op(
+    name="index", label="[{index}]", syntax="a[i], W[i, :], W[:, j]", template="{0}[{index}]",
+    arity=1, forward=_index_forward, vjp=_index_vjp,
+    jvp=lambda t, out, a, index=(0,): tangent_sum(out, None if t[0] is None else _index_forward(t[0], index)),
+    work=lambda out, a, index=(0,): OpWork(NO_WORK, (NO_WORK,), (NO_WORK,)),
+    jacobian=_by_vjp(_index_vjp), shape=_index_shape,
+    forward_latex=r"z = x_{i}", local_latex=(r"e_{i}^{\top}",),
+    intuition="indexing routes: the picked elements get the upstream gradient, every other element 0",
+    short_intuition="[ ] routes", symbol="[]", precedence=50, latex=r"{#1}_{[{index}]}",
+    domain=("real",), params={"index": (0,)}, closed_form=(r"e_{i}^{\top}",),
+    gate=_code("""
+class IndexGate:
+    index = 0  # what the brackets hold: 2, (0, slice(None)) for W[0, :]...
+
+    def forward(self, x):
+        z = x[self.index]
+        self.shape = np.shape(x)
+        return z
+
+    def backward(self, dz):
+        dx = np.zeros(self.shape)
+        dx[self.index] = dz  # the picked elements get dz, the others 0
+        return [dx]
+"""),
+))
+
+
+def _axis_shape(a: Shape, axis: int = 0) -> Shape:
+    if not a:
+        raise ShapeMismatch("a scalar has no axis: sum(x) or mean(x) without axis= reduce it")
+    if not -len(a) <= axis < len(a):
+        axes = "0" if len(a) == 1 else "0 and 1 (or -1 and -2)"
+        raise ShapeMismatch(f"axis {axis} is out of range for a {_describe(a)}: its axes are {axes}")
+    axis %= len(a)
+    return a[:axis] + a[axis + 1:]
+
+
+def _spread(g: Any, a: Any, axis: int) -> Any:
+    """An upstream of a reduction along `axis`, copied back along that axis."""
+    return np.broadcast_to(np.expand_dims(g, axis), np.shape(a)).copy()
+
+
+def _sum_axis_vjp(g: Any, out: Any, a: Any, axis: int = 0) -> tuple[Any]:
+    return (_spread(g, a, axis),)
+
+
+def _mean_axis_vjp(g: Any, out: Any, a: Any, axis: int = 0) -> tuple[Any]:
+    return (_spread(g, a, axis) / np.shape(a)[axis],)
+
+
+def _axis_work(mean: bool) -> Callable[..., OpWork]:
+    def work(out: Shape, a: Shape, axis: int = 0) -> OpWork:
+        size = math.prod(out)
+        forward = summed(a[axis], size) + (MUL * size if mean else NO_WORK)
+        return OpWork(forward, (MUL * math.prod(a) if mean else NO_WORK,), (forward,))
+
+    return work
+
+
+def _axis_reduction(name: str, mean: bool) -> Op:
+    """sum(A, axis=k) or mean(A, axis=k): one entry, its axis a parameter (see Op.params)."""
+    reduce = "mean" if mean else "sum"
+    vjp = _mean_axis_vjp if mean else _sum_axis_vjp
+    numpy_reduce = np.mean if mean else np.sum
+    scale, scale_latex = (" / self.shape[self.axis]", r"\frac{1}{n}") if mean else ("", "")
+    return register(Op(
+        name=name, label=f"{reduce} axis {{axis}}", syntax=f"{reduce}(A, axis=k)",
+        template=f"{reduce}({{0}}, axis={{axis}})", arity=1,
+        forward=lambda a, axis=0: np.asarray(numpy_reduce(a, axis=axis))[()],
+        vjp=vjp,
+        jvp=lambda t, out, a, axis=0: tangent_sum(
+            out, None if t[0] is None else np.asarray(numpy_reduce(t[0], axis=axis))[()]
+        ),
+        work=_axis_work(mean=mean), jacobian=_by_vjp(vjp), shape=_axis_shape,
+        forward_latex=rf"z_j = {scale_latex}\sum_i A_{{ij}} \text{{ (axis 0)}}",
+        local_latex=(rf"{scale_latex}\mathbf{{1}}^{{\top}} \text{{ along the axis}}",),
+        intuition=(
+            "mean along an axis gives each element 1/n of its own mean's upstream gradient"
+            if mean
+            else "sum along an axis distributes like +: each element gets the upstream gradient of its own sum"
+        ),
+        short_intuition=None if mean else "sum distributes",
+        latex=rf"\operatorname{{{reduce}}}_{{{{axis}}}}(#1)",
+        domain=("real",), is_function=True, call=reduce, params={"axis": 0},
+        closed_form=(rf"{scale_latex}\mathbf{{1}}^{{\top}}",),
+        gate=_code(f"""
+class {reduce.capitalize()}AxisGate:
+    axis = 0  # {reduce}(A, axis=0): one {reduce} per column
+
+    def forward(self, x):
+        z = np.{reduce}(x, axis=self.axis)
+        self.shape = np.shape(x)
+        return z
+
+    def backward(self, dz):
+        # each element gets its own {reduce}'s dz{" / n" if mean else ""}
+        dx = np.expand_dims(dz, self.axis) * np.ones(self.shape){scale}
+        return [dx]
+"""),
+    ))
+
+
+register_sum_axis = _axis_reduction("sum_axis", mean=False)
+register_mean_axis = _axis_reduction("mean_axis", mean=True)
+
+
+def _extreme_share(out: Any, a: Any) -> Any:
+    """Which elements are the max (or min), each with its share: ties share evenly (amax)."""
+    a = np.asarray(a, dtype=np.float64)
+    picked = (a == out) | (np.isnan(a) & np.isnan(out))
+    return picked / max(1, int(np.count_nonzero(picked)))
+
+
+def _extreme_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+    return ((g * _extreme_share(out, a))[()],)
+
+
+def _extreme_jvp(t: tuple[Any], out: Any, a: Any) -> Any:
+    return tangent_sum(out, None if t[0] is None else np.float64(np.sum(t[0] * _extreme_share(out, a))))
+
+
+def _extreme_kink(which: str, reduce: Callable[..., Any]) -> Callable[..., tuple[str, str] | None]:
+    def kink(a: Any) -> tuple[str, str] | None:
+        tied = int(np.count_nonzero(np.asarray(a) == reduce(a)))
+        if tied < 2:
+            return None
+        return (
+            "tie",
+            f"{which}(v): {tied} elements share the {'largest' if which == 'max' else 'smallest'} "
+            f"value, so the upstream gradient is split evenly, 1/{tied} to each (PyTorch's "
+            f"a{which} convention)",
+        )
+
+    return kink
+
+
+def _extreme_work(out: Shape, a: Shape) -> OpWork:
+    size = math.prod(a)
+    return OpWork(FUNCTION * size, (MUL * size,), (MUL * size + summed(size, 1),))
+
+
+def _extreme(name: str, which: str, reduce: Callable[..., Any], routes: str) -> Op:
+    return register(Op(
+        name=name, label=which, syntax=f"{which}(v)", template=f"{which}({{0}})", arity=1,
+        forward=lambda a: np.float64(reduce(a)), vjp=_extreme_vjp, jvp=_extreme_jvp,
+        work=_extreme_work, jacobian=_by_vjp(_extreme_vjp), shape=to_scalar,
+        forward_latex=rf"\{which}_i x_i", local_latex=(r"e_{k}^{\top},\ k = \operatorname{arg" + which + "}",),
+        intuition=f"{which}(v) routes: the whole upstream gradient goes to the {routes} element "
+        "(ties share it evenly)",
+        short_intuition=f"{which} routes", routes_to=routes, latex=rf"\{which}(#1)",
+        scalar=_s_identity, domain=("real",), is_function=True, call=which,
+        kink=_extreme_kink(which, reduce),
+        convention=f"{which}(v) with tied elements: the upstream gradient is split evenly among "
+        f"them (PyTorch's a{which})",
+        closed_form=(r"e_{k}^{\top}",),
+        gate=_code(f"""
+class {which.capitalize()}ReduceGate:
+    def forward(self, x):
+        z = np.{which}(x)
+        self.x = x
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        picked = self.x == self.z  # the {routes} element(s); a tie shares dz evenly
+        dx = picked / np.sum(picked) * dz
+        return [dx]
+"""),
+    ))
+
+
+register_amax = _extreme("amax", "max", np.max, "largest")
+register_amin = _extreme("amin", "min", np.min, "smallest")
+
+
+def _outer_shape(a: Shape, b: Shape) -> Shape:
+    if len(a) != 1 or len(b) != 1:
+        raise ShapeMismatch(f"outer needs two vectors; got a {_describe(a)} and a {_describe(b)}")
+    return (a[0], b[0])
+
+
+def _outer_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    return product(g, b), product(np.transpose(g), a)
+
+
+def _outer_work(out: Shape, a: Shape, b: Shape) -> OpWork:
+    n, m = out
+    return OpWork(MUL * (n * m), (MUL * (n * m) + summed(m, n), MUL * (n * m) + summed(n, m)),
+                  (MUL * (n * m), MUL * (n * m)))
+
+
+register_outer = register(Op(
+    name="outer", label="outer", syntax="outer(a, b)", template="outer({0}, {1})", arity=2,
+    forward=np.outer, vjp=_outer_vjp,
+    jvp=lambda t, out, a, b: tangent_sum(
+        out, None if t[0] is None else np.outer(t[0], b), None if t[1] is None else np.outer(a, t[1])
+    ),
+    work=_outer_work, jacobian=_by_vjp(_outer_vjp), shape=_outer_shape,
+    forward_latex=r"(a b^{\top})_{ij} = a_i b_j",
+    local_latex=(r"\frac{\partial (ab^{\top})_{ij}}{\partial a_k} = \mathbf{1}(i = k)\,b_j",
+                 r"\frac{\partial (ab^{\top})_{ij}}{\partial b_k} = a_i\,\mathbf{1}(j = k)"),
+    intuition="outer switches like *: da = G b and db = G^T a for the upstream gradient G",
+    short_intuition="outer switches", latex=r"#1\,{#2}^{\top}",
+    domain=("real", "real"), is_function=True,
+    closed_form=(r"I \otimes #2", r"#1 \otimes I"),
+    gate=_code("""
+class OuterGate:
+    def forward(self, x, y):
+        z = np.outer(x, y)
+        self.x = x
+        self.y = y
+        return z
+
+    def backward(self, dz):
+        dx = dz @ self.y  # outer switches, as * does
+        dy = dz.T @ self.x
+        return [dx, dy]
+"""),
+))
+
+
+def _norm_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+    with np.errstate(all="ignore"):
+        return (np.where(out == 0.0, 0.0, g * np.asarray(a) / out)[()],)
+
+
+def _s_norm(a: float) -> tuple[float, float]:
+    return abs(a), (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0 if a == 0.0 else NAN)
+
+
+register_norm = register(Op(
+    name="norm", label="norm", syntax="norm(x)", template="norm({0})", arity=1,
+    forward=lambda a: np.float64(np.sqrt(np.sum(np.square(a)))), vjp=_norm_vjp,
+    jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.float64(np.sum(_norm_vjp(t[0], out, a)[0]))),
+    work=lambda out, a: OpWork(MULTIPLY_ADD * math.prod(a) + FUNCTION, (MUL * (2 * math.prod(a)),),
+                               (MULTIPLY_ADD * math.prod(a) + MUL,)),
+    jacobian=_by_vjp(_norm_vjp), shape=to_scalar,
+    forward_latex=r"\lVert x \rVert = \sqrt{\textstyle\sum_i x_i^{2}}",
+    local_latex=(r"\frac{x^{\top}}{\lVert x \rVert}",),
+    intuition="norm sends each element the upstream gradient times its share of the length, x / |x|",
+    latex=r"\left\lVert #1 \right\rVert", scalar=_s_norm, domain=("real",), is_function=True,
+    kink=lambda a: None if np.any(np.asarray(a) != 0.0) else (
+        "kink", "norm at 0: its local gradient is taken as 0 (PyTorch's convention)"),
+    convention="norm'(0) = 0 (PyTorch's convention)",
+    closed_form=(r"\frac{{#1}^{\top}}{\lVert #1 \rVert}",),
+    gate=_code("""
+class NormGate:
+    def forward(self, x):
+        z = np.sqrt(np.sum(x * x))
+        self.x = x
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = self.x / self.z * dz  # [dz/dx = x / |x|]
+        return [dx]
+"""),
+))
+
+
+def _logsumexp(a: Any) -> Any:
+    with np.errstate(all="ignore"):
+        top = np.max(a)
+        shift = top if np.isfinite(top) else 0.0
+        return np.float64(shift + np.log(np.sum(np.exp(np.asarray(a) - shift))))
+
+
+def _logsumexp_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+    with np.errstate(all="ignore"):
+        return ((g * np.exp(np.asarray(a) - out))[()],)
+
+
+def _log_softmax(a: Any) -> Any:
+    with np.errstate(all="ignore"):
+        if np.ndim(a) == 0:
+            return np.float64(a - a)
+        top = np.max(a, axis=-1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        shifted = a - top
+        return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _log_softmax_vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
+    if np.ndim(out) == 0:
+        return (g * 0.0,)
+    return (g - np.exp(out) * np.sum(g, axis=-1, keepdims=True),)
+
+
+def _s_log_softmax(a: float) -> tuple[float, float]:
+    # One element: log softmax is 0 whatever a is (unless a is not finite), and so is its slope.
+    out = a - a
+    return out, out
+
+
+register_logsumexp = register(Op(
+    name="logsumexp", label="logsumexp", syntax="logsumexp(x)", template="logsumexp({0})", arity=1,
+    forward=_logsumexp, vjp=_logsumexp_vjp,
+    jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else np.float64(np.sum(_logsumexp_vjp(t[0], out, a)[0]))),
+    work=lambda out, a: OpWork(FUNCTION * (2 * math.prod(a)) + summed(math.prod(a), 1) + FUNCTION,
+                               (FUNCTION * math.prod(a) + MUL * math.prod(a),),
+                               (FUNCTION * math.prod(a) + MULTIPLY_ADD * math.prod(a),)),
+    jacobian=_by_vjp(_logsumexp_vjp), shape=to_scalar,
+    forward_latex=r"\log \sum_i e^{x_i}", local_latex=(r"\operatorname{softmax}(x)^{\top}",),
+    intuition="logsumexp is a soft max: each element gets the upstream gradient times its softmax share",
+    latex=r"\log\sum e^{#1}", scalar=_s_identity, domain=("real",), is_function=True,
+    closed_form=(r"\operatorname{softmax}(#1)^{\top}",),
+    gate=_code("""
+class LogSumExpGate:
+    def forward(self, x):
+        top = np.max(x)
+        z = top + np.log(np.sum(np.exp(x - top)))  # shifted: nothing overflows
+        self.x = x
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = np.exp(self.x - self.z) * dz  # [dz/dx = softmax(x)]
+        return [dx]
+"""),
+))
+register_log_softmax = register(Op(
+    name="log_softmax", label="log_softmax", syntax="log_softmax(x)", template="log_softmax({0})",
+    arity=1, forward=_log_softmax, vjp=_log_softmax_vjp,
+    jvp=lambda t, out, a: tangent_sum(out, None if t[0] is None else (
+        t[0] * 0.0 if np.ndim(out) == 0 else t[0] - np.sum(np.exp(out) * t[0], axis=-1, keepdims=True)
+    )),
+    work=_softmax_work, jacobian=_by_vjp(_log_softmax_vjp), shape=same_shape,
+    forward_latex=r"x_i - \log \sum_j e^{x_j}", local_latex=(r"I - \mathbf{1}\,s^{\top}",),
+    intuition="log_softmax couples its elements (along the last axis): each gets its upstream "
+    "gradient minus its softmax share of their sum",
+    latex=r"\log\operatorname{softmax}(#1)", scalar=_s_log_softmax, domain=("real",),
+    is_function=True, closed_form=(r"I - \mathbf{1}\operatorname{softmax}(#1)^{\top}",),
+    gate=_code("""
+class LogSoftmaxGate:
+    def forward(self, x):
+        shifted = x - np.max(x, axis=-1, keepdims=True)  # nothing overflows
+        z = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+        self.z = z
+        return z
+
+    def backward(self, dz):
+        dx = dz - np.exp(self.z) * np.sum(dz, axis=-1, keepdims=True)  # softmax = exp(z)
+        return [dx]
+"""),
+))
+
+#: Named numbers of the language: a name not assigned and not given in values reads as one,
+#: a constant node like a literal. Name -> (value, LaTeX).
+CONSTANTS: dict[str, tuple[float, str]] = {"pi": (math.pi, r"\pi"), "e": (math.e, "e")}
+
+
+def describe_constants() -> list[dict[str, Any]]:
+    """The named numbers, as the page's reference card lists them."""
+    return [{"name": name, "value": value, "latex": latex} for name, (value, latex) in CONSTANTS.items()]
 
 
 def describe_ops() -> list[dict[str, Any]]:

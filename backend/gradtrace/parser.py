@@ -24,12 +24,15 @@ from gradtrace.errors import (
     limit_exceeded,
 )
 from gradtrace.limits import SAFE_MAX_DEPTH
-from gradtrace.ops import BINARY, FUNCTIONS, OPS, POSTFIX, PRECEDENCE, UNARY
+from gradtrace.ops import BINARY, CALLS, FUNCTIONS, OPS, POSTFIX, PRECEDENCE, UNARY
 from gradtrace.syntax import (
     Assign,
     Binary,
     Call,
     Expr,
+    Index,
+    IndexItem,
+    Keyword,
     Name,
     Num,
     Program,
@@ -44,6 +47,7 @@ from gradtrace.tokens import message_for, scan
 # operators by symbol in PRECEDENCE, the prefix and postfix ones here.
 _UNARY_BP = OPS[UNARY["-"]].precedence or 0
 _POSTFIX_BP = OPS[POSTFIX[".T"]].precedence or 0
+_INDEX_BP = OPS[POSTFIX["[]"]].precedence or 0
 _OPERAND_HINT = "a number, a name, a function call or '('"
 # Python's statement words a student may try (`import os`): named as Python, not as a
 # missing '*'. Only the ones that start a statement or join two operands.
@@ -75,6 +79,28 @@ def _number(text: str, start: int) -> Num:
             f"the number {shown} is too large for a float64 (the largest is about 1.8e308)", span
         )
     return Num(value, text, span)
+
+
+def resolve_call(name: str, n_args: int, keywords: list[Keyword], span: Span) -> str:
+    """The registry op a call means: the one of its name with this many arguments and these
+    keywords (max(a, b) is max, max(v) is amax, sum(A, axis=0) is sum_axis)."""
+    given = [k.name for k in keywords]
+    for op_name in CALLS[name]:
+        op = OPS[op_name]
+        if op.arity == n_args and sorted(given) == sorted(op.params):
+            return op_name
+    forms = " or ".join(OPS[op_name].syntax if OPS[op_name].is_function else f"{name}(a)" for op_name in CALLS[name])
+    known = {p for op_name in CALLS[name] for p in OPS[op_name].params}
+    for keyword in keywords:
+        if keyword.name not in known or given.count(keyword.name) > 1:
+            said = "twice" if keyword.name in known else "no keyword " + repr(keyword.name)
+            raise SyntaxTraceError(f"{name} takes {said}: {forms}", keyword.span)
+    if len(CALLS[name]) == 1 and not OPS[CALLS[name][0]].params:
+        arity, syntax = FUNCTIONS[name]
+        plural = "argument" if arity == 1 else "arguments"
+        raise SyntaxTraceError(f"{name} takes {arity} {plural}: {syntax}; got {n_args}", span)
+    plural = "argument" if n_args == 1 else "arguments"
+    raise SyntaxTraceError(f"{name} is written {forms}; got {n_args} {plural}", span)
 
 
 class _Parser:
@@ -253,6 +279,10 @@ class _Parser:
                 self.pos = pos + 1
                 start = self.starts[pos]
                 left = Transpose(left, (left.span[0], start + 2), (start, start + 2))
+            elif kind == "[":
+                if _INDEX_BP <= rbp:
+                    return left
+                left = self.index(left, pos)
             else:
                 return left
 
@@ -279,6 +309,12 @@ class _Parser:
                     "unclosed '(': expected ')' before " + self.show(close), self.span(pos)
                 )
             raise self.unexpected_in_parens(close)
+        if kind == "[":
+            raise SyntaxTraceError(
+                "a list is not an expression: give vectors and matrices as input values "
+                "(W in the expression, [[1, 2], [3, 4]] as its value)",
+                self.span(pos),
+            )
         if kind == "op" and self.texts[pos] in ("-", "+"):
             self.pos = pos + 1
             operand = self.expr(_UNARY_BP, self.nest(depth, pos))
@@ -306,14 +342,23 @@ class _Parser:
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             raise UnknownFunctionError(f"unknown function '{name}'; the functions are: {known}", span)
-        arity, syntax = FUNCTIONS[name]
         open_paren = self.pos
         self.pos += 1
         inner_depth = self.nest(depth, open_paren)
         args: list[Expr] = []
+        keywords: list[Keyword] = []
         if kinds[self.pos] != ")":
             while True:
-                args.append(self.expr(0, inner_depth))
+                if kinds[self.pos] == "name" and kinds[self.pos + 1] == "=":
+                    keywords.append(self.keyword(name))
+                elif keywords:
+                    raise SyntaxTraceError(
+                        f"an argument after a keyword: in {name}(...) the keywords "
+                        f"({keywords[0].name}=...) come last",
+                        self.span(self.pos),
+                    )
+                else:
+                    args.append(self.expr(0, inner_depth))
                 sep = self.pos
                 sep_kind = kinds[sep]
                 self.pos = sep + 1
@@ -333,12 +378,79 @@ class _Parser:
         else:
             self.pos += 1
         end = self.starts[self.pos - 1] + 1
-        if len(args) != arity:
-            plural = "argument" if arity == 1 else "arguments"
+        op = resolve_call(name, len(args), keywords, (start, end))
+        return Call(name, tuple(args), (start, end), span, op, tuple(keywords))
+
+    def keyword(self, func: str) -> Keyword:
+        """`axis=0` in a call: a name, '=', and a whole number (it may be negative)."""
+        at = self.pos
+        name = self.texts[at]
+        value, end = self.whole_number(at + 2, f"{name}= in {func}(...)")
+        return Keyword(name, value, (self.starts[at], end))
+
+    def whole_number(self, pos: int, what: str) -> tuple[int, int]:
+        """A whole-number literal at pos, maybe after a '-': its value and where it ends."""
+        sign = 1
+        first = pos
+        if self.kinds[pos] == "op" and self.texts[pos] == "-":
+            sign, pos = -1, pos + 1
+        text = self.texts[pos]
+        if self.kinds[pos] != "number" or not text.isdigit():
             raise SyntaxTraceError(
-                f"{name} takes {arity} {plural}: {syntax}; got {len(args)}", (start, end)
+                f"{what} takes a whole number (0, 1, -1), found {self.show(pos)}",
+                (self.starts[first], self.span(pos)[1]),
             )
-        return Call(name, tuple(args), (start, end), span)
+        self.pos = pos + 1
+        return sign * int(text), self.span(pos)[1]
+
+    def index(self, operand: Expr, open_at: int) -> Index:
+        """`[...]` after an operand: whole numbers, ranges a:b, ':' or an input's name."""
+        kinds = self.kinds
+        self.pos = open_at + 1
+        items: list[IndexItem] = []
+        while True:
+            items.append(self.index_item())
+            sep = self.pos
+            self.pos = sep + 1
+            if kinds[sep] == ",":
+                continue
+            if kinds[sep] == "]":
+                break
+            self.pos = sep
+            if kinds[sep] in ("end", "sep"):
+                raise SyntaxTraceError(
+                    f"unclosed '[': expected ']' before {self.show(sep)}", self.span(open_at)
+                )
+            raise self.unexpected(sep, "',' or ']'")
+        close = self.starts[self.pos - 1] + 1
+        return Index(operand, tuple(items), (operand.span[0], close), (self.starts[open_at], close))
+
+    def index_item(self) -> IndexItem:
+        pos = self.pos
+        start_at = self.starts[pos]
+        kinds = self.kinds
+        if kinds[pos] == "name" and kinds[pos + 1] in (",", "]"):
+            self.pos = pos + 1
+            return IndexItem(None, None, True, self.span(pos), name=self.texts[pos])
+        what = "an index"
+        first: int | None = None
+        end = start_at
+        if kinds[pos] != ":":
+            first, end = self.whole_number(pos, what)
+            if kinds[self.pos] != ":":
+                return IndexItem(first, None, True, (start_at, end))
+        end = self.span(self.pos)[1]
+        self.pos += 1  # the ':'
+        stop: int | None = None
+        if kinds[self.pos] not in (",", "]", ":"):
+            stop, end = self.whole_number(self.pos, "the end of a range a:b")
+        if kinds[self.pos] == ":":
+            raise SyntaxTraceError(
+                "a step (a:b:c) is not in the language: an index is a whole number, "
+                "a range a:b or ':'",
+                self.span(self.pos),
+            )
+        return IndexItem(first, stop, False, (start_at, end))
 
 
 def parse(

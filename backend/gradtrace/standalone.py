@@ -27,7 +27,7 @@ import gradtrace
 from gradtrace.api.settings import PACKAGED_PAGE, REPO_FRONTEND
 from gradtrace.jsonform import script_json
 from gradtrace.limits import Limits
-from gradtrace.ops import describe_ops
+from gradtrace.ops import describe_constants, describe_ops
 from gradtrace.trace import Trace
 
 #: Where `make setup` (frontend/build.mjs) builds the page in a clone.
@@ -110,7 +110,10 @@ def _carried(trace: Trace | Mapping[str, Any]) -> dict[str, Any]:
 
 def _render(data: dict[str, Any], title: str) -> str:
     player = _player(built_page())
-    page = {"standalone": True, "ops": describe_ops(), "examples": [], "limits": {}, **data}
+    page = {
+        "standalone": True, "ops": describe_ops(), "constants": describe_constants(),
+        "examples": [], "limits": {}, **data,
+    }
     return str(
         player.template.render(
             csp=player.csp,

@@ -49,15 +49,48 @@ class Transpose:
     op_span: Span
 
 
+@dataclass(slots=True, frozen=True)
+class Keyword:
+    """A static parameter of a call, `axis=0`: a whole number, known before anything runs."""
+
+    name: str
+    value: int
+    span: Span
+
+
 @dataclass(slots=True, eq=False)
 class Call:
-    func: str
+    func: str  # the name as typed
     args: tuple[Expr, ...]
     span: Span
     name_span: Span
+    op: str = ""  # the registry op it resolved to (max(v) is "amax", max(a, b) is "max")
+    keywords: tuple[Keyword, ...] = ()
 
 
-Expr = Num | Name | Unary | Binary | Transpose | Call
+@dataclass(slots=True, frozen=True)
+class IndexItem:
+    """One position of an index: a whole number (`start`), a range `start:stop` (either
+    side may be missing: `:` is everything), or an input named in constants (`name`)."""
+
+    start: int | None
+    stop: int | None
+    single: bool  # a number, not a range: it removes its axis
+    span: Span
+    name: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Index:
+    """`z[2]`, `W[0, :]`, `p[y]`: the operand, its index items, and the brackets' span."""
+
+    operand: Expr
+    items: tuple[IndexItem, ...]
+    span: Span
+    op_span: Span
+
+
+Expr = Num | Name | Unary | Binary | Transpose | Call | Index
 
 
 @dataclass(slots=True, eq=False)
@@ -83,7 +116,7 @@ def children(node: Expr) -> tuple[Expr, ...]:
     """The sub-expressions of a node, left to right."""
     if isinstance(node, Binary):
         return (node.left, node.right)
-    if isinstance(node, Unary | Transpose):
+    if isinstance(node, Unary | Transpose | Index):
         return (node.operand,)
     if isinstance(node, Call):
         return node.args
@@ -93,31 +126,44 @@ def children(node: Expr) -> tuple[Expr, ...]:
 def first_use(program: Program, name: str) -> Span | None:
     """The span of the first place `name` is used (read as an input), or None."""
     first: Span | None = None
+    for found, span in _reads(program):
+        if found == name and (first is None or span < first):
+            first = span
+    return first
+
+
+def _reads(program: Program) -> list[tuple[str, Span]]:
+    """Every name the program reads, as an operand or as an index, with its span (any order)."""
+    reads: list[tuple[str, Span]] = []
     stack: list[Expr] = [s.value if isinstance(s, Assign) else s for s in program.statements]
     while stack:
         node = stack.pop()
         if isinstance(node, Name):
-            if node.name == name and (first is None or node.span < first):
-                first = node.span
-        else:
-            stack.extend(children(node))
-    return first
+            reads.append((node.name, node.span))
+            continue
+        if isinstance(node, Index):
+            reads.extend((item.name, item.span) for item in node.items if item.name is not None)
+        stack.extend(children(node))
+    return reads
 
 
 def free_names(program: Program) -> dict[str, Span]:
     """The names a program reads but never assigns (its inputs), each with its first use."""
     assigned = {s.name for s in program.statements if isinstance(s, Assign)}
     found: dict[str, Span] = {}
-    stack: list[Expr] = [s.value if isinstance(s, Assign) else s for s in program.statements]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Name):
-            name = node.name
-            if name not in assigned and (name not in found or node.span < found[name]):
-                found[name] = node.span
-        else:
-            stack.extend(children(node))
+    for name, span in _reads(program):
+        if name not in assigned and (name not in found or span < found[name]):
+            found[name] = span
     return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+def index_text(item: IndexItem) -> str:
+    """An index item as written: `2`, `-1`, `:`, `1:3`, `y`."""
+    if item.name is not None:
+        return item.name
+    if item.single:
+        return str(item.start)
+    return ("" if item.start is None else str(item.start)) + ":" + ("" if item.stop is None else str(item.stop))
 
 
 def sexpr(node: Statement) -> str:
@@ -146,6 +192,8 @@ def sexpr(node: Statement) -> str:
                 head = item.op
             elif isinstance(item, Transpose):
                 head = ".T"
+            elif isinstance(item, Index):
+                head = "[" + ", ".join(index_text(i) for i in item.items) + "]"
             elif isinstance(item, Call):
                 head = item.func
             parts: list[Statement | str] = [")"]

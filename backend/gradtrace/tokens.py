@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 
 class Token(NamedTuple):
-    kind: str  # number, name, op, (, ), ",", =, sep, .T, error, end
+    kind: str  # number, name, op, (, ), [, ], :, ",", =, sep, .T, error, end
     text: str
     start: int
     end: int
@@ -46,6 +46,7 @@ _SCAN = re.compile(
 _FIXED = {
     "+": "op", "-": "op", "*": "op", "/": "op", "@": "op", "**": "op",
     "(": "(", ")": ")", ",": ",", "=": "=", ";": "sep", "\n": "sep", ".T": ".T",
+    "[": "[", "]": "]", ":": ":",
     ".": "error", "^T": "error",
 }
 _FIRST = {c: "name" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
@@ -58,8 +59,6 @@ _EXPLAIN = {
     "'": "quotes are not in the language: there are no strings",
     '"': "quotes are not in the language: there are no strings",
     ".": "'.' is only a decimal point (0.5) or the transpose '.T'",
-    "[": "'[' is not in the language: give vectors and matrices as input values",
-    "]": "']' is not in the language: give vectors and matrices as input values",
     "%": "'%' is not an operator here",
     "!": "'!' is not an operator here",
     "<": "comparisons are not in the language",
@@ -80,8 +79,8 @@ def _describe(char: str) -> str:
 def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     """Kinds, texts and start offsets of the tokens, ending with an `end` token.
 
-    Comments are dropped, and so is a newline inside parentheses (it continues
-    the line, as in Python). Parallel lists rather than one object per token:
+    Comments are dropped, and so is a newline inside parentheses or brackets
+    (it continues the line, as in Python). Parallel lists rather than one object per token:
     the parser indexes them.
     """
     kinds: list[str] = []
@@ -94,9 +93,9 @@ def scan(text: str) -> tuple[list[str], list[str], list[int]]:
     for blanks, token in _SCAN.findall(text.rstrip(" \t\r")):
         pos += len(blanks)
         kind = _FIXED.get(token) or _FIRST.get(token[0], "error")
-        if kind == "(":
+        if kind in ("(", "["):
             parens += 1
-        elif kind == ")":
+        elif kind in (")", "]"):
             parens -= 1
         elif kind == "comment" or (parens > 0 and token == "\n"):
             pos += len(token)

@@ -80,7 +80,14 @@ def collect_warnings(graph: Graph, run: Run, reaches: list[bool]) -> list[dict[s
     for i, found in kinks:
         if found is not None:
             warnings.append({"node": f"n{i}", "kind": found[0], "message": found[1]})
+    shapes = graph.shape
+    for i, op, args, _ in graph.ops:
+        note = op.note(*[shapes[a] for a in args]) if op.note is not None else None
+        if note is not None:
+            warnings.append({"node": f"n{i}", "kind": "no_effect", "message": note})
     for name in graph.unused_values:
+        if name in graph.index_inputs:
+            continue  # read as an index (p[y]): used, as data
         warnings.append(
             {
                 "node": None,

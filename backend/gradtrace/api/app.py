@@ -46,7 +46,7 @@ from gradtrace.api.schemas import TraceRequest
 from gradtrace.api.sending import PendingBytes
 from gradtrace.api.settings import Settings
 from gradtrace.examples import examples
-from gradtrace.ops import describe_ops
+from gradtrace.ops import describe_constants, describe_ops
 from gradtrace.store import LessonStore, StoreUnavailable
 
 logger = logging.getLogger("gradtrace")
@@ -73,6 +73,7 @@ def _page_context(
         "examples": example_list,
         "limits": settings.page_limits(),
         "ops": describe_ops(),  # the registry, as GET /api/v1/ops sends it
+        "constants": describe_constants(),  # pi and e, for the reference card and the value boxes
         **extra,
     }
     return {"page_data": script_json(data), "version": __version__}

@@ -494,6 +494,20 @@ class Op(BaseModel):
     routes_to: str | None = Field(
         default=None, description='For max and min: which input receives the gradient ("larger").'
     )
+    call: str | None = Field(
+        default=None,
+        description=(
+            'The name a call writes (an extension of v1): "max" for amax (max(v)), "sum" for '
+            'sum_axis, "transpose" for .T; null for an operator that is never called.'
+        ),
+    )
+    params: list[str] | None = Field(
+        default=None,
+        description=(
+            'Its static parameters (an extension of v1): ["axis"] for sum(A, axis=k), ["index"] '
+            "for indexing; a node of it shows their values in its label and template."
+        ),
+    )
     gate: str | None = Field(
         default=None,
         description=(
