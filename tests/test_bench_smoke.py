@@ -272,3 +272,23 @@ def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
     assert case["dagre_layout_s"] > 0 and case["api_round_trip_s"] > 0
     assert case["trace_to_drawn_s"] > 0
     assert len(data["targets"]) == 2
+
+
+def test_jacobian_benchmark_runs_at_a_tiny_size_and_renders(results_dir: Path) -> None:
+    from bench import jacobian
+
+    assert jacobian.main(["--sizes", "6", "--repeats", "1"]) == 0
+    data = json.loads((results_dir / "jacobian.json").read_text())
+    assert [(c["case"], c["mode"], c["passes"]) for c in data["cases"]] == [
+        ("elementwise", "reverse", 6), ("elementwise", "forward", 6),
+        ("affine", "reverse", 6), ("affine", "forward", 12),
+    ]
+    assert data["clock"] == "cpu" and all("per_pass_ratio" in c for c in data["cases"])
+    text = render.render({"jacobian": data})
+    assert "## 6. Jacobians: reverse against forward mode" in text
+    # Both sides compute the same matrix (the benchmark refuses to time otherwise).
+    for case in jacobian.CASES:
+        for mode in ("reverse", "forward"):
+            graph, inputs, deadline = jacobian.prepared(case, 5)
+            ours = jacobian.gradtrace_whole(graph, inputs, deadline, mode)
+            np.testing.assert_allclose(ours, jacobian.numpy_loop(case, mode, jacobian.make_values(case, 5)))

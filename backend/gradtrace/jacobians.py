@@ -50,8 +50,8 @@ class Jacobian:
         graph: Graph,
         inputs: Mapping[str, Value],
         values: list[Any],
-        reverse: tuple[np.ndarray, list[dict[str, Any]]] | None,
-        forwards: tuple[np.ndarray, list[dict[str, Any]]] | None,
+        reverse: tuple[np.ndarray, list[list[Any]]] | None,
+        forwards: tuple[np.ndarray, list[list[Any]]] | None,
         numeric: np.ndarray,
         costs: modes.Costs,
         deadline: Deadline,
@@ -59,8 +59,12 @@ class Jacobian:
         self.graph = graph
         self.inputs = inputs
         self.values = values
-        self.reverse = None if reverse is None else reverse[1]
-        self.forward = None if forwards is None else forwards[1]
+        # Per pass, every node's adjoint (reverse) or tangent (forward), None where none.
+        self.adjoints = None if reverse is None else reverse[1]
+        self.tangents = None if forwards is None else forwards[1]
+        # Each mode's own matrix (rows of one, columns of the other), None if it did not run.
+        self.by_rows = None if reverse is None else reverse[0]
+        self.by_columns = None if forwards is None else forwards[0]
         # The matrix is reverse mode's when it was asked for, else forward mode's.
         made = reverse if reverse is not None else forwards
         assert made is not None
@@ -101,6 +105,40 @@ class Jacobian:
         return modes.cheaper(self.costs)[0]
 
     @without_gc
+    def _reverse_dict(self) -> dict[str, Any] | None:
+        if self.adjoints is None:
+            return None
+        passes = []
+        for i, adjoints in enumerate(self.adjoints):
+            self.deadline.check()
+            passes.append(
+                {
+                    "index": i,
+                    "seed": _element(self.output_shape, i),
+                    "row": json_value(self.matrix[i]),
+                    "adjoints": _per_node(adjoints),
+                }
+            )
+        return {"passes": passes}
+
+    def _forward_dict(self) -> dict[str, Any] | None:
+        if self.tangents is None or self.by_columns is None:
+            return None
+        seeds = [(name, flat, shape) for name, _, shape, _, size in self.columns for flat in range(size)]
+        passes = []
+        for j, (tangent, (name, flat, shape)) in enumerate(zip(self.tangents, seeds, strict=True)):
+            self.deadline.check()
+            passes.append(
+                {
+                    "index": j,
+                    "input": name,
+                    "seed": _element(shape, flat),
+                    "column": json_value(self.by_columns[:, j]),
+                    "tangents": _per_node(tangent),
+                }
+            )
+        return {"passes": passes}
+
     def to_dict(self) -> dict[str, Any]:
         """Exactly the JSON body of POST /api/v1/jacobian."""
         g = self.graph
@@ -134,8 +172,8 @@ class Jacobian:
             "n": self.n,
             "jacobian": json_value(self.matrix),
             "blocks": {name: json_value(block) for name, block in self.blocks.items()},
-            "reverse": None if self.reverse is None else {"passes": self.reverse},
-            "forward": None if self.forward is None else {"passes": self.forward},
+            "reverse": self._reverse_dict(),
+            "forward": self._forward_dict(),
             "costs": {
                 "forward": modes.work_dict(f, f, 1),
                 "backward_pass": modes.work_dict(costs.backward_pass, f, 1),
@@ -194,15 +232,25 @@ def _flat(value: Any, size: int) -> np.ndarray:
     return np.reshape(np.asarray(value, dtype=np.float64), -1)
 
 
-def _per_node(graph: Graph, numbers: Sequence[Any], shown: list[bool]) -> list[Any]:
+def _kept(numbers: Sequence[Any], shown: list[bool]) -> list[Any]:
+    """Each node's adjoint or tangent where the pass gives one to show, else None.
+
+    Only these are kept: a data node's gradient (dW for a constant W) can be far larger
+    than everything else, and nothing reads it.
+    """
+    return [v if keep else None for v, keep in zip(numbers, shown, strict=True)]
+
+
+def _per_node(numbers: list[Any]) -> list[Any]:
     """Each node's adjoint or tangent as JSON, null where the pass gives it none."""
-    return [json_value(v) if keep and v is not None else None for v, keep in zip(numbers, shown, strict=True)]
+    return [None if v is None else json_value(v) for v in numbers]
 
 
 def reverse_passes(
     graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Row i of the Jacobian from one backward pass seeded with e_i, for every output element i."""
+) -> tuple[np.ndarray, list[list[Any]]]:
+    """Row i of the Jacobian from one backward pass seeded with e_i, for every output element i;
+    and each pass's adjoints (node by node)."""
     cols = columns(graph)
     out_shape = graph.shape[graph.output]
     m = math.prod(out_shape)
@@ -216,42 +264,27 @@ def reverse_passes(
         grads, _ = backward(graph, values, locals_, deadline, _unit(out_shape, i, graph.scalar))
         for _, node, _, offset, size in cols:
             rows[i, offset : offset + size] = _flat(grads[node], size)
-        passes.append(
-            {
-                "index": i,
-                "seed": _element(out_shape, i),
-                "row": json_value(rows[i]),
-                "adjoints": _per_node(graph, grads, shown),
-            }
-        )
+        passes.append(_kept(grads, shown))
     return rows, passes
 
 
 def forward_passes(
     graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Column j of the Jacobian from one tangent pass seeded with e_j, for every input element j."""
+) -> tuple[np.ndarray, list[list[Any]]]:
+    """Column j of the Jacobian from one tangent pass seeded with e_j, for every input element j;
+    and each pass's tangents (node by node)."""
     cols = columns(graph)
     m = math.prod(graph.shape[graph.output])
     n = sum(c[4] for c in cols)
     matrix = np.zeros((m, n))
-    shown = list(graph.reaches)
     passes = []
     j = 0
-    for name, node, shape, _, size in cols:
+    for _, node, shape, _, size in cols:
         for flat in range(size):
             deadline.check()
             tangent = tangents(graph, values, locals_, {node: _unit(shape, flat, graph.scalar)}, deadline)
             matrix[:, j] = _flat(tangent[graph.output], m)
-            passes.append(
-                {
-                    "index": j,
-                    "input": name,
-                    "seed": _element(shape, flat),
-                    "column": json_value(matrix[:, j]),
-                    "tangents": _per_node(graph, tangent, shown),
-                }
-            )
+            passes.append(tangent)  # None already where the seed or the output does not reach
             j += 1
     return matrix, passes
 
@@ -298,6 +331,21 @@ def _modes(wanted: Iterable[str] | None) -> tuple[bool, bool]:
     return "reverse" in chosen, "forward" in chosen
 
 
+def prepare(
+    expression: str, values: Mapping[str, Any], constants: Iterable[str], limits: Limits
+) -> tuple[Graph, dict[str, Value]]:
+    """Parse and lower a program whose output may hold many numbers, its data marked."""
+    if not isinstance(expression, str):
+        raise SyntaxTraceError("the expression must be a string")
+    program = parse(expression, limits.max_depth, limits.max_statements, limits.max_expression_length)
+    inputs = coerce_values(program, values, limits)
+    graph = build_graph(expression, program, inputs, limits, vector_output=True)
+    if isinstance(constants, str):
+        raise InvalidValueError("constants must be a list of input names, not one string")
+    mark_constants(graph, constants, inputs)
+    return graph, inputs
+
+
 @without_gc
 def jacobian(
     expression: str,
@@ -311,17 +359,10 @@ def jacobian(
     `modes_` picks "reverse" (m backward passes), "forward" (n tangent passes) or
     both (None, the default); the matrix is reverse mode's when it was asked for.
     """
-    if not isinstance(expression, str):
-        raise SyntaxTraceError("the expression must be a string")
     reverse, forward_mode = _modes(modes_)
     applied = limits if limits is not None else Limits.unlimited()
     deadline = applied.deadline()
-    program = parse(expression, applied.max_depth, applied.max_statements, applied.max_expression_length)
-    inputs = coerce_values(program, values, applied)
-    graph = build_graph(expression, program, inputs, applied, vector_output=True)
-    if isinstance(constants, str):
-        raise InvalidValueError("constants must be a list of input names, not one string")
-    mark_constants(graph, constants, inputs)
+    graph, inputs = prepare(expression, values, constants, applied)
     counted = modes.count(graph)
     enforce_passes((counted.m if reverse else 0) + (counted.n if forward_mode else 0), applied)
     enforce(jacobian_estimate(graph, counted.n, reverse, forward_mode), applied)

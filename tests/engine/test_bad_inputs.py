@@ -168,6 +168,8 @@ def test_shape_errors_deep_in_a_program_point_at_their_line() -> None:
 def test_output_must_be_one_number() -> None:
     error = refused("x * 2", {"x": [1.0, 2.0]})
     assert error.type == "output_not_scalar" and "sum(" in error.message
+    # The hint names the request that takes a vector output: its whole Jacobian.
+    assert "POST /api/v1/jacobian" in error.message
     body = traced("x * 2", {"x": [[3.0]]})
     assert body["value"] == 6.0 and body["gradients"]["x"] == [[2.0]]
 
