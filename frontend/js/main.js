@@ -640,6 +640,10 @@ function loadExample(id) {
   setValueTexts(ex.values || {});
   els.exampleNote.textContent = ex.teaches ? `${ex.title}: ${ex.teaches}` : ex.title;
   els.exampleNote.hidden = false;
+  // A picked example is a history entry of its own: a copy of this one, which
+  // the example's URL then overwrites, so Back returns to what was on before
+  // rather than out of the page.
+  if (state.trace) pageHistory.pushState(null, '', window.location.href);
   submitTrace(0);
 }
 

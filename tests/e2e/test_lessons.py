@@ -407,3 +407,29 @@ def test_the_editor_opens_a_lesson_from_its_link_or_id_and_presents_it(page: Pag
     expect(page.locator(".slide-title")).to_have_text(SLIDES[2]["title"])
     page.keyboard.press("Escape")
     expect(page.locator("body")).not_to_have_class(re.compile(r"\bpresenting\b"))
+
+
+def test_back_after_picking_examples_returns_to_the_one_before_not_out_of_the_page(page: Page, base_url: str) -> None:
+    examples = page.request.get(base_url + "/api/v1/examples").json()
+    page.goto(base_url + "/")
+    expression = page.get_by_role("textbox", name="Expression")
+    expect(page.locator("#counter")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_function("() => window.location.search !== '' || window.location.hash !== ''")
+    start = expression.input_value()
+    others = [e for e in examples if e["expression"] != start]
+    first = others[0]
+    second = next(e for e in others if e["expression"] != first["expression"])
+    menu = page.get_by_role("combobox", name="Example")
+    for example in (first, second):
+        before = page.url
+        menu.select_option(label=example["title"])
+        expect(expression).to_have_value(example["expression"])
+        # Shown, and its URL written (a person reads a trace before picking the next).
+        page.wait_for_function("before => window.location.href !== before", arg=before)
+    page.go_back()
+    expect(expression).to_have_value(first["expression"])
+    page.go_back()
+    expect(expression).to_have_value(start)
+    assert page.url.startswith(base_url)
+    page.go_forward()
+    expect(expression).to_have_value(first["expression"])
