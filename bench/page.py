@@ -50,18 +50,20 @@ for (const [type, list] of [['longtask', 'longtasks'], ['long-animation-frame', 
 }
 """
 
-# Press Trace and resolve once every node is drawn and one more frame has been rendered.
+# Press Trace and resolve once the graph is drawn (the drawing's number, data-drawn, moves on:
+# a large graph holds only what is near the view) and one more frame has been rendered.
 TRACE_TO_DRAWN = """
 async (nodes) => {
   const svg = document.getElementById('graph');
+  const before = svg.dataset.drawn;
   const drawn = new Promise((resolve) => {
     const observer = new MutationObserver(() => {
-      if (svg.querySelectorAll('[data-node-id]').length >= nodes) {
+      if (svg.dataset.drawn !== before && svg.querySelectorAll('[data-node-id]').length >= Math.min(nodes, 1)) {
         observer.disconnect();
         requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0));
       }
     });
-    observer.observe(svg, { childList: true, subtree: true });
+    observer.observe(svg, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-drawn'] });
   });
   const start = performance.now();
   document.getElementById('trace-button').click();

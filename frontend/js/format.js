@@ -46,6 +46,14 @@ export function formatNumber(x, digits = 4) {
  * from zero), and the exponent of the first.
  */
 function roundSignificant(abs, digits) {
+  // toExponential rounds to the nearest on the exact value: only a tie, whose
+  // next figure is a 5, needs the exact figures (the others are most numbers
+  // of a large trace, and this is the cheap way).
+  const near = abs.toExponential(digits);
+  if (digits >= 1 && near[digits + 1] !== '5') {
+    const [m, e] = abs.toExponential(digits - 1).split('e');
+    return { figures: m.replace('.', ''), exponent: Number(e) };
+  }
   // A hundred figures hold every float64 a tie can be (a tie has digits + 1 figures).
   const [mantissa, exp] = abs.toExponential(99).split('e');
   const all = mantissa.replace('.', '');

@@ -122,7 +122,8 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
   const columns = left || right ? left + COLUMN_GAP + right : 0;
   const width = Math.max(spacing === SPACING.normal ? 56 : 40, single, columns) + 2 * spacing.padX;
   const rows = Math.max(...lines.map((l) => l.row)) + 1;
-  const rowSize = Array.from({ length: rows }, (_, r) => Math.max(...lines.filter((l) => l.row === r).map((l) => fontFor(l.kind)), 0));
+  const rowSize = new Array(rows).fill(0);
+  for (const l of lines) rowSize[l.row] = Math.max(rowSize[l.row], fontFor(l.kind));
   const rowY = [];
   let y = spacing.padY;
   for (let r = 0; r < rows; r += 1) {
@@ -132,10 +133,10 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
   }
   const height = y - spacing.lineGap + spacing.padY + 4;
   const colStart = (width - columns) / 2;
+  // Each line placed, written out field by field: a spread of thousands of lines is slow.
   const placed = lines.map((l) => {
-    if (l.column === 'left') return { ...l, x: colStart + left, y: rowY[l.row], anchor: 'end' };
-    if (l.column === 'right') return { ...l, x: colStart + columns, y: rowY[l.row], anchor: 'end' };
-    return { ...l, x: width / 2, y: rowY[l.row], anchor: 'middle' };
+    const at = l.column === 'left' ? colStart + left : l.column === 'right' ? colStart + columns : width / 2;
+    return { part: l.part, kind: l.kind, row: l.row, column: l.column, text: l.text, ok: l.ok, x: at, y: rowY[l.row], anchor: l.column ? 'end' : 'middle' };
   });
   return { width, height, lines: placed };
 }
@@ -211,6 +212,14 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
 }
 
 /**
+ * A node's box: its lines (see nodeLines) placed and measured. A large
+ * trace's boxes are made a slice at a time and passed to layoutRequest.
+ */
+export function nodeBox(model, node, measure = estimateWidth, { compact = false, stack = false } = {}) {
+  return placeLines(nodeLines(model, node, { stack, shapes: !compact }), measure, compact ? SPACING.compact : SPACING.normal);
+}
+
+/**
  * What a layout needs to know of a trace, measured on the page (the worker
  * that positions it has no fonts): each node's box and lines, each wire's
  * texts, and the graph to position (see positionGraph), made only of
@@ -218,16 +227,15 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
  * presenting spacing and leaves an op's shape out of its title; `stack` puts a
  * vector's gradient under its value (see nodeLines).
  */
-export function layoutRequest(model, measure = estimateWidth, { compact = false, stack = false } = {}) {
+export function layoutRequest(model, measure = estimateWidth, { compact = false, stack = false } = {}, made = null) {
   const spacing = compact ? SPACING.compact : SPACING.normal;
-  const lineOptions = { stack, shapes: !compact };
   const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
   const ranksep = Math.min(220, Math.max(spacing.minRanksep, widest + spacing.rankPad));
   const rank = longestPathRanks(model);
-  const boxes = new Map(model.nodes.map((node) => [node.id, placeLines(nodeLines(model, node, lineOptions), measure, spacing)]));
+  const boxes = made || new Map(model.nodes.map((node) => [node.id, nodeBox(model, node, measure, { compact, stack })]));
   const layered = model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS;
   const graph = {
     layered,

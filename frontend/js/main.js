@@ -4,13 +4,14 @@
 import { carryTraces, fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchSlope, fetchStandalone, fetchTrace, storeLesson } from './api.js';
 import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
+import { findNode, stepToFind } from './find.js';
 import { shapeText } from './format.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
 import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from './inputs.js';
-import { TEXT_KINDS, layoutRequest, placeLayout } from './layout.js';
+import { TEXT_KINDS, layoutRequest, nodeBox, placeLayout } from './layout.js';
 import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
-import { GraphView, domMeasure } from './render/graph.js';
+import { CULL_NODES, GraphView, domMeasure } from './render/graph.js';
 import { PanelCache } from './render/panel.js';
 import {
   addSlide, backward as slideBackward, emptyLesson, forward as slideForward, lessonFileName, lessonFromExamples,
@@ -92,6 +93,8 @@ const graph = new GraphView(els.svg, state, {
     const target = stepOfNode(model, id, frame.phase) ?? stepOfNode(model, id, 'forward');
     if (target !== undefined) player.go(target);
   },
+  // A culled graph makes the nodes the view reaches: the By hand view's marks go on them too.
+  onCull: () => lightByHand(),
 });
 const measure = domMeasure(els.svg);
 const layouts = new LayoutWorker();
@@ -457,14 +460,30 @@ async function submitTrace(step = 0, slide = null) {
  * (narrow boxes, for a wide one). Answers the layouts with `current()`,
  * which says whether this is still the latest drawing asked for.
  */
+// Nodes whose boxes a large graph's layout makes in one task.
+const BOX_SLICE = 1500;
+
 async function layOut(model) {
   state.drawing += 1;
   const ticket = state.drawing;
   const presenting = state.presenting;
   // Every kind of text's font, read in one style pass, once a page: each text is then measured on a canvas.
   measure.prime(TEXT_KINDS.map((kind) => ['', kind]));
-  const ask = (options) => {
-    const request = layoutRequest(model, measure, options);
+  // A graph the drawing culls is measured by its characters, and its boxes made
+  // a slice at a time, each a task of its own: keys are answered in between.
+  const large = model.nodes.length > CULL_NODES;
+  const width = large ? measure.fast : measure;
+  const ask = async (options) => {
+    let boxes = null;
+    if (large) {
+      boxes = new Map();
+      for (let i = 0; i < model.nodes.length; i += BOX_SLICE) {
+        for (const node of model.nodes.slice(i, i + BOX_SLICE)) boxes.set(node.id, nodeBox(model, node, width, options));
+        await new Promise((resolve) => { setTimeout(resolve, 0); });
+        if (ticket !== state.drawing) return null;
+      }
+    }
+    const request = layoutRequest(model, width, options, boxes);
     return layouts.position(request.graph).then((positions) => placeLayout(request, positions));
   };
   const stackable = presenting && model.nodes.some((n) => n.shape && n.shape.length === 1);
@@ -720,6 +739,20 @@ for (const button of els.panelViews) button.addEventListener('click', () => setP
 $('zoom-in').addEventListener('click', () => graph.zoom(1.25));
 $('zoom-out').addEventListener('click', () => graph.zoom(1 / 1.25));
 $('fit').addEventListener('click', () => graph.fit());
+// Find a node by name: Enter jumps to its step (again: its backward step) and brings it into view.
+$('find').addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Enter') return;
+  ev.preventDefault();
+  const box = ev.currentTarget;
+  const model = state.trace;
+  const id = findNode(model, box.value);
+  box.setAttribute('aria-invalid', String(Boolean(box.value.trim()) && id === null));
+  box.title = id === null && box.value.trim() ? `No node is called ${box.value.trim()}` : '';
+  if (id === null) return;
+  const target = stepToFind(model, id, state.step);
+  if (target !== undefined) player.go(target);
+  graph.centreOn(id);
+});
 $('export-svg').addEventListener('click', () => exportSvg(els.svg));
 $('export-png').addEventListener('click', () => exportPng(els.svg).catch((err) => showError({ message: err.message, span: null })));
 $('export-json').addEventListener('click', () => {

@@ -641,7 +641,7 @@ def test_text_widths_match_the_svgs_own_measure(page: Page, base_url: str) -> No
 # sources) and the status line.
 SNAPSHOT = """
 async (frames) => {
-  // A large graph changes what is off screen a slice per frame after a jump: let it settle.
+  // A few frames: the panel and the URL follow a step in idle time.
   for (let i = 0; i < frames; i += 1) await new Promise((r) => requestAnimationFrame(r));
   // A fresh load sets its first panel after the graph's paint, in idle time.
   const panel = document.getElementById('panel');
@@ -724,7 +724,7 @@ def test_stepping_back_and_forth_shows_what_a_fresh_load_shows(
 def test_jumps_on_a_long_program_settle_to_what_a_fresh_load_shows(
     page: Page, base_url: str
 ) -> None:
-    """Off screen, a jump's changes land a slice per frame: they must all land, and nothing else."""
+    """A jump's changes land everywhere at once, on screen and off it: all of them, and nothing else."""
     lines = ["a0 = x * y"] + [f"a{i} = a{i - 1} * x + y" for i in range(1, 40)]
     expression = "\n".join(lines)
     values = {"x": 0.5, "y": 2}

@@ -7,17 +7,27 @@
  * Text reaches the SVG only through textContent.
  */
 
-import { cancelIdle, idle } from '../idle.js';
+import { cancelIdle, idle, oncePerFrame } from '../idle.js';
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
 import { displayName, staleParts } from '../steps.js';
+import { overviewShapes, paintShapes, wholeTransform } from './overview.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const TOP_INSET = 44;
-// Nodes and wires changed per frame when a jump's changes are applied a slice
-// at a time: small, because a frame's paint grows with what changed in it
-// (bench/findings.md has the figures).
-const SETTLE_SLICE = 40;
+/**
+ * Above this many nodes the drawing holds only the nodes and wires on the
+ * screen or near it, made as the view reaches them and dropped when it
+ * leaves them: what the browser styles, lays out and repaints stays the size
+ * of a screen, whatever the size of the graph (docs/architecture.md).
+ */
+export const CULL_NODES = 500;
+/**
+ * Below this zoom a node's type is too small to read: its texts are not
+ * drawn (plain boxes and wires), and a culled graph is drawn as shapes on a
+ * canvas instead of in the SVG (see overview.js).
+ */
+export const FAR_SCALE = 0.3;
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, name);
@@ -52,7 +62,34 @@ function setText(node, text) {
   return true;
 }
 
-function pathThrough(points) {
+/** A canvas of the drawing's (made the first time), placed over it by the CSS class. */
+function canvasIn(parent, cls) {
+  let canvas = parent.querySelector(`canvas.${cls}`);
+  if (!canvas) {
+    canvas = document.createElement('canvas');
+    canvas.className = cls;
+    canvas.hidden = true;
+    parent.appendChild(canvas);
+  }
+  return canvas;
+}
+
+/** A canvas's 2D context, its pixels resized only when they differ (a resize clears it). */
+function sized(canvas, w, h) {
+  const W = Math.max(1, Math.round(w));
+  const H = Math.max(1, Math.round(h));
+  if (canvas.width !== W) canvas.width = W;
+  if (canvas.height !== H) canvas.height = H;
+  return canvas.getContext('2d');
+}
+
+/**
+ * A wire's path: a curve through its points, or, for a wire cut short (a
+ * long wire from an input, see layout.js), a stub out of its source and a
+ * stub into its target.
+ */
+function pathThrough(points, cut = false) {
+  if (cut) return `M${points[0].x},${points[0].y} L${points[1].x},${points[1].y} M${points[2].x},${points[2].y} L${points[3].x},${points[3].y}`;
   if (points.length === 0) return '';
   let d = `M${points[0].x},${points[0].y}`;
   if (points.length === 2) return `${d} L${points[1].x},${points[1].y}`;
@@ -120,6 +157,26 @@ export function domMeasure(svg) {
     }
     return w;
   };
+  /**
+   * The quick measure, for a graph too large to measure each text: the sum
+   * of its characters' widths (each measured once), a pixel over for the
+   * kerning it leaves out.
+   */
+  const chars = new Map();
+  measure.fast = (text, kind) => {
+    let w = 1;
+    for (const c of drawn(text)) {
+      const key = `${kind}\u0000${c}`;
+      let cw = chars.get(key);
+      if (cw === undefined) {
+        // A lone space is trimmed as the SVG trims it: measured between two letters instead.
+        cw = c === ' ' ? measure('a a', kind) - measure('aa', kind) : measure(c, kind);
+        chars.set(key, cw);
+      }
+      w += cw;
+    }
+    return w;
+  };
   measure.prime = (items) => {
     readFonts(items.map(([, kind]) => kind));
     for (const [text, kind] of items) measure(text, kind);
@@ -139,9 +196,14 @@ export function nodeDescription(title, node, state) {
   return parts.join(', ');
 }
 
+function sameView(a, b) {
+  const close = (p, q) => Math.abs(p - q) <= 1e-6 * Math.max(1, Math.abs(p), Math.abs(q));
+  return close(a.x, b.x) && close(a.y, b.y) && close(a.w, b.w) && close(a.h, b.h);
+}
+
 export class GraphView {
   /** `state` is the page's state (see state.js): presenting sets how far the view zooms. */
-  constructor(svg, state, { onNodeClick } = {}) {
+  constructor(svg, state, { onNodeClick, onCull } = {}) {
     this.svg = svg;
     this.state = state;
     this.onNodeClick = onNodeClick || (() => {});
@@ -150,9 +212,18 @@ export class GraphView {
     this.nodeEls = new Map();
     this.edgeEls = new Map();
     this.shown = { nodes: new Map(), edges: new Map() };
-    this.settleHandle = null;
+    this.onCull = onCull || (() => {});
+    // The whole graph as shapes (far zoom on a culled graph) and the minimap, both canvases over the drawing.
+    const area = svg.parentElement;
+    this.overview = canvasIn(area, 'overview');
+    this.overview.setAttribute('aria-hidden', 'true');
+    this.minimap = canvasIn(area, 'minimap');
+    this.minimap.setAttribute('role', 'img');
+    this.minimap.setAttribute('aria-label', 'Map of the whole graph: click or drag to move the view there');
+    this.paintSoon = oncePerFrame(() => this.paint());
     this.installPanZoom();
     this.installNodeKeys();
+    this.installMinimap();
     // The editor above can grow (more value boxes, an error): refit to the new size.
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(() => {
@@ -213,75 +284,225 @@ export class GraphView {
     this.refocus = null;
     this.model = model;
     this.layout = layout;
+    this.culled = model.nodes.length > CULL_NODES;
     const defs = el('defs');
     // A fixed size in user units: a thick current wire keeps a normal arrowhead.
     const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
     el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }, marker);
     this.root = el('g', { class: 'viewport' });
-    const edgeLayer = el('g', { class: 'edges' }, this.root);
-    const labelLayer = el('g', { class: 'edge-labels' }, this.root);
-    const nodeLayer = el('g', { class: 'nodes' }, this.root);
+    this.layers = {
+      edges: el('g', { class: 'edges' }, this.root),
+      labels: el('g', { class: 'edge-labels' }, this.root),
+      nodes: el('g', { class: 'nodes' }, this.root),
+    };
     this.nodeEls.clear();
     this.edgeEls.clear();
     // Nothing of a frame is shown yet: the next update sets every node and wire.
     this.shown = { nodes: new Map(), edges: new Map() };
     this.frame = null;
-    this.later = null;
-    const proto = prototypes();
-
-    for (const edge of model.edges) {
-      const box = layout.edges.get(edge.id);
-      const g = proto.edge.cloneNode(true);
-      g.setAttribute('data-edge-id', edge.id);
-      g.firstChild.setAttribute('d', pathThrough(box.points));
-      edgeLayer.appendChild(g);
-      const labels = proto.labels.cloneNode(false);
-      labels.setAttribute('data-edge-id', edge.id);
-      labelLayer.appendChild(labels);
-      this.edgeEls.set(edge.id, { g, labels, value: null, grad: null, box });
-    }
-
-    for (const node of model.nodes) {
-      const box = layout.nodes.get(node.id);
-      const g = proto.node.cloneNode(true);
-      g.setAttribute('class', `node kind-${node.kind}`);
-      g.setAttribute('data-node-id', node.id);
-      g.setAttribute('transform', `translate(${box.x - box.width / 2},${box.y - box.height / 2})`);
-      const title = g.firstChild;
-      const rect = title.nextSibling;
-      rect.setAttribute('width', box.width);
-      rect.setAttribute('height', box.height);
-      const v = { g, title, box, lines: box.lines, texts: new Array(box.lines.length).fill(null), made: new Set(), end: null, titleText: '' };
-      const titleLine = box.lines.find((line) => line.part === 'title');
-      v.titleText = titleLine ? titleLine.text : '';
-      const warnings = model.warningsByNode.get(node.id) || [];
-      if (warnings.length) {
-        g.classList.add('warned');
-        const nonFinite = warnings.some((w) => /finite|nan|inf/i.test(w.kind));
-        if (nonFinite) g.classList.add('nonfinite');
-        const badge = el('g', { class: 'badge', transform: `translate(${box.width - 10},-4)` }, g);
-        const badgeTitle = el('title', {}, badge);
-        badgeTitle.textContent = warnings.map((w) => w.message).join('\n');
-        // The badge names the kind in words (tie, kink, ∞), not by colour alone.
-        const kind = nonFinite ? '∞' : String(warnings[0].kind).replace(/_/g, ' ');
-        const label = `⚠ ${kind}`.slice(0, 14);
-        const w = 14 + label.length * 8.5;
-        el('rect', { class: 'badge-box', x: -w / 2, y: -14, width: w, height: 24, rx: 5 }, badge);
-        const mark = el('text', { class: 'badge-text', x: 0, y: 4, 'text-anchor': 'middle' }, badge);
-        mark.textContent = label;
-        // The node's texts go before the badge: it is drawn over them.
-        v.end = badge;
-      }
-      this.makePart(v, 'title');
-      nodeLayer.appendChild(g);
-      this.nodeEls.set(node.id, v);
+    this.shapes = overviewShapes(model, layout);
+    // Each wire's extent, for the culling's test of what is near the view.
+    this.edgeBoxes = model.edges.map((edge) => {
+      const { points } = layout.edges.get(edge.id);
+      const xs = points.map((p) => p.x);
+      const ys = points.map((p) => p.y);
+      const x0 = Math.min(...xs);
+      const y0 = Math.min(...ys);
+      return { id: edge.id, box: { x: (x0 + Math.max(...xs)) / 2, y: (y0 + Math.max(...ys)) / 2, width: Math.max(...xs) - x0, height: Math.max(...ys) - y0 } };
+    });
+    if (!this.culled) {
+      for (const edge of model.edges) this.makeEdge(edge.id);
+      for (const node of model.nodes) this.makeNode(node.id);
     }
     this.svg.replaceChildren(defs, this.root);
     this.bounds = { width: layout.width, height: layout.height };
     this.currentId = null;
+    this.fitted = null;
     this.fit(false, size);
     if (focused && this.nodeEls.has(focused)) this.nodeEls.get(focused).g.focus({ preventScroll: true });
-    this.fillHandle = idle((deadline) => this.fillTexts(deadline));
+    if (!this.culled) this.fillHandle = idle((deadline) => this.fillTexts(deadline));
+    // A drawing's number, for whoever waits for it to be on the page (the benchmarks, the tests).
+    this.svg.dataset.drawn = String(Number(this.svg.dataset.drawn || 0) + 1);
+  }
+
+  /** Make a wire's group and its labels' group, in the drawing. */
+  makeEdge(id) {
+    const box = this.layout.edges.get(id);
+    const proto = prototypes();
+    const g = proto.edge.cloneNode(true);
+    g.setAttribute('data-edge-id', id);
+    g.firstChild.setAttribute('d', pathThrough(box.points, box.cut));
+    if (box.bundle) g.classList.add('bundled');
+    this.layers.edges.appendChild(g);
+    const labels = proto.labels.cloneNode(false);
+    labels.setAttribute('data-edge-id', id);
+    if (box.bundle) labels.classList.add(box.bundle.first ? 'bundle-head' : 'bundled');
+    this.layers.labels.appendChild(labels);
+    const v = { g, labels, value: null, grad: null, box };
+    this.edgeEls.set(id, v);
+    return v;
+  }
+
+  /** Make a node's group (its box, title and warning badge), in the drawing. */
+  makeNode(id) {
+    const node = this.model.nodeById.get(id);
+    const box = this.layout.nodes.get(id);
+    const g = prototypes().node.cloneNode(true);
+    g.setAttribute('class', `node kind-${node.kind}`);
+    g.setAttribute('data-node-id', node.id);
+    g.setAttribute('transform', `translate(${box.x - box.width / 2},${box.y - box.height / 2})`);
+    const title = g.firstChild;
+    const rect = title.nextSibling;
+    rect.setAttribute('width', box.width);
+    rect.setAttribute('height', box.height);
+    const v = { g, title, box, lines: box.lines, texts: new Array(box.lines.length).fill(null), made: new Set(), end: null, titleText: '' };
+    const titleLine = box.lines.find((line) => line.part === 'title');
+    v.titleText = titleLine ? titleLine.text : '';
+    const warnings = this.model.warningsByNode.get(node.id) || [];
+    if (warnings.length) {
+      g.classList.add('warned');
+      const nonFinite = warnings.some((w) => /finite|nan|inf/i.test(w.kind));
+      if (nonFinite) g.classList.add('nonfinite');
+      const badge = el('g', { class: 'badge', transform: `translate(${box.width - 10},-4)` }, g);
+      const badgeTitle = el('title', {}, badge);
+      badgeTitle.textContent = warnings.map((w) => w.message).join('\n');
+      // The badge names the kind in words (tie, kink, ∞), not by colour alone.
+      const kind = nonFinite ? '∞' : String(warnings[0].kind).replace(/_/g, ' ');
+      const label = `⚠ ${kind}`.slice(0, 14);
+      const w = 14 + label.length * 8.5;
+      el('rect', { class: 'badge-box', x: -w / 2, y: -14, width: w, height: 24, rx: 5 }, badge);
+      const mark = el('text', { class: 'badge-text', x: 0, y: 4, 'text-anchor': 'middle' }, badge);
+      mark.textContent = label;
+      // The node's texts go before the badge: it is drawn over them.
+      v.end = badge;
+    }
+    this.makePart(v, 'title');
+    this.layers.nodes.appendChild(g);
+    this.nodeEls.set(id, v);
+    return v;
+  }
+
+  /**
+   * On a culled graph: make what has come near the view, and drop what is
+   * now far from it (a margin of half a screen to make, a screen to drop, so
+   * a small pan back and forth makes nothing twice). A node or wire made
+   * takes the frame shown at once, with all its texts. Far zoomed out, the
+   * drawing holds nothing: the canvas draws it.
+   */
+  cull() {
+    if (!this.culled || !this.model) return;
+    const far = this.isFar();
+    const made = [];
+    const pass = (list, els, make, apply, shown) => {
+      for (const { id, box } of list) {
+        const has = els.has(id);
+        if (!far && !has && this.nearView(box, 0.5)) {
+          make.call(this, id);
+          made.push(id);
+          if (this.frame) apply.call(this, id, true);
+        } else if (has && (far || !this.nearView(box, 1))) {
+          const v = els.get(id);
+          v.g.remove();
+          if (v.labels) v.labels.remove();
+          els.delete(id);
+          shown.delete(id);
+        }
+      }
+    };
+    if (!this.nodeList || this.nodeList.model !== this.model) {
+      this.nodeList = this.model.nodes.map((n) => ({ id: n.id, box: this.layout.nodes.get(n.id) }));
+      this.nodeList.model = this.model;
+    }
+    pass(this.edgeBoxes, this.edgeEls, this.makeEdge, this.applyEdge, this.shown.edges);
+    pass(this.nodeList, this.nodeEls, this.makeNode, this.applyNode, this.shown.nodes);
+    if (made.length) this.onCull();
+  }
+
+  /** Whether the view is zoomed out past readable type (see FAR_SCALE). */
+  isFar() {
+    return this.scale() < FAR_SCALE;
+  }
+
+  /** The zoom: screen pixels per layout unit. */
+  scale() {
+    const { w } = this.size();
+    return w / this.view.w;
+  }
+
+  /**
+   * The canvases: the minimap (when the graph does not show whole) and, on
+   * a culled graph zoomed out past readable type, the view as shapes.
+   */
+  paint() {
+    if (!this.model || !this.shapes) {
+      this.overview.hidden = true;
+      this.minimap.hidden = true;
+      return;
+    }
+    const states = this.frame ? this.frame.nodes : null;
+    const { w, h } = this.size();
+    const ratio = window.devicePixelRatio || 1;
+    const far = this.culled && this.isFar();
+    this.svg.classList.toggle('is-far', this.isFar());
+    this.overview.hidden = !far;
+    if (far) {
+      const ctx = sized(this.overview, w * ratio, h * ratio);
+      const k = (w / this.view.w) * ratio;
+      paintShapes(ctx, this.shapes, states, { k, x: this.view.x, y: this.view.y });
+    }
+    const v = this.view;
+    const whole = v.x <= 0 && v.y <= 0 && v.x + v.w >= this.bounds.width && v.y + v.h >= this.bounds.height;
+    this.minimap.hidden = whole;
+    if (whole) return;
+    // A long, flat graph (a deep program) gets a long, flat map.
+    this.minimap.classList.toggle('is-wide', this.bounds.width > 4 * this.bounds.height);
+    const rect = { w: this.minimap.clientWidth || 200, h: this.minimap.clientHeight || 120 };
+    const ctx = sized(this.minimap, rect.w * ratio, rect.h * ratio);
+    this.mapTransform = wholeTransform(this.bounds.width, this.bounds.height, rect.w, rect.h);
+    const t = this.mapTransform;
+    paintShapes(ctx, this.shapes, states, { k: t.k * ratio, x: t.x, y: t.y }, { wires: false, view: this.view });
+  }
+
+  /**
+   * A click or drag on the minimap moves the view's centre to the node
+   * nearest the pointer on the map: a pixel of the map of a long program is
+   * more than a screen of the graph, so a point alone could land between nodes.
+   */
+  installMinimap() {
+    let dragging = false;
+    const move = (ev) => {
+      if (!this.mapTransform || !this.model) return;
+      const r = this.minimap.getBoundingClientRect();
+      const t = this.mapTransform;
+      const px = ev.clientX - r.left - this.minimap.clientLeft;
+      const py = ev.clientY - r.top - this.minimap.clientTop;
+      const { ids, boxes } = this.shapes;
+      let best = -1;
+      let bestD = Infinity;
+      for (let i = 0; i < ids.length; i += 1) {
+        const dx = (boxes[i * 4] + boxes[i * 4 + 2] / 2 - t.x) * t.k - px;
+        const dy = (boxes[i * 4 + 1] + boxes[i * 4 + 3] / 2 - t.y) * t.k - py;
+        const d = dx * dx + dy * dy;
+        if (d < bestD) {
+          bestD = d;
+          best = i;
+        }
+      }
+      if (best >= 0) this.centreOn(ids[best]);
+    };
+    this.minimap.addEventListener('pointerdown', (ev) => {
+      dragging = true;
+      this.minimap.setPointerCapture(ev.pointerId);
+      move(ev);
+    });
+    this.minimap.addEventListener('pointermove', (ev) => {
+      if (dragging) move(ev);
+    });
+    const end = () => {
+      dragging = false;
+    };
+    this.minimap.addEventListener('pointerup', end);
+    this.minimap.addEventListener('pointercancel', end);
   }
 
   /** Make a node's texts of one part (title, value, grad, check), in their place among the others. */
@@ -359,64 +580,39 @@ export class GraphView {
    * wires. Only the nodes and wires whose state differs from what they show
    * are touched, and only their classes: the texts were written when drawn
    * and the classes show or hide them (a text write, even of the same
-   * string, makes the browser lay the whole drawing out again). What is on
-   * screen or near it changes at once; on a large graph a jump (End, Home, a
-   * click) changes the rest a slice per frame, so no frame restyles and
-   * repaints thousands of elements.
+   * string, makes the browser lay the whole drawing out again). Everything
+   * the drawing holds changes at once (a culled graph holds about a screen's
+   * worth, and what it makes later takes the frame as it is made), so a jump
+   * (End, Home, a click) shows its final frame in one go.
    */
   update(frame) {
     if (!this.model) return;
     const wasCurrent = this.currentId;
     this.currentId = frame.step ? frame.step.node : null;
-    if (this.currentId && this.currentId !== wasCurrent) this.follow(this.currentId);
     this.frame = frame;
-    const stale = staleParts(this.shown, frame);
-    const later = { nodes: [], edges: [] };
-    for (const id of stale.nodes) {
-      if (this.nearView(this.layout.nodes.get(id))) this.applyNode(id);
-      else later.nodes.push(id);
+    if (this.currentId && this.currentId !== wasCurrent) this.follow(this.currentId);
+    if (this.culled) {
+      for (const id of this.nodeEls.keys()) this.applyNode(id);
+      for (const id of this.edgeEls.keys()) this.applyEdge(id);
+    } else {
+      const stale = staleParts(this.shown, frame);
+      for (const id of stale.nodes) this.applyNode(id);
+      for (const id of stale.edges) this.applyEdge(id);
     }
-    for (const id of stale.edges) {
-      const edge = this.model.edgeById.get(id);
-      const near = frame.edges.get(id).current || this.nearView(this.layout.nodes.get(edge.source))
-        || this.nearView(this.layout.nodes.get(edge.target)) || this.nearView(this.layout.edges.get(id));
-      if (near) this.applyEdge(id);
-      else later.edges.push(id);
-    }
-    this.later = later;
-    if (this.settleHandle === null && (later.nodes.length || later.edges.length)) {
-      this.settleHandle = window.requestAnimationFrame(() => this.settle());
-    }
+    this.paintSoon();
   }
 
-  /** One frame's slice of the changes left over from a jump. */
-  settle() {
-    this.settleHandle = null;
-    if (!this.frame || !this.later) return;
-    let budget = SETTLE_SLICE;
-    const { nodes, edges } = this.later;
-    while (budget > 0 && nodes.length) {
-      this.applyNode(nodes.pop());
-      budget -= 1;
-    }
-    while (budget > 0 && edges.length) {
-      this.applyEdge(edges.pop());
-      budget -= 1;
-    }
-    if (nodes.length || edges.length) this.settleHandle = window.requestAnimationFrame(() => this.settle());
-  }
-
-  /** Whether a box is on screen or within half a screen of it. */
-  nearView(box) {
+  /** Whether a box is on screen or within `margin` screens of it. */
+  nearView(box, margin = 0.5) {
     if (!box) return false;
     const v = this.view;
     const w = box.width || 0;
     const h = box.height || 0;
-    return box.x + w / 2 >= v.x - v.w / 2 && box.x - w / 2 <= v.x + 1.5 * v.w
-      && box.y + h / 2 >= v.y - v.h / 2 && box.y - h / 2 <= v.y + 1.5 * v.h;
+    return box.x + w / 2 >= v.x - margin * v.w && box.x - w / 2 <= v.x + (1 + margin) * v.w
+      && box.y + h / 2 >= v.y - margin * v.h && box.y - h / 2 <= v.y + (1 + margin) * v.h;
   }
 
-  applyNode(id) {
+  applyNode(id, all = false) {
     const state = this.frame.nodes.get(id);
     const shown = this.shown.nodes.get(id);
     if (shown && shown.value === state.value && shown.grad === state.grad && shown.current === state.current) return;
@@ -426,8 +622,8 @@ export class GraphView {
     v.g.classList.toggle('has-value', state.value);
     v.g.classList.toggle('has-grad', state.grad);
     v.g.classList.toggle('is-pending', !state.value);
-    if (state.value) this.makePart(v, 'value');
-    if (state.grad) {
+    if (state.value || all) this.makePart(v, 'value');
+    if (state.grad || all) {
       this.makePart(v, 'grad');
       this.makePart(v, 'check');
     }
@@ -438,7 +634,7 @@ export class GraphView {
     this.shown.nodes.set(id, state);
   }
 
-  applyEdge(id) {
+  applyEdge(id, all = false) {
     const state = this.frame.edges.get(id);
     const phase = this.frame.phase;
     const shown = this.shown.edges.get(id);
@@ -452,8 +648,8 @@ export class GraphView {
       g.classList.toggle('has-grad', state.grad);
       g.classList.toggle('phase-backward', phase === 'backward');
     }
-    if (state.value) this.makeEdgeText(v, 'value');
-    if (state.grad) this.makeEdgeText(v, 'grad');
+    if (state.value || all) this.makeEdgeText(v, 'value');
+    if (state.grad || all) this.makeEdgeText(v, 'grad');
     this.shown.edges.set(id, { ...state, phase });
   }
 
@@ -513,25 +709,32 @@ export class GraphView {
     const box = `0 0 ${w} ${h}`;
     if (this.svg.getAttribute('viewBox') !== box) this.svg.setAttribute('viewBox', box);
     if (this.root) this.root.setAttribute('transform', `translate(${-x},${-y})`);
+    this.cull();
+    this.paintSoon();
   }
 
   /**
-   * Fit the whole graph to the screen, no larger than maxScale. Unless `all`
-   * is asked for, a large graph is not shrunk below readable type: the view
-   * then shows the current node, and follows it while stepping.
+   * Fit the graph to the screen, no larger than maxScale and never below
+   * readable type: a graph that does not show whole at readable type is
+   * shown around the current node, and the view follows it while stepping
+   * (the minimap shows where that is). Fit asked for again (`all`, the Fit
+   * button and F) on a view it has just fitted shows the whole graph,
+   * zoomed out as far as it takes (drawn as plain shapes past readable).
    */
   fit(all = true, size = this.size()) {
     const { w, h } = size;
     // The zoom and export buttons float over the top edge: keep the graph below them.
     const top = Math.min(TOP_INSET, h / 4);
     const whole = this.wholeScale(this.bounds, size);
-    const scale = all ? whole : Math.max(whole, this.minAutoScale);
+    const again = all && this.fitted && sameView(this.fitted, this.view);
+    const scale = again ? whole : Math.max(whole, this.minAutoScale);
     const vw = w / scale;
     const vh = h / scale;
     const shift = top / scale;
     this.view = { x: (this.bounds.width - vw) / 2, y: (this.bounds.height - vh - shift) / 2, w: vw, h: vh };
     if (scale > whole && this.currentId) this.centreOn(this.currentId);
     else this.applyView();
+    this.fitted = again ? null : { ...this.view };
   }
 
   /** The zoom at which a layout of this size shows whole on the screen, no larger than maxScale. */
@@ -545,7 +748,12 @@ export class GraphView {
   centreOn(nodeId) {
     const box = this.layout && this.layout.nodes.get(nodeId);
     if (!box) return;
-    this.view = { ...this.view, x: box.x - this.view.w / 2, y: box.y - this.view.h / 2 };
+    this.centreAt(box.x, box.y);
+  }
+
+  /** Move the view (not its zoom) so a point of the layout is in the middle. */
+  centreAt(x, y) {
+    this.view = { ...this.view, x: x - this.view.w / 2, y: y - this.view.h / 2 };
     this.applyView();
   }
 
