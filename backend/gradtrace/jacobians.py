@@ -363,9 +363,13 @@ def jacobian(
     applied = limits if limits is not None else Limits.unlimited()
     deadline = applied.deadline()
     graph, inputs = prepare(expression, values, constants, applied)
-    counted = modes.count(graph)
-    enforce_passes((counted.m if reverse else 0) + (counted.n if forward_mode else 0), applied)
-    enforce(jacobian_estimate(graph, counted.n, reverse, forward_mode), applied)
+    m = math.prod(graph.shape[graph.output])
+    n = sum(size for *_, size in columns(graph))
+    enforce_passes((m if reverse else 0) + (n if forward_mode else 0), applied)
+    # The counting walks the graph once per input: within the numeric check's bound (2n
+    # passes of at least its nodes), so it is priced before it runs too.
+    enforce(jacobian_estimate(graph, n, reverse, forward_mode), applied)
+    counted = modes.count(graph, deadline)
 
     node_values, locals_ = forward(graph, inputs, deadline)  # fprop once; every pass reuses it
     by_rows = reverse_passes(graph, node_values, locals_, deadline) if reverse else None

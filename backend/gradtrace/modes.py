@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 
 from gradtrace.graph import Graph, is_data
+from gradtrace.limits import Deadline
 from gradtrace.ops import ADD, NO_WORK, OpWork, Work
 
 
@@ -108,8 +109,12 @@ def tangent_work(graph: Graph, live: list[bool], works: list[OpWork | None]) -> 
     return total
 
 
-def count(graph: Graph) -> Costs:
-    """The four counts of `graph` (see the module's docstring), from its shapes alone."""
+def count(graph: Graph, deadline: Deadline | None = None) -> Costs:
+    """The four counts of `graph` (see the module's docstring), from its shapes alone.
+
+    The graph is walked once per input (its own paths), the deadline checked before each.
+    """
+    check_time = deadline.check if deadline is not None else tuple
     works: list[OpWork | None] = [None] * graph.size
     forward = NO_WORK
     for node, _, _, _ in graph.ops:
@@ -127,6 +132,7 @@ def count(graph: Graph) -> Costs:
     forward_mode = NO_WORK
     computed = [0] * graph.size
     for _, node in wanted:
+        check_time()
         own = [r and d for r, d in zip(reaches, descendants(graph, [node]), strict=True)]
         separately = separately + backward_work(graph, own, works)
         forward_mode = forward_mode + tangent_work(graph, own, works) * math.prod(graph.shape[node])

@@ -114,3 +114,15 @@ def test_the_cli_reports_an_error_with_exit_2(capsysbinary: pytest.CaptureFixtur
     status = cli.main(["jacobian", "x * 2", "--values", '{"x": 1}', "--modes", "sideways"])
     assert status == 2
     assert json.loads(capsysbinary.readouterr().err)["type"] == "invalid_value"
+
+
+def test_a_flood_of_bad_entries_costs_a_few_issues(client: TestClient) -> None:
+    floods = [
+        {"values": {f"k{i}": "no" for i in range(60_000)}},
+        {f"f{i}": 1 for i in range(60_000)},
+        {"constants": ["_k"] * 60_000},
+    ]
+    for flood in floods:
+        response = client.post("/api/v1/jacobian", json={"expression": "x", **flood})
+        assert response.status_code == 422
+        assert len(response.json()["detail"]) <= 21 and len(response.content) < 16_384

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
-from gradtrace.api.schemas import InputName, JsonNumber, Node, Tensor, Value
+from gradtrace.api.schemas import InputName, JsonNumber, Node, RequestModel, Tensor, Values
 
 Mode = Literal["reverse", "forward"]
 MODES: tuple[Mode, Mode] = ("reverse", "forward")
@@ -24,7 +24,7 @@ NEURAL_LAYER: dict[str, Any] = {
 }
 
 
-class JacobianRequest(BaseModel):
+class JacobianRequest(RequestModel):
     """A program whose output may hold many numbers, its values, and the modes to run."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [NEURAL_LAYER]})
@@ -32,7 +32,7 @@ class JacobianRequest(BaseModel):
     expression: Annotated[
         str, Strict(), Field(description="The program, as for POST /api/v1/trace; its output may be a vector or matrix.")
     ]
-    values: dict[InputName, Value] = Field(
+    values: Values = Field(
         default_factory=dict, description="The value of every input, as for POST /api/v1/trace."
     )
     constants: list[InputName] = Field(
