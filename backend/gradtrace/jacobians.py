@@ -124,14 +124,17 @@ class Jacobian:
     def _forward_dict(self) -> dict[str, Any] | None:
         if self.tangents is None or self.by_columns is None:
             return None
-        seeds = [(name, flat, shape) for name, _, shape, _, size in self.columns for flat in range(size)]
+        seeds = [
+            (name, node, flat, shape) for name, node, shape, _, size in self.columns for flat in range(size)
+        ]
         passes = []
-        for j, (tangent, (name, flat, shape)) in enumerate(zip(self.tangents, seeds, strict=True)):
+        for j, (tangent, (name, node, flat, shape)) in enumerate(zip(self.tangents, seeds, strict=True)):
             self.deadline.check()
             passes.append(
                 {
                     "index": j,
                     "input": name,
+                    "node": f"n{node}",
                     "seed": _element(shape, flat),
                     "column": json_value(self.by_columns[:, j]),
                     "tangents": _per_node(tangent),

@@ -120,7 +120,7 @@ def test_each_pass_keeps_every_nodes_adjoint_or_tangent() -> None:
     assert first["adjoints"][ids.index("n0")] is None  # W is data: no adjoint
     assert first["adjoints"][-1] == [1.0, 0.0]  # the seed, e_0
     tangent = body["forward"]["passes"][3]  # b's first element
-    assert tangent["input"] == "b" and tangent["seed"] == [0]
+    assert tangent["input"] == "b" and tangent["node"] == "n3" and tangent["seed"] == [0]
     assert tangent["tangents"][ids.index("n1")] is None  # x is not reached from b
     assert "grad" not in body["nodes"][0]
 

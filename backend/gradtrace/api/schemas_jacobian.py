@@ -97,6 +97,7 @@ class ForwardPass(BaseModel):
 
     index: int = Field(description="j, the column it fills.")
     input: str = Field(description="The input seeded.")
+    node: str = Field(description="Its node, where the seed e_j enters the graph.")
     seed: list[int] = Field(description="Its element seeded with 1 ([] for a scalar input).")
     column: list[JsonNumber]
     tangents: list[Tensor | None] = Field(
