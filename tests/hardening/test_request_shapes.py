@@ -119,7 +119,8 @@ FLOOD_BODIES = {
     "/api/v1/slope": {"expression": "x", "of": "x", **FLOODS["bad values"]},
     "/api/v1/by-hand": {"expression": "x", **FLOODS["unknown fields"]},
     "/api/v1/export": {"expression": "x", **FLOODS["bad input names"]},
-    "/api/v1/lessons": {"version": 1, "title": "t", "slides": [{"title": 1}] * 15_000},  # within max_lesson_bytes
+    # Within max_lesson_bytes: one slide of 15,000 unknown fields.
+    "/api/v1/lessons": {"version": 1, "title": "t", "slides": [{f"f{i}": 1 for i in range(15_000)}]},
 }
 
 
@@ -133,20 +134,66 @@ def test_every_endpoint_answers_a_flood_with_a_short_list(client: TestClient, pa
     assert len(response.content) < 16_384
 
 
-def test_a_large_body_is_read_in_a_trace_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def threads_reading(monkeypatch: pytest.MonkeyPatch, reader: str) -> list[str]:
+    """The name of the thread of every call of routes' `reader`, as it is called."""
     threads: list[str] = []
-    original = routes.read_trace_request
+    original = getattr(routes, reader)
 
     def recorded(*args: Any) -> Any:
         threads.append(threading.current_thread().name)
         return original(*args)
 
-    monkeypatch.setattr(routes, "read_trace_request", recorded)
+    monkeypatch.setattr(routes, reader, recorded)
+    return threads
+
+
+def test_a_large_body_is_read_in_a_trace_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads = threads_reading(monkeypatch, "read_trace_request")
     assert post_raw(client, HUGE_BAD_BODIES["240000 bad entries"]).status_code == 422
     assert post_raw(client, b'{"expression": "x", "values": {"x": true}}').status_code == 422
     large, small = threads
     assert large.startswith("gradtrace-trace")
     assert not small.startswith("gradtrace-trace")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/slope", "/api/v1/by-hand", "/api/v1/export"])
+def test_every_large_body_is_read_in_a_trace_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    threads = threads_reading(monkeypatch, "read_request")
+    of = {"of": "x"} if path == "/api/v1/slope" else {}
+    large = {"expression": "sum(x)", **of, "values": {"x": [0.5] * 2_000, "y": "no"}}
+    small = {"expression": "x", **of, "values": {"x": "no"}}
+    for body in (large, small):
+        response = post_raw_to(client, path, json.dumps(body).encode())
+        assert response.status_code == 422, response.text[:300]
+        bad = list(body["values"])[-1]
+        assert {tuple(issue["loc"][:3]) for issue in response.json()["detail"]} == {("body", "values", bad)}
+    assert len(json.dumps(large)) > Settings().inline_max_body_bytes >= len(json.dumps(small))
+    large_thread, small_thread = threads
+    assert large_thread.startswith("gradtrace-trace")
+    assert not small_thread.startswith("gradtrace-trace")
+
+
+def test_a_lesson_of_thousands_of_slides_is_refused_before_they_are_validated(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[int] = []
+    original = Lesson.model_validate_json
+
+    def recorded(data: Any, *args: Any, **kwargs: Any) -> Any:
+        validated.append(len(data))
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(Lesson, "model_validate_json", recorded)
+    slides = [{"title": "t", "expression": "x"}] * 7_000  # within max_lesson_bytes
+    response = post_raw_to(client, "/api/v1/lessons", json.dumps({"version": 1, "title": "t", "slides": slides}).encode())
+    assert response.status_code == 422, response.text[:300]
+    assert response.json()["detail"]["limit"] == "max_lesson_slides"
+    assert "7000 slides" in response.json()["detail"]["message"]
+    assert validated == []
+
+
+def post_raw_to(client: TestClient, path: str, content: bytes) -> Any:
+    return client.post(path, content=content, headers={"content-type": "application/json"})
 
 
 # -- every 4xx the app makes: the contract's object, or FastAPI's list ------------------------

@@ -40,9 +40,8 @@ from gradtrace.api.middleware import (
     http_error_detail,
     security_headers,
 )
-from gradtrace.api.routes import router
+from gradtrace.api.routes import BODY_MODELS, router
 from gradtrace.api.runner import ServiceUnavailable, TraceRunner
-from gradtrace.api.schemas import TraceRequest
 from gradtrace.api.sending import PendingBytes
 from gradtrace.api.settings import Settings
 from gradtrace.examples import examples
@@ -138,12 +137,13 @@ def _openapi_examples(limits: Any, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _add_trace_request_schema(schema: dict[str, Any]) -> None:
-    """TraceRequest among the components: POST /api/v1/trace reads its body itself (routes.py)."""
-    found = TraceRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+def _add_request_schemas(schema: dict[str, Any]) -> None:
+    """The request models among the components: their routes read their bodies themselves (routes.py)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(found.pop("$defs", {}))
-    components["TraceRequest"] = found
+    for model in BODY_MODELS:
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(found.pop("$defs", {}))
+        components[model.__name__] = found
 
 
 def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list: list[Any]) -> None:
@@ -155,7 +155,7 @@ def _install_openapi(app: FastAPI, limits: Any, settings: Settings, example_list
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        _add_trace_request_schema(schema)
+        _add_request_schemas(schema)
         trace_responses = schema["paths"]["/api/v1/trace"]["post"]["responses"]
         for status, found in _openapi_examples(limits, settings).items():
             trace_responses[status]["content"]["application/json"]["examples"] = found

@@ -1,10 +1,10 @@
-"""Read a trace request's body: JSON, then the request model, with a bounded list of what is wrong.
+"""Read a request's body: JSON, then the request model, with a bounded list of what is wrong.
 
 FastAPI would validate the body on the event loop and list every problem, each echoing
 its input: a 720 KB body of 240,000 bad list entries was answered with a 59 MB list,
 built in seconds while every other request waited. Here the body is read by the route
-(in a trace thread when it is over `inline_max_body_bytes`), lists stop at their first bad
-element, and the 422 keeps FastAPI's form ({"detail": [{"type", "loc", "msg", ...}]}) with at
+(in a trace thread when it is over `inline_max_body_bytes`), lists and dicts stop at their
+first bad element, and the 422 keeps FastAPI's form ({"detail": [{"type", "loc", "msg", ...}]}) with at
 most `max_request_errors` issues, then one that counts the rest. An issue carries its
 `input` only when that is a short scalar or string, never a large value.
 """
@@ -12,14 +12,16 @@ most `max_request_errors` issues, then one that counts the rest. An issue carrie
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from gradtrace.api.schemas import TraceRequest
 
 #: An input longer than this (as text) is not echoed back.
 MAX_ECHO_CHARS = 64
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class RequestInvalid(Exception):
@@ -73,7 +75,12 @@ def bounded_issues(issues: list[dict[str, Any]], total: int, max_errors: int) ->
 
 
 def read_trace_request(raw: bytes, content_type: str | None, max_errors: int) -> TraceRequest:
-    """The request in `raw`, or RequestInvalid with at most max_errors + 1 issues."""
+    """The trace request in `raw`, or RequestInvalid with at most max_errors + 1 issues."""
+    return read_request(TraceRequest, raw, content_type, max_errors)
+
+
+def read_request(model: type[M], raw: bytes, content_type: str | None, max_errors: int) -> M:
+    """The request in `raw` as `model`, or RequestInvalid with at most max_errors + 1 issues."""
     if not _is_json(content_type):
         raise RequestInvalid(
             [
@@ -104,10 +111,10 @@ def read_trace_request(raw: bytes, content_type: str | None, max_errors: int) ->
             ]
         ) from None
     try:
-        return TraceRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         total = error.error_count()
-        # errors() builds every issue: cheap now that lists stop at their first bad element,
-        # and done in a thread for any large body.
+        # errors() builds every issue: cheap now that lists and dicts stop at their first bad
+        # element and a flood of unknown fields is one issue, and done in a thread for any large body.
         found = error.errors(include_url=False)
         raise RequestInvalid(bounded_issues([issue(e) for e in found[:max_errors]], total, max_errors)) from None

@@ -7,14 +7,16 @@ already encoded as JSON) is built once by `create_app` and kept in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 
 import gradtrace
-from gradtrace.api.bodies import read_trace_request
+from gradtrace.api.bodies import read_request, read_trace_request
 from gradtrace.api.encoding import dumps, dumps_trace
 from gradtrace.api.middleware import JSONBytesResponse, error_response
 from gradtrace.api.runner import TraceRunner
@@ -106,11 +108,11 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _standalone_html(
-    expression: str, values: dict[str, Any], check: bool, limits: Any, constants: list[str]
-) -> bytes:
+def _standalone_html(limits: Any, body: TraceRequest) -> bytes:
     """Trace and write the offline file, in the worker thread like a trace."""
-    result = gradtrace.trace(expression, values, check=check, limits=limits, constants=constants)
+    result = gradtrace.trace(
+        body.expression, body.values, check=body.check, limits=limits, constants=body.constants
+    )
     return standalone_html(result).encode()
 
 
@@ -136,19 +138,46 @@ def _encoded(plan: gradtrace.Plan) -> bytes:
     return body
 
 
-#: The request body of POST /api/v1/trace, for the OpenAPI document: the route reads the
-#: body itself (see post_trace), and the app puts TraceRequest's schema among the components.
-TRACE_REQUEST_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"$ref": "#/components/schemas/TraceRequest"},
-                "examples": TRACE_REQUEST_EXAMPLES,
-            }
-        },
+#: The request models of the routes that read their bodies themselves (see post_trace and
+#: _run_on_body); the app puts their schemas among the OpenAPI document's components.
+BODY_MODELS = (TraceRequest, SlopeRequest, ByHandRequest)
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def request_body(model: type[BaseModel], examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its body itself, as FastAPI would write it."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{model.__name__}"},
+                    "examples": examples,
+                }
+            },
+        }
     }
-}
+
+
+TRACE_REQUEST_BODY = request_body(TraceRequest, TRACE_REQUEST_EXAMPLES)
+
+
+async def _run_on_body(request: Request, model: type[M], work: Callable[[M], T]) -> T:
+    """Read the body as `model` and run `work` on it in a trace thread.
+
+    As POST /trace does, a body over inline_max_body_bytes is parsed and validated in
+    that thread too (a megabyte is work), and its 422 lists a bounded number of issues
+    (api/bodies.py); a small one is read on the event loop, so its 422 waits for no thread.
+    """
+    settings: Settings = request.app.state.settings
+    runner: TraceRunner = request.app.state.runner
+    raw = await request.body()
+    read = partial(read_request, model, raw, request.headers.get("content-type"), settings.max_request_errors)
+    if len(raw) > settings.inline_max_body_bytes:
+        return await runner.run(lambda: work(read()))
+    return await runner.run(partial(work, read()))
 
 
 def _read_and_trace(raw: bytes, content_type: str | None, max_errors: int, limits: Any) -> bytes:
@@ -201,23 +230,14 @@ def _response(request: Request, body: bytes) -> TraceResponse:
     response_model=None,
     response_class=HTMLResponse,
     responses=EXPORT_RESPONSES,
+    openapi_extra=TRACE_REQUEST_BODY,
 )
-async def post_export(
-    request: Request,
-    body: Annotated[TraceRequest, Body(openapi_examples=TRACE_REQUEST_EXAMPLES)],
-) -> HTMLResponse | JSONBytesResponse:
+async def post_export(request: Request) -> HTMLResponse | JSONBytesResponse:
     """The trace of the same request as POST /trace, as a file to download: it plays offline."""
-    runner: TraceRunner = request.app.state.runner
-    work = partial(
-        _standalone_html,
-        body.expression,
-        body.values,
-        body.check,
-        request.app.state.limits,
-        body.constants,
-    )
+    work = partial(_standalone_html, request.app.state.limits)
     try:
-        html = await runner.run(work)  # a whole page to build: always in a trace thread
+        # A whole page to build: always in a trace thread.
+        html = await _run_on_body(request, TraceRequest, work)
     except PlayerNotBuilt as error:
         detail = {"type": "not_built", "message": str(error), "span": None, "line": None, "column": None}
         return error_response(503, detail)
@@ -272,7 +292,7 @@ SLOPE_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _slope_json(body: SlopeRequest, limits: Any) -> bytes:
+def _slope_json(limits: Any, body: SlopeRequest) -> bytes:
     """Trace, then sample the output around the chosen number, in the worker thread."""
     result = gradtrace.slope(
         body.expression,
@@ -293,14 +313,12 @@ def _slope_json(body: SlopeRequest, limits: Any) -> bytes:
     summary="Sample the output against one input or intermediate, with its tangent",
     response_model=None,
     responses={**TRACE_RESPONSES, 200: {"model": Slope, "description": "The samples, tangent and nudge."}},
+    openapi_extra=request_body(SlopeRequest, SLOPE_REQUEST_EXAMPLES),
 )
-async def post_slope(
-    request: Request,
-    body: Annotated[SlopeRequest, Body(openapi_examples=SLOPE_REQUEST_EXAMPLES)],
-) -> JSONBytesResponse:
+async def post_slope(request: Request) -> JSONBytesResponse:
     """The output near the traced value of one number (a gradient read as a slope)."""
-    runner: TraceRunner = request.app.state.runner
-    return JSONBytesResponse(await runner.run(partial(_slope_json, body, request.app.state.limits)))
+    work = partial(_slope_json, request.app.state.limits)
+    return JSONBytesResponse(await _run_on_body(request, SlopeRequest, work))
 
 
 BY_HAND_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -324,7 +342,8 @@ BY_HAND_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _by_hand_json(body: ByHandRequest, limits: Any) -> bytes:
+def _by_hand_json(limits: Any, max_paths: int, body: ByHandRequest) -> bytes:
+    check_max_paths(body.max_paths, max_paths)
     result = gradtrace.by_hand(
         body.expression, body.values, body.of, body.max_paths, limits=limits, constants=body.constants
     )
@@ -336,16 +355,13 @@ def _by_hand_json(body: ByHandRequest, limits: Any) -> bytes:
     summary="Derive a gradient by hand: the chain rule path by path, δ, both shapes",
     response_model=None,
     responses={**TRACE_RESPONSES, 200: {"model": ByHand, "description": "The derivations."}},
+    openapi_extra=request_body(ByHandRequest, BY_HAND_EXAMPLES),
 )
-async def post_by_hand(
-    request: Request,
-    body: Annotated[ByHandRequest, Body(openapi_examples=BY_HAND_EXAMPLES)],
-) -> JSONBytesResponse:
+async def post_by_hand(request: Request) -> JSONBytesResponse:
     """For a variable (or all): every path from the output as a product of local Jacobians, and δ."""
     settings: Settings = request.app.state.settings
-    check_max_paths(body.max_paths, settings.max_derivation_paths)
-    runner: TraceRunner = request.app.state.runner
-    return JSONBytesResponse(await runner.run(partial(_by_hand_json, body, request.app.state.limits)))
+    work = partial(_by_hand_json, request.app.state.limits, settings.max_derivation_paths)
+    return JSONBytesResponse(await _run_on_body(request, ByHandRequest, work))
 
 
 JACOBIAN_EXAMPLES: dict[str, dict[str, Any]] = {
