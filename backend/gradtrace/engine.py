@@ -15,15 +15,16 @@ seeded input's tangent is e_j, every other input's none, and
         tangent[node] = sum over edges of local x tangent[edge.source]   # op(node)'s jvp
 
 so one tangent pass gives column j of the Jacobian, as one backward pass
-gives a row. All three loops are written once, below. Scalar and tensor graphs differ only in
-how an op is applied (`apply_op`) and how a node's downstream gradients are
-computed (`backprop_op`): when every node holds one number, values, locals
-and gradients are Python floats, the op's scalar rule returns its value
-together with its local derivatives, and each downstream is one multiply;
-otherwise values are float64 numpy arrays and the downstream is the op's VJP,
-which never builds the local Jacobian (the record builds the ones small
-enough to send). Neither loop recurses, so a 100,000-node chain is no deeper
-for Python than a 3-node one.
+gives a row. All three loops are written once, below. Scalar and tensor
+graphs differ only in how an op is applied (`apply_op`), how a node's
+downstream gradients are computed (`backprop_op`) and how its tangent is
+(`tangent_op`): when every node holds one number, values, locals, gradients
+and tangents are Python floats, the op's scalar rule returns its value
+together with its local derivatives, and each downstream or tangent term is
+one multiply; otherwise values are float64 numpy arrays, the downstream is
+the op's VJP and the tangent its JVP, neither of which builds the local
+Jacobian (the record builds the ones small enough to send). No loop
+recurses, so a 100,000-node chain is no deeper for Python than a 3-node one.
 """
 
 from __future__ import annotations
