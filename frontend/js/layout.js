@@ -229,23 +229,57 @@ export function nodeBox(model, node, measure = estimateWidth, { compact = false,
  */
 export function layoutRequest(model, measure = estimateWidth, { compact = false, stack = false } = {}, made = null) {
   const spacing = compact ? SPACING.compact : SPACING.normal;
-  const wires = new Map(model.edges.map((e) => [e.id, edgeLines(model, e)]));
+  const rank = longestPathRanks(model);
+  const layered = model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS;
+  const wires = wireTexts(model, rank, layered);
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
   const ranksep = Math.min(220, Math.max(spacing.minRanksep, widest + spacing.rankPad));
-  const rank = longestPathRanks(model);
   const boxes = made || new Map(model.nodes.map((node) => [node.id, nodeBox(model, node, measure, { compact, stack })]));
-  const layered = model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS;
   const graph = {
     layered,
     ranksep,
     nodesep: spacing.nodesep,
     margin: spacing.margin,
     nodes: model.nodes.map((n) => ({ id: n.id, width: boxes.get(n.id).width, height: boxes.get(n.id).height, rank: rank.get(n.id) })),
-    edges: model.edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
+    edges: model.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, bundled: Boolean(wires.get(e.id).bundle), cut: Boolean(wires.get(e.id).cut) })),
   };
   return { boxes, wires, graph };
+}
+
+/** Wires out of one node from which on they are bundled: one trunk, one label with the count. */
+export const BUNDLE_MIN = 6;
+/** Ranks a wire of the layered layout spans from which on it is cut short (see wireTexts). */
+export const CUT_RANKS = 6;
+
+/**
+ * Each wire's texts (see edgeLines), and how it is drawn. A node that feeds
+ * BUNDLE_MIN wires or more sends them as a bundle: one label, on its trunk,
+ * says the value and how many wires carry it (`bundle.first`); each wire's
+ * own texts go by its target, shown when a step works on that wire. On the
+ * layered layout of a large program a wire that spans CUT_RANKS ranks or
+ * more (an input read again far on) is cut short: a stub out of its source,
+ * a stub into its target, whose label names where the value comes from.
+ */
+export function wireTexts(model, rank, layered) {
+  const wires = new Map();
+  for (const e of model.edges) {
+    const texts = edgeLines(model, e);
+    const outs = model.outEdges.get(e.source) || [];
+    if (layered && rank.get(e.target) - rank.get(e.source) >= CUT_RANKS) {
+      texts.cut = true;
+      texts.value = `${displayName(model.nodeById.get(e.source))}: ${texts.value}`;
+    }
+    if (outs.length >= BUNDLE_MIN) texts.bundle = { count: outs.length, first: outs[0].id === e.id };
+    wires.set(e.id, texts);
+  }
+  for (const [id, texts] of wires) {
+    if (!texts.bundle || !texts.bundle.first) continue;
+    // The bundle's label, on its first wire: the value once, with the count.
+    wires.set(id, { ...texts, value: `${edgeLines(model, model.edgeById.get(id)).value} ×${texts.bundle.count}`, grad: '' });
+  }
+  return wires;
 }
 
 /**
@@ -297,16 +331,25 @@ function layeredPositions(graph) {
     const width = Math.max(...col.map((n) => n.width));
     let y = margin + (tallest - heights[r]) / 2;
     for (const n of col) {
-      centres.set(n.id, { id: n.id, x: x + width / 2, y: y + n.height / 2, width: n.width });
+      centres.set(n.id, { id: n.id, x: x + width / 2, y: y + n.height / 2, width: n.width, height: n.height });
       y += n.height + nodesep;
     }
     x += width + ranksep;
   });
+  // A stub of a cut wire is as long as half the gap between ranks.
+  const stub = Math.max(24, ranksep / 2);
   const edges = graph.edges.map((e) => {
     const s = centres.get(e.source);
     const t = centres.get(e.target);
     const a = { x: s.x + s.width / 2, y: s.y };
     const b = { x: t.x - t.width / 2, y: t.y };
+    if (e.cut) {
+      // The stub comes in under the wires that come whole, so its label reads apart from theirs.
+      const low = { x: b.x, y: t.y + Math.max(0, t.height / 2 - 8) };
+      return { id: e.id, cut: true, points: [a, { x: a.x + stub / 2, y: a.y }, { x: low.x - stub, y: low.y + 14 }, low] };
+    }
+    // A bundle leaves its source as one trunk, runs down a bus, and turns into each target.
+    if (e.bundled) return { id: e.id, points: [a, { x: a.x + stub, y: a.y }, { x: a.x + stub, y: b.y }, b] };
     return { id: e.id, points: [a, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, b] };
   });
   const nodes = graph.nodes.map((n) => ({ id: n.id, x: centres.get(n.id).x, y: centres.get(n.id).y }));
@@ -324,9 +367,13 @@ export function placeLayout({ boxes, wires }, positions) {
     nodes.set(id, { x, y, width: box.width, height: box.height, lines: box.lines });
   }
   const edges = new Map();
-  for (const { id, points } of positions.edges) {
-    const mid = midpoint(points);
-    edges.set(id, { points, x: mid.x, y: mid.y, ...wires.get(id) });
+  for (const { id, points, cut } of positions.edges) {
+    const texts = wires.get(id);
+    // A cut wire's label is by its target; a bundle's on its trunk, its wires' own by their targets.
+    let at = midpoint(points);
+    if (cut) at = midpoint(points.slice(2));
+    else if (texts.bundle) at = texts.bundle.first ? midpoint(points.slice(0, 2)) : midpoint(points.slice(-2));
+    edges.set(id, { points, cut: Boolean(cut), x: at.x, y: at.y, ...texts });
   }
   return { nodes, edges, width: positions.width, height: positions.height };
 }

@@ -81,7 +81,7 @@ def test_61_inputs_leave_the_header_on_the_screen_and_the_graph_in_view(page: Pa
     assert len(values) == 61
     trace_program(page, base_url, text, values)
     assert page.locator("#values .value-field").count() == 61
-    header = page.locator("header").bounding_box()
+    header = page.locator("header.topbar").bounding_box()
     graph = page.locator("#graph").bounding_box()
     assert header is not None and graph is not None
     assert header["height"] < 720 / 3, header

@@ -83,6 +83,10 @@ function sized(canvas, w, h) {
   return canvas.getContext('2d');
 }
 
+function polyline(points) {
+  return points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
+}
+
 /**
  * A wire's path: a curve through its points, or, for a wire cut short (a
  * long wire from an input, see layout.js), a stub out of its source and a
@@ -331,8 +335,10 @@ export class GraphView {
     const proto = prototypes();
     const g = proto.edge.cloneNode(true);
     g.setAttribute('data-edge-id', id);
-    g.firstChild.setAttribute('d', pathThrough(box.points, box.cut));
+    // A bundle's bus is drawn straight: its wires lie on one line until they turn off it.
+    g.firstChild.setAttribute('d', box.bundle && box.points.length === 4 ? polyline(box.points) : pathThrough(box.points, box.cut));
     if (box.bundle) g.classList.add('bundled');
+    if (box.cut) g.classList.add('cut');
     this.layers.edges.appendChild(g);
     const labels = proto.labels.cloneNode(false);
     labels.setAttribute('data-edge-id', id);

@@ -10,7 +10,7 @@
 
 const COLOURS = {
   wire: 'rgba(92, 92, 92, 0.35)',
-  pending: '#ffffff',
+  pending: '#d4d4d4',
   value: '#b9d3ec',
   grad: '#f3b99b',
   outline: '#5c5c5c',
