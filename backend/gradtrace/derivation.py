@@ -502,8 +502,12 @@ def _derive_one(
 
 
 def _grouped(latex: str) -> str:
-    """A factor of a product in parentheses where it is itself a sum or a Kronecker product."""
-    return rf"\left({latex}\right)" if any(op in latex for op in (r"\otimes", " - ", " + ")) else latex
+    r"""A factor of a product in parentheses where it is itself a sum or a Kronecker product.
+
+    A subexpression's name, (\text{x + y}), is in its parentheses already: its sum does not count.
+    """
+    bare = re.sub(r"\(\\text\{[^{}]*\}\)", "", latex)
+    return rf"\left({latex}\right)" if any(op in bare for op in (r"\otimes", " - ", " + ")) else latex
 
 
 def _sum_lines(symbol: str, paths: list[dict[str, Any]], omitted: int, total: str) -> list[str]:

@@ -235,3 +235,13 @@ def test_a_constant_target_is_data_not_derived_and_shares_no_delta() -> None:
     np.testing.assert_allclose(decode(dz["sum"]), p - np.array(values["t"]), atol=1e-12)
     with pytest.raises(DerivationError, match="'t' is a constant"):
         gradtrace.by_hand(loss, values, of="t", constants=["t"])
+
+
+def test_a_subexpression_named_in_its_parentheses_is_not_put_in_parentheses_again() -> None:
+    body = gradtrace.by_hand("(x + y) * max(y, z)", {"x": 1, "y": 2, "z": 0}, of="y")
+    closed = body["derivations"][0]["latex"][1]
+    assert r"\left((\text{x + y})\right)" not in closed
+    assert r"(\text{x + y}) \cdot \mathbf{1}(y > z)" in closed
+    # a real sum as a factor keeps its brackets
+    layer = gradtrace.by_hand(LAYER, LAYER_VALUES, of="W")
+    assert r"\left(I \otimes" in layer["derivations"][0]["latex"][2]
