@@ -42,6 +42,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gradtrace.display import MAX_ELEMENTS
 from gradtrace.errors import limit_exceeded
 from gradtrace.graph import Graph
 from gradtrace.limits import Limits
@@ -99,12 +100,14 @@ def forward_flops(op_name: str, out: Shape, args: list[Shape]) -> int:
 
 
 def _value_text(shape: Shape) -> int:
-    """The longest text a step shows for a value of this shape (see trace.fmt)."""
+    """The longest text a step shows for a value of this shape (display.format_value): up to
+    MAX_ELEMENTS numbers written out as nested lists, else the shape, <2x3>."""
     size = _size(shape)
     if not shape:
         return NUMBER_TEXT_BYTES
-    if size <= 4:
-        return (NUMBER_TEXT_BYTES + 4) * size + 4
+    if size <= MAX_ELEMENTS:
+        # Each number with its ", ", and a pair of brackets around each row and the whole.
+        return (NUMBER_TEXT_BYTES + 2) * size + 2 * (size + 1)
     return 2 + 8 * len(shape)
 
 

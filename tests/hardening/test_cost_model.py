@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 
 import gradtrace
+from gradtrace import cost
 from gradtrace.api.app import create_app
 from gradtrace.api.encoding import dumps_trace
 from gradtrace.api.settings import Settings
+from gradtrace.display import as_operand, format_value
 from gradtrace.examples import examples
 from gradtrace.ops import product
 from tests.fuzz.profiles import FUZZ
@@ -80,6 +82,14 @@ def test_the_bound_on_bytes_holds_for_generated_programs(program: Program) -> No
     except gradtrace.TraceError:
         return  # refused by another limit: nothing is sent
     assert real <= bound
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (4,), (3, 3), (4, 4), (16,), (2, 8), (17,), (5, 4), (64, 64)])
+def test_the_text_of_a_value_is_within_its_bound(shape: tuple[int, ...]) -> None:
+    # The longest number text, in every element; tensors of up to 16 elements are written out.
+    worst = np.full(shape, -2.2250738585072014e-308)[()]
+    assert len(format_value(worst)) <= cost._value_text(shape)
+    assert len(as_operand(format_value(worst))) <= cost._value_text(shape)
 
 
 def test_a_refused_trace_runs_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
