@@ -51,18 +51,19 @@ function tensorRows(value, shape) {
  * element, so the box stays short; with `stack` (a wide graph on a projector)
  * its gradient rows go under its value rows, so the box stays narrow. A matrix
  * always puts its rows of values above its rows of gradients. A tensor's
- * numbers always sit under the small words "value" and "grad", on a projector
- * too: a hall tells them apart in words, not by colour and italics alone.
- * `shapes` puts an op's shape in its title, as "z = + (2)".
+ * numbers sit under the words "value" and "grad". `presenting` leaves an op's
+ * shape out of its title, and writes those words as large as the numbers: a
+ * hall tells values and gradients apart in words, not by colour alone.
  */
-export function nodeLines(model, node, { stack = false, shapes = true } = {}) {
+export function nodeLines(model, node, { stack = false, presenting = false } = {}) {
   // An op the program names, and the output, carry their name beside their symbol: "z = +", "f = *".
   const named = node.kind === 'op' && (node.name || node.id === model.output);
   const title = named ? `${displayName(node)} = ${node.label}` : node.label;
   const tensor = node.shape && node.shape.length > 0;
-  // Without shapes (presenting) an op's shape is left to its rows and its
-  // wires, which say it too; an input keeps it, as the lecture writes W (2×3).
-  const shaped = tensor && (shapes || node.kind !== 'op');
+  // Presenting, an op's shape is left to its rows and its wires, which say
+  // it too; an input keeps it, as the lecture writes W (2×3).
+  const shaped = tensor && (!presenting || node.kind !== 'op');
+  const head = presenting ? 'head-large' : 'head';
   const lines = [{ part: 'title', kind: 'title', row: 0, text: shaped ? `${title} (${shapeText(node.shape)})` : title }];
   let checkText = null;
   let checkOk = true;
@@ -82,13 +83,13 @@ export function nodeLines(model, node, { stack = false, shapes = true } = {}) {
     if (!node.constant) lines.push({ part: 'grad', kind: 'grad', row: row++, text: `grad ${formatValue(node.grad)}` });
   } else if (node.shape.length === 2 || stack) {
     // A matrix's rows are wide already: value above gradient.
-    lines.push({ part: 'value', kind: 'head', row: row++, text: 'value' });
+    lines.push({ part: 'value', kind: head, row: row++, text: 'value' });
     for (const text of tensorRows(node.value, node.shape)) lines.push({ part: 'value', kind: 'value', row: row++, text });
-    if (!node.constant) lines.push({ part: 'grad', kind: 'head', row: row++, text: 'grad' });
+    if (!node.constant) lines.push({ part: 'grad', kind: head, row: row++, text: 'grad' });
     if (!node.constant) for (const text of tensorRows(node.grad, node.shape)) lines.push({ part: 'grad', kind: 'grad', row: row++, text });
   } else {
-    lines.push({ part: 'value', kind: 'head', row, column: 'left', text: 'value' });
-    if (!node.constant) lines.push({ part: 'grad', kind: 'head', row, column: 'right', text: 'grad' });
+    lines.push({ part: 'value', kind: head, row, column: 'left', text: 'value' });
+    if (!node.constant) lines.push({ part: 'grad', kind: head, row, column: 'right', text: 'grad' });
     row += 1;
     const values = tensorRows(node.value, node.shape);
     const grads = node.constant ? [] : tensorRows(node.grad, node.shape);
@@ -170,12 +171,14 @@ export function midpoint(points) {
 }
 
 /** Every kind of text the graph draws: a node's lines (see nodeLines) and a wire's texts. */
-export const TEXT_KINDS = Object.freeze(['title', 'value', 'grad', 'head', 'check', 'edge']);
+export const TEXT_KINDS = Object.freeze(['title', 'value', 'grad', 'head', 'head-large', 'check', 'edge']);
 
 function fontFor(kind) {
   if (kind === 'title') return SIZES.title;
   if (kind === 'edge') return SIZES.edge;
   if (kind === 'head') return SIZES.head;
+  // The words over a presented tensor's numbers: as large as the numbers.
+  if (kind === 'head-large') return SIZES.value;
   return SIZES.value;
 }
 
@@ -216,7 +219,7 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
  * trace's boxes are made a slice at a time and passed to layoutRequest.
  */
 export function nodeBox(model, node, measure = estimateWidth, { compact = false, stack = false } = {}) {
-  return placeLines(nodeLines(model, node, { stack, shapes: !compact }), measure, compact ? SPACING.compact : SPACING.normal);
+  return placeLines(nodeLines(model, node, { stack, presenting: compact }), measure, compact ? SPACING.compact : SPACING.normal);
 }
 
 /**

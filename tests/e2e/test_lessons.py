@@ -371,12 +371,15 @@ def test_presented_values_and_gradients_are_told_apart_in_words(page: Page, base
             {"expression": expression, "values": json.dumps(values), "step": step["index"], "present": 1}))
         expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
         expect(page.locator("#step-text")).to_have_text(step["text"])
-        # A vector's numbers on a projector: its value and its gradient each under its word, not by colour alone.
+        # A vector's numbers on a projector: its value and its gradient each under its word,
+        # not by colour alone, and the words as large as the numbers.
         node = page.locator(f'[data-node-id="{b}"]')
-        expect(node.locator("text.t-head.node-value")).to_have_text("value")
-        expect(node.locator("text.t-head.node-value")).to_be_visible()
-        expect(node.locator("text.t-head.node-grad")).to_have_text("grad")
-        expect(node.locator("text.t-head.node-grad")).to_be_visible()
+        for part, word in (("value", "value"), ("grad", "grad")):
+            head = node.locator(f"text.node-{part}", has_text=re.compile(rf"^{word}$", re.IGNORECASE))
+            expect(head).to_be_visible()
+            number = node.locator(f"text.node-{part}").last
+            sizes = [t.evaluate("t => parseFloat(getComputedStyle(t).fontSize)") for t in (head, number)]
+            assert sizes[0] >= sizes[1], sizes
         # And the legend says which is which on a wire.
         expect(page.locator(".legend")).to_contain_text("value above the wire")
         expect(page.locator(".legend")).to_contain_text("gradient below")

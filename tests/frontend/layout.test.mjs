@@ -2,7 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import dagre from '../../frontend/node_modules/@dagrejs/dagre/dist/dagre.esm.js';
 import {
-  MAX_DAGRE_CROSSINGS, TEXT_KINDS, computeLayout, edgeLines, longestPathRanks, midpoint, nodeLines, placeLines, wireCrossings,
+  MAX_DAGRE_CROSSINGS, TEXT_KINDS, computeLayout, edgeLines, estimateWidth, longestPathRanks, midpoint, nodeLines, placeLines,
+  wireCrossings,
 } from '../../frontend/js/layout.js';
 import { prepareTrace } from '../../frontend/js/steps.js';
 import { engineTrace, fixture } from './helpers.mjs';
@@ -126,15 +127,19 @@ test('presenting: compact spacing, no shapes on ops, and stacked vectors make a 
   assert.ok(side.width < normal.width && side.height < normal.height);
   assert.ok(stacked.width < side.width, `${stacked.width} vs ${side.width}`);
   // A stacked vector: its values' rows, then its gradient's rows, one column, each
-  // under its word (a hall tells them apart in words, not by colour alone); no shape on the op.
-  const lines = nodeLines(model, model.nodeById.get('n4'), { stack: true, shapes: false });
-  assert.deepEqual(lines.map((l) => [l.part, l.row, l.column ?? null, l.text]), [
-    ['title', 0, null, 'z = +'],
-    ['value', 1, null, 'value'], ['value', 2, null, '-1.65'], ['value', 3, null, '1.8'],
-    ['grad', 4, null, 'grad'], ['grad', 5, null, '0.135'], ['grad', 6, null, '-0.243'],
+  // under its word as large as the numbers (a hall tells them apart in words, not
+  // by colour alone); no shape on the op.
+  const lines = nodeLines(model, model.nodeById.get('n4'), { stack: true, presenting: true });
+  assert.deepEqual(lines.map((l) => [l.part, l.kind, l.row, l.column ?? null, l.text]), [
+    ['title', 'title', 0, null, 'z = +'],
+    ['value', 'head-large', 1, null, 'value'], ['value', 'value', 2, null, '-1.65'], ['value', 'value', 3, null, '1.8'],
+    ['grad', 'head-large', 4, null, 'grad'], ['grad', 'grad', 5, null, '0.135'], ['grad', 'grad', 6, null, '-0.243'],
   ]);
-  const w = nodeLines(model, model.nodeById.get('n0'), { shapes: false });
-  assert.deepEqual(w.filter((l) => l.kind === 'head').map((l) => l.text), ['value', 'grad']);
+  const placed = placeLines(lines, estimateWidth);
+  const rows = placed.lines.map((l) => l.y);
+  assert.ok(rows[2] - rows[1] >= rows[3] - rows[2], 'a presented word takes a row as tall as a number');
+  const w = nodeLines(model, model.nodeById.get('n0'), { presenting: true });
+  assert.deepEqual(w.filter((l) => l.kind === 'head-large').map((l) => l.text), ['value', 'grad']);
   assert.equal(w[0].text, 'W (2×3)', 'an input keeps its shape in its title');
   // Every box still holds its texts.
   for (const box of stacked.nodes.values()) for (const l of box.lines) assert.ok(l.x <= box.width && l.y <= box.height);
