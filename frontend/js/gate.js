@@ -8,7 +8,8 @@
  * self.y = 3, so dx = 3". The gate text itself is only read, never run.
  */
 
-import { formatValue } from './format.js';
+import { formatValue, shapeOf } from './format.js';
+import { displayName } from './steps.js';
 
 const FORWARD = /def forward\(self(?:,\s*([^)]*))?\)/;
 const KEEP = /^\s*self\.(\w+)\s*=\s*(\w+)\s*(?:#.*)?$/;
@@ -36,7 +37,8 @@ export function readGate(text) {
 
 /**
  * This node's numbers for its gate: {name, forward: [{name, value}], output,
- * upstream, gradients: [{argument, row, uses: [{name, value}], value, text}]}.
+ * upstream, gradients: [{argument, row, uses: [{name, value}], value, text}]}; each forward
+ * argument also carries `source`, the program's name for it.
  * Values are the trace's (numbers or nested arrays); `text` is the sentence
  * "dz = 1, self.y = 3, so dx = 3". Null when the node has no gate.
  */
@@ -50,7 +52,8 @@ export function gateNumbers(model, node, op) {
     if (edge) known.set(arg, { value: model.nodeById.get(edge.source).value, edge });
   });
   known.set('z', { value: node.value });
-  const forward = gate.args.filter((a) => known.has(a)).map((a) => ({ name: a, value: known.get(a).value }));
+  // Each argument with the program's name for it: the gate's x is max's first input, whatever it is called.
+  const forward = gate.args.filter((a) => known.has(a)).map((a) => ({ name: a, value: known.get(a).value, source: displayName(model.nodeById.get(known.get(a).edge.source)) }));
   const gradients = gate.gradients.map(({ argument, expression, row }) => {
     const edge = known.get(argument)?.edge;
     const uses = [];
@@ -58,6 +61,9 @@ export function gateNumbers(model, node, op) {
     for (const [attribute, source] of gate.keeps) {
       if (new RegExp(`\\bself\\.${attribute}\\b`).test(expression) && known.has(source)) uses.push({ name: `self.${attribute}`, value: known.get(source).value });
     }
+    // A name the gate computes on the way (max's share): the local gradient it comes to.
+    const other = expression.replace(/\bself\.\w+|\bnp\.\w+|\bdz\b/g, '').match(/\b[A-Za-z_]\w*\b/);
+    if (other && edge && edge.local !== null && edge.local !== undefined && shapeOf(edge.local).length === 0) uses.push({ name: 'local', value: edge.local });
     const value = edge ? edge.downstream : null;
     const said = uses.map((u) => `${u.name} = ${formatValue(u.value)}`).join(', ');
     const text = value === null ? said : `${said}${said ? ', so ' : ''}d${argument} = ${formatValue(value)}`;

@@ -223,6 +223,10 @@ function showStepView() {
   const current = model.nodeById.get(frame.step.node) || null;
   if (state.panelView === 'gate') renderGate(els.gateView, model, current, state.ops, frame.phase);
   else renderCheck(els.checkView, model, state.ops, current, { run: () => { els.check.checked = true; submitTrace(state.step); } });
+  // Code and tables keep the size a hall reads: a longer view pages with the clicker (see pagePanel), it does not shrink.
+  const aside = els.panel.parentElement;
+  delete aside.dataset.fit;
+  aside.scrollTop = 0;
 }
 
 /** The output against one number of the program, sampled by the server once per trace and number. */
@@ -247,6 +251,7 @@ function showSlope() {
     }
   }
   const { body, error } = state.slope;
+  delete els.panel.parentElement.dataset.fit; // the step view's fit, not this view's
   renderSlope(els.slopeView, model, { body, error, loading: !body && !error, of: state.slopeOf, element: state.slopeIndex, presenting: state.presenting }, {
     pick: (name) => {
       Object.assign(state, { slopeOf: name, slopeIndex: 0 });

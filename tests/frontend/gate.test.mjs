@@ -9,7 +9,7 @@ test('the MultiplyGate reads as the lecture says it: dz = 1, self.y = 3, so dx =
   const mul = model.nodeById.get(model.output);
   const numbers = gateNumbers(model, mul, registry().get('mul'));
   assert.equal(numbers.name, 'MultiplyGate');
-  assert.deepEqual(numbers.forward, [{ name: 'x', value: 2 }, { name: 'y', value: 3 }]);
+  assert.deepEqual(numbers.forward, [{ name: 'x', value: 2, source: 'x' }, { name: 'y', value: 3, source: 'y' }]);
   assert.equal(numbers.output, 6);
   assert.equal(numbers.upstream, 1);
   const [dx, dy] = numbers.gradients;
@@ -38,4 +38,12 @@ test('every op of the registry has a gate whose backward gives each argument a l
 test('inputs and constants have no gate', () => {
   const model = prepareTrace(engineTrace({ expression: 'x * 2', values: { x: 1 } }));
   for (const n of model.nodes.filter((m) => m.kind !== 'op')) assert.equal(gateNumbers(model, n, registry().get('mul')), null);
+});
+
+test('max\'s gate names its arguments as the program does and its routing as the local gradient', () => {
+  const model = prepareTrace(engineTrace({ expression: '(x + y) * max(y, z)', values: { x: 1, y: 2, z: 0 } }));
+  const max = model.nodes.find((n) => n.op === 'max');
+  const numbers = gateNumbers(model, max, registry().get('max'));
+  assert.deepEqual(numbers.forward.map((a) => [a.name, a.source, a.value]), [['x', 'y', 2], ['y', 'z', 0]]);
+  assert.deepEqual(numbers.gradients.map((g) => g.text), ['dz = 3, local = 1, so dx = 3', 'dz = 3, local = 0, so dy = 0']);
 });

@@ -28,7 +28,9 @@ export function renderGate(container, model, current, ops, phase) {
     container.append(wrap);
     return;
   }
-  const head = el('h2', 'panel-head', `${numbers.name}: ${displayName(current)} = ${current.label}`);
+  // "MultiplyGate: f = *" for a node the program names, "MatMulGate: W @ x" for one it does not.
+  const title = current.name ? `${displayName(current)} = ${current.label}` : displayName(current);
+  const head = el('h2', 'panel-head', `${numbers.name}: ${title}`);
   wrap.append(head);
   wrap.append(el('p', 'note gate-lead', 'Each node is a gate: forward() computes its output and keeps what backward() will need; backward() turns the upstream gradient dz into one downstream gradient per input, [upstream] × [local].'));
 
@@ -38,7 +40,7 @@ export function renderGate(container, model, current, ops, phase) {
     if (row >= 0) notes.set(row, notes.has(row) ? `${notes.get(row)}; ${text}` : text);
   };
   const rowOf = (pattern) => numbers.lines.findIndex((line) => pattern.test(line));
-  add(rowOf(/def forward\(/), numbers.forward.map((a) => `${a.name} = ${formatValue(a.value)}`).join(', '));
+  add(rowOf(/def forward\(/), numbers.forward.map((a) => `${a.name} = ${formatValue(a.value)}${a.source !== a.name ? ` (${a.source})` : ''}`).join(', '));
   add(rowOf(/^\s*return z\b/), `z = ${formatValue(numbers.output)}`);
   add(rowOf(/def backward\(/), `dz = ${formatValue(numbers.upstream)} (the upstream gradient, ∂out/∂z)`);
   for (const g of numbers.gradients) add(g.row, g.text);
