@@ -436,3 +436,21 @@ def test_back_after_picking_examples_returns_to_the_one_before_not_out_of_the_pa
     assert page.url.startswith(base_url)
     page.go_forward()
     expect(expression).to_have_value(first["expression"])
+
+
+def test_presented_legend_and_view_buttons_do_not_overlap(page: Page, base_url: str) -> None:
+    expression, values = "(x + y) * max(y, z)", {"x": 1, "y": 2, "z": 0}
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        for quiz in (0, 1):
+            page.goto(base_url + "/?" + urlencode(
+                {"expression": expression, "values": json.dumps(values), "step": 2, "quiz": quiz, "present": 1}))
+            expect(page.locator("body")).to_have_class(re.compile(r"\bpresenting\b"))
+            legend = page.locator(".legend").bounding_box()
+            assert legend is not None
+            for button in page.locator(".zoom > :visible").all():
+                box = button.bounding_box()
+                assert box is not None
+                apart = (box["x"] >= legend["x"] + legend["width"] or box["x"] + box["width"] <= legend["x"]
+                         or box["y"] >= legend["y"] + legend["height"] or box["y"] + box["height"] <= legend["y"])
+                assert apart, (width, quiz, legend, box)
