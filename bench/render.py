@@ -18,7 +18,7 @@ from bench.machine import REPO, RESULTS
 
 DOC = REPO / "docs" / "benchmarks.md"
 FINDINGS = REPO / "bench" / "findings.md"
-ORDER = ("engine_scalar", "engine_tensor", "load", "page", "classroom", "jacobian")
+ORDER = ("engine_scalar", "engine_tensor", "load", "page", "classroom", "jacobian", "page_large")
 TITLES = {
     "engine_scalar": "1. Engine on scalar programs",
     "engine_tensor": "2. Engine on tensors",
@@ -26,6 +26,7 @@ TITLES = {
     "page": "4. Page in headless Chromium",
     "classroom": "5. A classroom on one server (make load)",
     "jacobian": "6. Jacobians: reverse against forward mode",
+    "page_large": "7. The page on large graphs",
 }
 
 
@@ -329,6 +330,38 @@ def render_page(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def render_page_large(r: dict[str, Any]) -> list[str]:
+    out = [r.get("method", ""), ""]
+    phases = ("trace", "stepping", "end", "home", "second_trace", "typing")
+    rows = [
+        [
+            f"{c['nodes']:,}",
+            ms(c["trace_to_drawn_s"]),
+            ms(c["second_trace_to_drawn_s"]),
+            f"{c['drawn_elements']:,}",
+            *(f"{c['longest_task_ms'][p]:.0f}" for p in phases),
+            f"{c['step_frame_median_ms']:.0f}",
+            f"{c['end_frame_ms']:.0f} / {c['home_frame_ms']:.0f}",
+            f"{c['key_to_frame_typing_median_ms']:.0f} / {c['key_to_frame_typing_max_ms']:.0f}",
+        ]
+        for c in r["cases"]
+    ]
+    out += table(
+        [
+            "nodes",
+            "Trace to drawn (ms)",
+            "second Trace (ms)",
+            "SVG elements drawn",
+            *(f"longest task, {p.replace('_', ' ')} (ms CPU)" for p in phases),
+            "step: key to frame, median (ms)",
+            "End / Home: key to frame (ms)",
+            "typing: key to frame, median / max (ms)",
+        ],
+        rows,
+    )
+    return out
+
+
 RENDERERS = {
     "engine_scalar": render_engine_scalar,
     "engine_tensor": render_engine_tensor,
@@ -336,6 +369,7 @@ RENDERERS = {
     "page": render_page,
     "classroom": render_classroom,
     "jacobian": render_jacobian,
+    "page_large": render_page_large,
 }
 
 

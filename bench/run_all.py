@@ -16,16 +16,17 @@ import time
 
 from bench.machine import REPO
 
-BENCHMARKS = ("engine_scalar", "engine_tensor", "load", "page", "jacobian")
+BENCHMARKS = ("engine_scalar", "engine_tensor", "load", "page", "jacobian", "page_large")
 # A benchmark that hangs (a browser stuck on an overloaded machine) must not hold up the
 # others: past its time it gets SIGTERM, which stops its server, and its old result stays.
-TIMEOUTS = {"engine_scalar": 600, "engine_tensor": 300, "load": 300, "page": 900, "jacobian": 300}
+TIMEOUTS = {"engine_scalar": 600, "engine_tensor": 300, "load": 300, "page": 900, "jacobian": 300, "page_large": 900}
 QUICK_ARGS = {
     "engine_scalar": ["--sizes", "100,1000", "--repeats", "2"],
     "engine_tensor": ["--sizes", "64", "--repeats", "2"],
     "load": ["--seconds", "2"],
     "page": ["--sizes", "30", "--repeats", "1"],
     "jacobian": ["--sizes", "8", "--repeats", "1"],
+    "page_large": ["--sizes", "1000", "--steps", "5"],
 }
 
 

@@ -274,6 +274,32 @@ def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
     assert len(data["targets"]) == 2
 
 
+def test_large_page_benchmark_runs_past_the_culling_size_and_renders(results_dir: Path) -> None:
+    from bench import page_large
+
+    if not os.path.exists(page_large.CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {page_large.CHROMIUM}")
+        pytest.skip("Chromium is not installed (make test installs it)")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.page_large", "--sizes", "600", "--steps", "2"],
+        cwd=REPO,
+        env={**os.environ, "GRADTRACE_BENCH_RESULTS": str(results_dir)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads((results_dir / "page_large.json").read_text())
+    (case,) = data["cases"]
+    assert case["nodes"] == 600 and case["trace_to_drawn_s"] > 0 and case["second_trace_to_drawn_s"] > 0
+    assert set(case["longest_task_ms"]) == {"trace", "stepping", "end", "home", "second_trace", "typing"}
+    # Typing ' + qq' and five Backspaces: each key answered.
+    assert case["key_to_frame_typing_max_ms"] > 0
+    text = render.render({"page_large": data})
+    assert "## 7. The page on large graphs" in text
+
+
 def test_jacobian_benchmark_runs_at_a_tiny_size_and_renders(results_dir: Path) -> None:
     from bench import jacobian
 

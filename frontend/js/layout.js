@@ -214,9 +214,15 @@ export function wireCrossings(model, rank = longestPathRanks(model)) {
   return total;
 }
 
+/** Whether a graph takes the plain layered layout (see positionGraph) rather than dagre's. */
+export function usesLayered(model, rank = longestPathRanks(model)) {
+  return model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS;
+}
+
 /**
  * A node's box: its lines (see nodeLines) placed and measured. A large
- * trace's boxes are made a slice at a time and passed to layoutRequest.
+ * trace's boxes and wires' texts (see wireTexts) are made a slice at a time
+ * and passed to layoutRequest.
  */
 export function nodeBox(model, node, measure = estimateWidth, { compact = false, stack = false } = {}) {
   return placeLines(nodeLines(model, node, { stack, presenting: compact }), measure, compact ? SPACING.compact : SPACING.normal);
@@ -233,13 +239,13 @@ export function nodeBox(model, node, measure = estimateWidth, { compact = false,
 export function layoutRequest(model, measure = estimateWidth, { compact = false, stack = false } = {}, made = null) {
   const spacing = compact ? SPACING.compact : SPACING.normal;
   const rank = longestPathRanks(model);
-  const layered = model.nodes.length > MAX_DAGRE_NODES || wireCrossings(model, rank) > MAX_DAGRE_CROSSINGS;
-  const wires = wireTexts(model, rank, layered);
+  const layered = usesLayered(model, rank);
+  const wires = (made && made.wires) || wireTexts(model, rank, layered);
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
   for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
   const ranksep = Math.min(220, Math.max(spacing.minRanksep, widest + spacing.rankPad));
-  const boxes = made || new Map(model.nodes.map((node) => [node.id, nodeBox(model, node, measure, { compact, stack })]));
+  const boxes = (made && made.boxes) || new Map(model.nodes.map((node) => [node.id, nodeBox(model, node, measure, { compact, stack })]));
   const graph = {
     layered,
     ranksep,
@@ -265,9 +271,9 @@ export const CUT_RANKS = 6;
  * more (an input read again far on) is cut short: a stub out of its source,
  * a stub into its target, whose label names where the value comes from.
  */
-export function wireTexts(model, rank, layered) {
+export function wireTexts(model, rank, layered, edges = model.edges) {
   const wires = new Map();
-  for (const e of model.edges) {
+  for (const e of edges) {
     const texts = edgeLines(model, e);
     const outs = model.outEdges.get(e.source) || [];
     if (layered && rank.get(e.target) - rank.get(e.source) >= CUT_RANKS) {

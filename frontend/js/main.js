@@ -8,7 +8,7 @@ import { findNode, stepToFind } from './find.js';
 import { shapeText } from './format.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
 import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from './inputs.js';
-import { TEXT_KINDS, layoutRequest, nodeBox, placeLayout } from './layout.js';
+import { TEXT_KINDS, layoutRequest, longestPathRanks, nodeBox, placeLayout, usesLayered, wireTexts } from './layout.js';
 import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
 import { CULL_NODES, GraphView, domMeasure } from './render/graph.js';
@@ -457,6 +457,9 @@ async function submitTrace(step = 0, slide = null) {
   if (document.activeElement === els.traceButton) els.svg.focus({ preventScroll: true });
 }
 
+// Nodes whose boxes (and twice as many wires whose texts) a large graph's layout makes in one task.
+const BOX_SLICE = 1500;
+
 /**
  * Lay a trace out in the worker, while the page keeps answering (the graph
  * shown until then stays, and steps). Presenting picks, of the compact
@@ -465,9 +468,6 @@ async function submitTrace(step = 0, slide = null) {
  * (narrow boxes, for a wide one). Answers the layouts with `current()`,
  * which says whether this is still the latest drawing asked for.
  */
-// Nodes whose boxes a large graph's layout makes in one task.
-const BOX_SLICE = 1500;
-
 async function layOut(model) {
   state.drawing += 1;
   const ticket = state.drawing;
@@ -479,16 +479,29 @@ async function layOut(model) {
   const large = model.nodes.length > CULL_NODES;
   const width = large ? measure.fast : measure;
   const ask = async (options) => {
-    let boxes = null;
+    let made = null;
     if (large) {
-      boxes = new Map();
+      made = { boxes: new Map(), wires: new Map() };
+      const rank = longestPathRanks(model);
+      const layered = usesLayered(model, rank);
+      const slices = [];
       for (let i = 0; i < model.nodes.length; i += BOX_SLICE) {
-        for (const node of model.nodes.slice(i, i + BOX_SLICE)) boxes.set(node.id, nodeBox(model, node, width, options));
+        slices.push(() => {
+          for (const node of model.nodes.slice(i, i + BOX_SLICE)) made.boxes.set(node.id, nodeBox(model, node, width, options));
+        });
+      }
+      for (let i = 0; i < model.edges.length; i += 2 * BOX_SLICE) {
+        slices.push(() => {
+          for (const [id, texts] of wireTexts(model, rank, layered, model.edges.slice(i, i + 2 * BOX_SLICE))) made.wires.set(id, texts);
+        });
+      }
+      for (const slice of slices) {
+        slice();
         await new Promise((resolve) => { setTimeout(resolve, 0); });
         if (ticket !== state.drawing) return null;
       }
     }
-    const request = layoutRequest(model, width, options, boxes);
+    const request = layoutRequest(model, width, options, made);
     return layouts.position(request.graph).then((positions) => placeLayout(request, positions));
   };
   const stackable = presenting && model.nodes.some((n) => n.shape && n.shape.length === 1);

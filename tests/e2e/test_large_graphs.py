@@ -51,7 +51,9 @@ DRAWN = """
 
 
 def trace_program(page: Page, base_url: str, text: str, values: dict[str, Any]) -> dict[str, Any]:
-    response = page.request.post(base_url + "/api/v1/trace", data={"expression": text, "values": values})
+    response = page.request.post(
+        base_url + "/api/v1/trace", data={"expression": text, "values": values}
+    )
     assert response.status == 200, response.text()[:300]
     body: dict[str, Any] = response.json()
     page.goto(base_url + "/")
@@ -68,14 +70,18 @@ def mlp(layers: int, width: int) -> tuple[str, dict[str, Any]]:
     previous = "x"
     for k in range(1, layers + 1):
         lines.append(f"h{k} = tanh(W{k} @ {previous} + b{k})")
-        values[f"W{k}"] = [[((i * 7 + j * 3 + k) % 11 - 5) / 20 for j in range(width)] for i in range(width)]
+        values[f"W{k}"] = [
+            [((i * 7 + j * 3 + k) % 11 - 5) / 20 for j in range(width)] for i in range(width)
+        ]
         values[f"b{k}"] = [((i + k) % 3 - 1) / 10 for i in range(width)]
         previous = f"h{k}"
     lines.append(f"s = sum({previous})")
     return "\n".join(lines), values
 
 
-def test_61_inputs_leave_the_header_on_the_screen_and_the_graph_in_view(page: Page, base_url: str) -> None:
+def test_61_inputs_leave_the_header_on_the_screen_and_the_graph_in_view(
+    page: Page, base_url: str
+) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     text, values = mlp(30, 8)
     assert len(values) == 61
@@ -98,7 +104,9 @@ def test_61_inputs_leave_the_header_on_the_screen_and_the_graph_in_view(page: Pa
     expect(last).to_be_in_viewport()
 
 
-def test_a_1000_node_graph_holds_what_is_near_the_view_and_jumps_at_once(page: Page, base_url: str) -> None:
+def test_a_1000_node_graph_holds_what_is_near_the_view_and_jumps_at_once(
+    page: Page, base_url: str
+) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     program = generate(992, seed=1000, n_inputs=8)
     trace = trace_program(page, base_url, program.text, program.values)
@@ -132,7 +140,9 @@ def test_a_1000_node_graph_holds_what_is_near_the_view_and_jumps_at_once(page: P
     assert all("is-pending" in d["cls"] for d in drawn)
 
 
-def test_fit_keeps_type_readable_then_shows_the_whole_graph_as_shapes(page: Page, base_url: str) -> None:
+def test_fit_keeps_type_readable_then_shows_the_whole_graph_as_shapes(
+    page: Page, base_url: str
+) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     program = generate(992, seed=1000, n_inputs=8)
     trace_program(page, base_url, program.text, program.values)
@@ -181,14 +191,19 @@ def test_a_node_is_found_by_its_name_and_its_steps_follow(page: Page, base_url: 
 def large_server() -> Iterator[LiveServer]:
     """A server whose limits take a 5,000-node program (the defaults stop near 1,000)."""
     settings = Settings(
-        max_expression_length=120_000, max_statements=6_000, max_body_bytes=2_000_000, max_seconds=60
+        max_expression_length=120_000,
+        max_statements=6_000,
+        max_body_bytes=2_000_000,
+        max_seconds=60,
     )
     server = LiveServer(settings).start()
     yield server
     server.stop()
 
 
-def test_a_5000_node_graph_steps_jumps_and_traces_again(page: Page, large_server: LiveServer) -> None:
+def test_a_5000_node_graph_steps_jumps_and_traces_again(
+    page: Page, large_server: LiveServer
+) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     program = generate(4992, seed=5000, n_inputs=8)
     trace = trace_program(page, large_server.url, program.text, program.values)
@@ -202,6 +217,8 @@ def test_a_5000_node_graph_steps_jumps_and_traces_again(page: Page, large_server
     # Trace again: a new drawing replaces the old one whole.
     before = page.evaluate("document.getElementById('graph').dataset.drawn")
     page.get_by_role("button", name="Trace").click()
-    page.wait_for_function("(b) => document.getElementById('graph').dataset.drawn !== b", arg=before)
+    page.wait_for_function(
+        "(b) => document.getElementById('graph').dataset.drawn !== b", arg=before
+    )
     expect(page.get_by_role("status")).to_have_text(steps[0]["text"])
     assert page.locator("#graph *").count() < 2_000
