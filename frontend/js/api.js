@@ -10,13 +10,18 @@ const BASE = '/api/v1';
 export function readError(status, body) {
   const detail = body && body.detail;
   if (status === 422 && detail && !Array.isArray(detail) && typeof detail === 'object') {
-    return {
-      type: String(detail.type || 'invalid'),
-      message: String(detail.message || 'the expression cannot be traced'),
-      span: Array.isArray(detail.span) ? detail.span : null,
-      line: detail.line ?? null,
-      column: detail.column ?? null,
-    };
+    const problem = (p) => ({
+      type: String(p.type || 'invalid'),
+      message: String(p.message || 'the expression cannot be traced'),
+      span: Array.isArray(p.span) ? p.span : null,
+      line: p.line ?? null,
+      column: p.column ?? null,
+    });
+    const error = problem(detail);
+    // Every problem the server found, each at its own place (an extension of v1).
+    if (Array.isArray(detail.problems)) error.problems = detail.problems.filter((p) => p && typeof p === 'object').map(problem);
+    if (Number.isInteger(detail.problems_omitted)) error.problems_omitted = detail.problems_omitted;
+    return error;
   }
   if (status === 422 && Array.isArray(detail)) {
     // The framework's own request validation: a list of problems.

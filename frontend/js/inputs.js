@@ -5,9 +5,19 @@
  * Pure, no DOM.
  */
 
-/** The names of the registry's functions (its ops written as calls): a name used as one is never an input. */
-export function functionNames(ops) {
-  return new Set([...(ops ? ops.values() : [])].filter((op) => op.function).map((op) => op.name));
+/**
+ * The names that are never inputs: the registry's functions (its ops written
+ * as calls, by their call names: `max` for max(v), `transpose` for .T) and the
+ * named numbers the server sends (`pi`, `e`).
+ */
+export function functionNames(ops, constants = []) {
+  const names = new Set();
+  for (const op of ops ? ops.values() : []) {
+    if (op.function) names.add(op.name);
+    if (op.call) names.add(op.call);
+  }
+  for (const c of constants) names.add(c.name);
+  return names;
 }
 
 // Numbers first, so the "e" of 1e-3 is never read as a name.
@@ -40,6 +50,9 @@ export function inputNames(program, functions = new Set()) {
       const next = tokens[i + 1];
       const prev = tokens[i - 1];
       if (statementStart && next && next.kind === '=') assigned.add(t.text);
+      else if (next && next.kind === '=') {
+        // a keyword of a call, sum(A, axis=0): not an input
+      }
       else if (prev && (prev.kind === '.' || (prev.text === '^' && t.text === 'T'))) {
         // `.T`: a postfix, not a name; `^T`, the lecture's transpose, gets a hint from the server
       } else if (next && next.kind === '(') {

@@ -11,6 +11,8 @@ import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText }
 import { TEXT_KINDS, layoutRequest, longestPathRanks, nodeBox, placeLayout, usesLayered, wireTexts } from './layout.js';
 import { LayoutWorker } from './layout-client.js';
 import { Player, keyAction } from './player.js';
+import { inputOfProblem, markedRuns, problemsOf, problemsToShow } from './problems.js';
+import { referenceCard } from './reference.js';
 import { CULL_NODES, GraphView, domMeasure } from './render/graph.js';
 import { PanelCache } from './render/panel.js';
 import {
@@ -36,6 +38,9 @@ const els = {
   error: $('expression-error'),
   values: $('values'),
   valuesEmpty: $('values-empty'),
+  clearValues: $('clear-values'),
+  reference: $('reference'),
+  referenceButton: $('reference-button'),
   check: $('check'),
   examples: $('examples'),
   exampleNote: $('example-note'),
@@ -274,7 +279,7 @@ function setPanelView(view) {
 // ---- value boxes, one per input, built as the user types ----
 
 function rebuildValueBoxes() {
-  const names = inputNames(els.expression.value, functionNames(state.ops));
+  const names = inputNames(els.expression.value, functionNames(state.ops, pageData.constants || []));
   const existing = new Map([...els.values.querySelectorAll('.value-field')].map((f) => [f.dataset.input, f]));
   names.forEach((name, i) => {
     let field = existing.get(name);
@@ -285,6 +290,26 @@ function rebuildValueBoxes() {
   });
   for (const field of existing.values()) field.remove();
   els.valuesEmpty.hidden = names.length > 0;
+  showKept();
+}
+
+/** Say which boxes hold a value kept from an earlier expression, and offer to clear them all. */
+function showKept() {
+  const fields = [...els.values.querySelectorAll('.value-field')];
+  for (const field of fields) field.querySelector('.kept').hidden = !field.classList.contains('is-kept');
+  els.clearValues.hidden = !fields.some((f) => f.querySelector('input[type="text"]').value.trim());
+}
+
+/** Empty every box (and forget the values kept for inputs no longer typed). */
+function clearValues() {
+  state.valueTexts.clear();
+  for (const field of els.values.querySelectorAll('.value-field')) {
+    const input = field.querySelector('input[type="text"]');
+    input.value = '';
+    field.classList.remove('is-kept', 'is-missing');
+    describeValue(input, field.querySelector('.shape'));
+  }
+  showKept();
 }
 
 function makeValueField(name) {
@@ -303,12 +328,20 @@ function makeValueField(name) {
   input.autocomplete = 'off';
   input.setAttribute('aria-describedby', `${id}-shape`);
   input.value = state.valueTexts.get(name) ?? '';
+  // A value typed for an earlier expression is kept, and says so (see markKept).
+  const kept = document.createElement('span');
+  kept.className = 'kept';
+  kept.textContent = 'kept';
+  kept.hidden = true;
+  kept.title = `${name}'s value is kept from an earlier expression: change it, or Clear values`;
   const shape = document.createElement('span');
   shape.className = 'shape';
   shape.id = `${id}-shape`;
   input.addEventListener('input', () => {
     state.valueTexts.set(name, input.value);
+    field.classList.remove('is-kept', 'is-missing');
     describeValue(input, shape);
+    showKept();
   });
   // A loss's target is data: ticked, it is sent in the request's constants and gets no gradient.
   const constant = document.createElement('label');
@@ -319,7 +352,7 @@ function makeValueField(name) {
   box.checked = state.constants.includes(name);
   box.setAttribute('aria-label', `${name} is a constant`);
   constant.append(box, document.createTextNode('const'));
-  field.append(label, input, shape, constant);
+  field.append(label, input, kept, shape, constant);
   describeValue(input, shape);
   return field;
 }
@@ -361,38 +394,84 @@ function setValueTexts(values) {
   for (const field of els.values.querySelectorAll('.value-field')) {
     const input = field.querySelector('input');
     input.value = state.valueTexts.get(field.dataset.input) ?? '';
+    // Values set with the expression (an example, a lesson, a link) are its own, not kept.
+    field.classList.remove('is-kept', 'is-missing');
     describeValue(input, field.querySelector('.shape'));
   }
+  showKept();
 }
 
 // ---- errors at their place ----
 
-function showError(error) {
+/**
+ * Every problem of an error at its place: each span marked in the expression,
+ * each message listed, each input's value box marked. `unread` holds the boxes
+ * that do not parse (name -> their message): their own words are used.
+ */
+function showError(error, unread = new Map()) {
   const expr = els.expression.value;
-  const span = error.span;
+  const problems = problemsToShow(problemsOf(error), expr, unread);
+  const first = problems[0] || error;
+  const spans = problems.map((p) => p.span).filter((span) => Array.isArray(span) && span.length === 2);
   const source = els.error.querySelector('.error-source');
-  if (Array.isArray(span) && span.length === 2) {
-    const [s, e] = span.map((n) => Math.max(0, Math.min(expr.length, Number(n) || 0)));
-    source.hidden = false;
-    els.error.querySelector('.error-before').textContent = expr.slice(0, s);
-    // An empty span (the end of the text) still gets a visible mark.
-    els.error.querySelector('.error-span').textContent = expr.slice(s, Math.max(s, e)) || ' ';
-    els.error.querySelector('.error-after').textContent = expr.slice(Math.max(s, e));
-  } else {
-    source.hidden = true;
+  source.hidden = spans.length === 0;
+  if (spans.length) {
+    // Only text nodes and marks: the expression is the user's text.
+    const runs = markedRuns(expr, spans);
+    source.replaceChildren(
+      ...runs.map((run, i) => {
+        const part = document.createElement(run.mark ? 'mark' : 'span');
+        part.className = run.mark ? 'error-span' : i === 0 ? 'error-before' : i === runs.length - 1 ? 'error-after' : '';
+        part.textContent = run.text;
+        return part;
+      }),
+    );
   }
-  const where = error.line && error.column ? `line ${error.line}, column ${error.column}: ` : '';
-  els.error.querySelector('.error-message').textContent = `${where}${error.message}`;
+  const say = (p) => `${p.line && p.column ? `line ${p.line}, column ${p.column}: ` : ''}${p.message}`;
+  const message = els.error.querySelector('.error-message');
+  message.textContent = say(first);
+  if (problems.length > 1) {
+    const more = document.createElement('ul');
+    more.className = 'error-more';
+    for (const p of problems.slice(1)) {
+      const li = document.createElement('li');
+      li.textContent = say(p);
+      more.append(li);
+    }
+    if (error.problems_omitted) {
+      const li = document.createElement('li');
+      li.textContent = `and ${error.problems_omitted} more`;
+      more.append(li);
+    }
+    message.append(more);
+  }
+  for (const p of problems) {
+    const name = inputOfProblem(p, expr);
+    const field = name && els.values.querySelector(`.value-field[data-input="${name}"]`);
+    if (!field || unread.has(name)) continue;
+    field.classList.add('is-missing');
+    const shape = field.querySelector('.shape');
+    shape.textContent = p.type === 'undefined_name' ? 'needed: no value yet' : p.message;
+    shape.classList.add('is-invalid');
+    field.querySelector('input[type="text"]').setAttribute('aria-invalid', 'true');
+  }
   els.error.hidden = false;
-  els.error.dataset.type = error.type || '';
+  els.error.dataset.type = first.type || '';
   els.expression.setAttribute('aria-invalid', 'true');
   els.expression.setAttribute('aria-describedby', 'expression-error expression-help');
-  // The graph below still shows the previous trace: say so by fading it.
-  document.body.classList.toggle('has-stale-trace', Boolean(state.trace));
+  // The graph below is of an earlier expression: it says so, and does not step.
+  setStale(Boolean(state.trace));
+}
+
+/** Mark the trace shown as of an earlier expression (faded, labelled, not stepping), or not. */
+function setStale(on) {
+  state.stale = on;
+  document.body.classList.toggle('has-stale-trace', on);
+  if (on) player.pause();
+  if (state.trace) showStep();
 }
 
 function clearError() {
-  document.body.classList.remove('has-stale-trace');
   els.error.hidden = true;
   els.expression.removeAttribute('aria-invalid');
   els.expression.setAttribute('aria-describedby', 'expression-help');
@@ -408,11 +487,14 @@ async function submitTrace(step = 0, slide = null) {
   const values = Object.create(null);
   // A box that does not parse is left out and marked; the server, the judge
   // of the program, then says what is missing, or what is wrong before that.
+  const unread = new Map();
   for (const field of els.values.querySelectorAll('.value-field')) {
     const input = field.querySelector('input');
     const parsed = parseValueText(input.value);
+    field.classList.remove('is-missing');
     describeValue(input, field.querySelector('.shape'));
     if (parsed.ok) values[field.dataset.input] = parsed.value;
+    else if (input.value.trim()) unread.set(field.dataset.input, parsed.error);
   }
   state.request += 1;
   const id = state.request;
@@ -444,7 +526,7 @@ async function submitTrace(step = 0, slide = null) {
   state.answered = id;
   els.form.classList.remove('is-busy');
   if (error) {
-    showError(error);
+    showError(error, unread);
     return;
   }
   Object.assign(state, { expression, values, check, constants });
@@ -529,6 +611,8 @@ function chooseLayout({ first, stacked, presenting }) {
 function showTrace(drawn, step) {
   const model = drawn.model;
   state.trace = model;
+  state.stale = false;
+  document.body.classList.remove('has-stale-trace');
   els.graphEmpty.hidden = true;
   draw(drawn);
   const count = model.steps.length;
@@ -614,10 +698,11 @@ function showStep({ panelAfterPaint = false } = {}) {
   const count = model ? model.steps.length : 0;
   const index = state.step;
   els.play.textContent = state.playing ? 'Pause' : 'Play';
-  els.prev.disabled = !model || index <= 0;
-  els.next.disabled = !model || index >= count - 1;
-  els.play.disabled = !model || count === 0;
-  els.reset.disabled = !model;
+  const stepping = Boolean(model) && !state.stale;
+  els.prev.disabled = !stepping || index <= 0;
+  els.next.disabled = !stepping || index >= count - 1;
+  els.play.disabled = !stepping || count === 0;
+  els.reset.disabled = !stepping;
   els.speed.value = String(state.speed);
   if (!model || count === 0) return;
   const targets = quizOn() ? currentTargets() : [];
@@ -733,13 +818,71 @@ els.expression.addEventListener('input', () => {
   clearError();
   fitExpressionRows();
   rebuildValueBoxes();
+  markKept();
 });
+
+/** The expression changed: every value in a box was given for an earlier one, and is marked kept. */
+function markKept() {
+  for (const field of els.values.querySelectorAll('.value-field')) {
+    if (field.querySelector('input[type="text"]').value.trim()) field.classList.add('is-kept');
+  }
+  showKept();
+}
 els.values.addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter') {
     ev.preventDefault();
     submitTrace(0);
   }
 });
+els.clearValues.addEventListener('click', () => clearValues());
+els.referenceButton.addEventListener('click', () => setReference(els.reference.hidden));
+els.reference.querySelector('.reference-close').addEventListener('click', () => setReference(false));
+
+/** Open or close the reference card: the language, from the registry the page received. */
+function setReference(open) {
+  if (open && !els.reference.dataset.built) {
+    els.reference.dataset.built = '1';
+    const body = els.reference.querySelector('.reference-body');
+    for (const section of referenceCard(state.ops, pageData.constants || [])) {
+      const part = document.createElement('section');
+      const title = document.createElement('h3');
+      title.textContent = section.title;
+      part.append(title);
+      if (section.note) {
+        const note = document.createElement('p');
+        note.className = 'help';
+        note.textContent = section.note;
+        part.append(note);
+      }
+      const table = document.createElement('table');
+      const head = table.createTHead().insertRow();
+      for (const column of section.columns) {
+        const th = document.createElement('th');
+        th.textContent = column;
+        head.append(th);
+      }
+      const rows = table.createTBody();
+      for (const row of section.rows) {
+        const tr = rows.insertRow();
+        row.forEach((text, k) => {
+          const cell = tr.insertCell();
+          if (k === 0) {
+            const code = document.createElement('code');
+            code.textContent = text;
+            cell.append(code);
+          } else cell.textContent = text;
+        });
+      }
+      part.append(table);
+      body.append(part);
+    }
+  }
+  els.reference.hidden = !open;
+  els.referenceButton.setAttribute('aria-pressed', String(open));
+  if (open) els.reference.querySelector('.reference-close').focus({ preventScroll: true });
+  else if (document.activeElement && els.reference.contains(document.activeElement)) els.referenceButton.focus();
+}
+
 els.examples.addEventListener('change', () => {
   const id = els.examples.value;
   els.examples.value = '';
@@ -807,7 +950,9 @@ document.addEventListener('keydown', (ev) => {
   if ((ev.key === ' ' || ev.key === 'Spacebar') && keepsSpace(ev.target)) return;
   const action = keyAction({ key: ev.key, ctrlKey: ev.ctrlKey, metaKey: ev.metaKey, altKey: ev.altKey, targetIsText: isTextTarget(ev.target) });
   if (!action) return;
-  if (action === 'present') setPresenting(!state.presenting);
+  if (action === 'reference') setReference(els.reference.hidden);
+  else if (action === 'leave' && !els.reference.hidden) setReference(false);
+  else if (action === 'present') setPresenting(!state.presenting);
   else if (action === 'leave') {
     if (!state.presenting) return;
     setPresenting(false);
@@ -819,7 +964,7 @@ document.addEventListener('keydown', (ev) => {
   else if (action === 'gate' || action === 'slope' || action === 'check') setPanelView(state.panelView === action ? 'step' : action);
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
-  else if (state.trace) {
+  else if (state.trace && !state.stale) {
     const clicker = ev.key === 'PageDown' || ev.key === 'PageUp';
     if (!(clicker && !quizHides() && pagePanel(action)) && !lessonMove(action)) player[action]();
   } else return;

@@ -176,6 +176,8 @@ export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = fals
     case 'q':
     case 'Q':
       return 'qr';
+    case '?':
+      return 'reference';
     case 'Escape':
       return 'leave';
     default:

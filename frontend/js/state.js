@@ -138,6 +138,8 @@ export const FIELDS = Object.freeze([
   { name: 'lessonMessage', initial: null },
   // The trace shown (see prepareTrace in steps.js), and the op registry that explains it.
   { name: 'trace', initial: null },
+  // Whether the trace shown is of an earlier expression (an error came after it): faded, not stepping.
+  { name: 'stale', initial: false },
   { name: 'ops', initial: null },
   { name: 'examples', initial: () => [] },
   // What the user typed in each input's box, kept while the box is away (the input left the program).

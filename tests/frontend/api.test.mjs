@@ -7,6 +7,15 @@ test('a trace error keeps its type, message and span', () => {
   assert.deepEqual(e, { type: 'syntax_error', message: "unexpected '*'", span: [4, 5], line: 1, column: 5 });
 });
 
+test('every problem of a 422 is kept, each with its own span', () => {
+  const y = { type: 'undefined_name', message: "'y' has no value", span: [4, 5], line: 1, column: 5 };
+  const z = { type: 'undefined_name', message: "'z' has no value", span: [8, 9], line: 1, column: 9 };
+  const e = readError(422, { detail: { ...y, problems: [y, z, null], problems_omitted: 3 } });
+  assert.deepEqual(e.problems, [y, z]);
+  assert.equal(e.problems_omitted, 3);
+  assert.equal(e.message, y.message);
+});
+
 test('the framework\'s own 422 (a list) becomes one message', () => {
   const e = readError(422, { detail: [{ loc: ['body', 'values'], msg: 'Field required', type: 'missing' }] });
   assert.equal(e.type, 'invalid_request');

@@ -11,8 +11,9 @@ test('the lecture expression needs x, y and z', () => {
 });
 
 test('the registry\'s functions are the ops written as calls', () => {
-  for (const name of ['exp', 'max', 'sigmoid', 'softmax', 'dot']) assert.ok(FUNCTIONS.has(name), name);
-  for (const name of ['add', 'matmul', 'transpose', 'identity']) assert.ok(!FUNCTIONS.has(name), name);
+  // transpose(A) is the .T op called by name; max(v) is amax, called max.
+  for (const name of ['exp', 'max', 'sigmoid', 'softmax', 'dot', 'transpose', 'outer', 'norm']) assert.ok(FUNCTIONS.has(name), name);
+  for (const name of ['add', 'matmul', 'identity', 'index']) assert.ok(!FUNCTIONS.has(name), name);
   // A function typed before its parenthesis is no input; without the registry it would be.
   assert.deepEqual(inputNames('sigmoid + x', FUNCTIONS), ['x']);
   assert.deepEqual(inputNames('sigmoid + x'), ['sigmoid', 'x']);
@@ -29,6 +30,19 @@ test('numbers with exponents and .T are not names', () => {
   // The lecture's u^T h gets a hint from the server, and no value box for T.
   assert.deepEqual(inputNames('s = u^T h'), ['u', 'h']);
   assert.deepEqual(inputNames('u^T @ h'), ['u', 'h']);
+  // A call's keyword is not an input; an index named is one (its value is the class number).
+  assert.deepEqual(inputNames('sum(A, axis=0) + mean(B, axis=1)'), ['A', 'B']);
+  assert.deepEqual(inputNames('loss = -log(softmax(z)[y])'), ['z', 'y']);
+  // Call names and the named numbers the server sends are never inputs.
+  const names = functionNames(
+    new Map([
+      ['amax', { name: 'amax', function: true, call: 'max' }],
+      ['transpose', { name: 'transpose', function: false, call: 'transpose' }],
+    ]),
+    [{ name: 'pi' }, { name: 'e' }],
+  );
+  assert.deepEqual([...names].sort(), ['amax', 'e', 'max', 'pi', 'transpose']);
+  assert.deepEqual(inputNames('pi * r**2 + e + transpose', names), ['r']);
 });
 
 test('names are ASCII and may hold digits and underscores', () => {
