@@ -91,7 +91,7 @@ class Plan:
         result = Trace(graph, numbers, None, None, applied.max_local_elements, deadline)
         if self.check:
             gradients = {name: result.gradients[name] for name in graph.inputs}
-            result.check = numeric_check(graph, inputs, gradients, result.value, applied, deadline)
+            result.check = numeric_check(graph, inputs, gradients, result.value, deadline)
         return result
 
 

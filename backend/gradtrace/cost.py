@@ -14,9 +14,9 @@ hold. Four sums, each against a limit of `Limits`:
   backward pass (twice the forward: a VJP is two products for matmul, a
   multiply per element and argument elsewhere), and every local Jacobian that
   is built (its elements, each written once);
-- gradient check work (`max_check_evaluations`): two forward passes per input
-  element, each counted as its nodes, its numbers or its FLOPs, whichever is
-  the most;
+- gradient check work (`max_check_evaluations`): two forward passes per
+  checked input element (inputs named as constants are not checked), each
+  counted as its nodes, its numbers or its FLOPs, whichever is the most;
 - response bytes (`max_response_bytes`): an upper bound of the JSON body,
   with every number at its longest (25 bytes: `-2.2250738585072014e-308,`)
   and every step text at its longest for the names and shapes it shows.
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 from gradtrace.display import MAX_ELEMENTS
 from gradtrace.errors import limit_exceeded
+from gradtrace.gradcheck import checked_inputs
 from gradtrace.graph import Graph
 from gradtrace.limits import Limits
 from gradtrace.ops import Shape
@@ -174,8 +175,8 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
             else:
                 local_bytes += 4 if not jac else 0  # null
     per_pass = max(graph.size, sum(sizes), flops // 3)
-    input_elements = sum(sizes[node] for node in graph.inputs.values())
-    check_evaluations = 2 * input_elements * per_pass if check else 0
+    checked = sum(sizes[graph.inputs[name]] for name in checked_inputs(graph))
+    check_evaluations = 2 * checked * per_pass if check else 0
 
     names = graph.name
     shown = [DISPLAY_BYTES if name is None else max(len(name), DISPLAY_BYTES) for name in names]

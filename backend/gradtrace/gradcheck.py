@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from gradtrace.engine import output_value
-from gradtrace.errors import limit_exceeded
 from gradtrace.graph import Graph
-from gradtrace.limits import Deadline, Limits
+from gradtrace.limits import Deadline
 from gradtrace.values import Value
 
 H = 1e-6
@@ -30,32 +29,18 @@ def checked_inputs(graph: Graph) -> list[str]:
     return [name for name, node in graph.inputs.items() if node not in graph.constant_inputs]
 
 
-def check_cost(graph: Graph, inputs: Mapping[str, Value]) -> int:
-    """What the check costs: two forward passes per input element, each pass counted as
-    its nodes or its numbers, whichever is larger (a pass over 100,000-element vectors
-    is not one cheap node)."""
-    elements = sum(int(np.size(inputs[name])) for name in checked_inputs(graph))
-    per_pass = max(graph.size, sum(math.prod(shape) for shape in graph.shape))
-    return 2 * elements * per_pass
-
-
 def numeric_check(
     graph: Graph,
     inputs: Mapping[str, Value],
     gradients: Mapping[str, Value],
     value: float,
-    limits: Limits,
     deadline: Deadline,
 ) -> dict[str, dict[str, Any]]:
-    """For each input: the numeric gradient (input's shape), the largest error and whether it is ok."""
-    cost = check_cost(graph, inputs)
-    if limits.max_check_evaluations is not None and cost > limits.max_check_evaluations:
-        raise limit_exceeded(
-            "max_check_evaluations",
-            "the numeric check (2 forward passes per input element)",
-            f"{cost} evaluations (nodes or numbers)",
-            limits.max_check_evaluations,
-        )
+    """For each checked input: the numeric gradient (input's shape), the largest error and whether it is ok.
+
+    Its cost (two forward passes per checked element) is priced and refused by the cost
+    model before anything runs (gradtrace.cost, `max_check_evaluations`).
+    """
     rounding = 4.0 * EPS * abs(value) if math.isfinite(value) else 0.0
     result: dict[str, dict[str, Any]] = {}
     shifted = dict(inputs)

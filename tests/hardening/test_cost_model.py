@@ -201,6 +201,17 @@ def test_the_gradient_check_counts_the_flops_of_each_pass() -> None:
     assert status == 200 and all(entry["ok"] for entry in answer["check"].values()), answer["check"]
 
 
+def test_the_check_is_priced_for_the_inputs_it_checks() -> None:
+    # A target of 10,000 numbers given as data (a constant) is not checked: pricing its
+    # elements as checked ones would refuse a check of one number.
+    values = {"t": [0.5] * 10_000, "w": 2.0}
+    result = gradtrace.trace("sum(t * w)", values, check=True, limits=SERVER, constants=["t"])
+    assert list(result.check or {}) == ["w"]
+    with pytest.raises(gradtrace.LimitExceededError) as caught:
+        gradtrace.trace("sum(t * w)", values, check=True, limits=SERVER)
+    assert caught.value.limit == "max_check_evaluations"
+
+
 def test_the_refusal_comes_before_the_clock() -> None:
     # The 107 MB family of the report, at its size (5 KB over two 8-element inputs): refused
     # up front, never cut off by max_seconds.
