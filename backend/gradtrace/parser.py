@@ -188,7 +188,7 @@ class _Parser:
 
     def lecture_transpose(self, pos: int) -> TraceError:
         """`u^T h` or `u^T @ h`, the lecture's notation, redirected to numpy's `u.T @ h`."""
-        left = self.operand_text(pos - 1, "u") if pos > 0 else "u"
+        left = self.operand_text(pos - 1, "(...)") if pos > 0 else "u"
         right = pos + 1
         if self.kinds[right] == "op" and self.texts[right] == "@":
             right += 1

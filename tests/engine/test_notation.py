@@ -29,6 +29,12 @@ def test_the_lectures_transpose_is_redirected_to_dot_t(expression: str, span: tu
     assert "**" not in error.message  # not the hint for powers
 
 
+def test_a_transposed_group_is_named_as_a_group() -> None:
+    error = error_of("(W @ x)^T h", {"W": [[1.0]], "x": [1.0], "h": [1.0]})
+    assert error.span == (7, 9)
+    assert "(...).T @ h" in error.message
+
+
 def test_a_power_keeps_its_own_hint() -> None:
     error = error_of("x^2", {"x": 1.0})
     assert error.span == (1, 2)
