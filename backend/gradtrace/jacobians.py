@@ -17,6 +17,7 @@ deadline is checked per pass and per op.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -32,6 +33,7 @@ from gradtrace.gradcheck import EPS, H
 from gradtrace.graph import Graph, build_graph, is_data, mark_constants
 from gradtrace.jsonform import json_number, json_value
 from gradtrace.limits import Deadline, Limits, without_gc
+from gradtrace.ops import tangent_sum
 from gradtrace.parser import parse
 from gradtrace.trace import node_records
 from gradtrace.values import Value, coerce_values
@@ -249,6 +251,28 @@ def _per_node(numbers: list[Any]) -> list[Any]:
     return [None if v is None else json_value(v) for v in numbers]
 
 
+def with_locals(graph: Graph, values: list[Any]) -> Graph:
+    """The graph whose one-input elementwise ops carry their local, computed once from the
+    forward pass's values, so that each of the many passes multiplies by it instead of
+    computing it again (as the scalar path keeps its locals). The numbers are the same:
+    the op's VJP is upstream x local(out, a), its JVP local(out, a) x tangent."""
+    if graph.scalar:
+        return graph  # the scalar rule's locals are kept already
+    ops = []
+    for node, op, args, e in graph.ops:
+        rule = op.extra.get("local")
+        if rule is not None:
+            with np.errstate(all="ignore"):
+                local = rule(values[node], values[args[0]])
+            op = dataclasses.replace(
+                op,
+                vjp=lambda g, out, a, local=local: (g * local,),
+                jvp=lambda t, out, a, local=local: tangent_sum(out, None if t[0] is None else local * t[0]),
+            )
+        ops.append((node, op, args, e))
+    return dataclasses.replace(graph, ops=ops)
+
+
 def reverse_passes(
     graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
 ) -> tuple[np.ndarray, list[list[Any]]]:
@@ -279,17 +303,18 @@ def forward_passes(
     cols = columns(graph)
     m = math.prod(graph.shape[graph.output])
     n = sum(c[4] for c in cols)
-    matrix = np.zeros((m, n))
+    # Filled a column at a time, so held as columns (rows of its transpose): each write is contiguous.
+    by_columns = np.zeros((n, m))
     passes = []
     j = 0
     for _, node, shape, _, size in cols:
         for flat in range(size):
             deadline.check()
             tangent = tangents(graph, values, locals_, {node: _unit(shape, flat, graph.scalar)}, deadline)
-            matrix[:, j] = _flat(tangent[graph.output], m)
+            by_columns[j] = _flat(tangent[graph.output], m)
             passes.append(tangent)  # None already where the seed or the output does not reach
             j += 1
-    return matrix, passes
+    return by_columns.T, passes
 
 
 def numeric_jacobian(graph: Graph, inputs: Mapping[str, Value], deadline: Deadline) -> np.ndarray:
@@ -375,7 +400,8 @@ def jacobian(
     counted = modes.count(graph, deadline)
 
     node_values, locals_ = forward(graph, inputs, deadline)  # fprop once; every pass reuses it
-    by_rows = reverse_passes(graph, node_values, locals_, deadline) if reverse else None
-    by_columns = forward_passes(graph, node_values, locals_, deadline) if forward_mode else None
+    linear = with_locals(graph, node_values)
+    by_rows = reverse_passes(linear, node_values, locals_, deadline) if reverse else None
+    by_columns = forward_passes(linear, node_values, locals_, deadline) if forward_mode else None
     numeric = numeric_jacobian(graph, inputs, deadline)
     return Jacobian(graph, inputs, node_values, by_rows, by_columns, numeric, counted, deadline)

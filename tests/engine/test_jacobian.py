@@ -142,3 +142,19 @@ def test_the_trace_still_refuses_a_vector_output_and_names_the_jacobian() -> Non
     with pytest.raises(OutputNotScalarError) as caught:
         gradtrace.trace("h = sigmoid(z)", {"z": [1.0, 2.0]})
     assert "/api/v1/jacobian" in caught.value.message and "sum(" in caught.value.message
+
+
+def test_passes_reusing_the_forward_locals_give_the_same_numbers() -> None:
+    from gradtrace.engine import forward
+    from gradtrace.jacobians import forward_passes, prepare, reverse_passes, with_locals
+    from gradtrace.limits import Deadline
+
+    values = {"z": [0.5, -1.0, 2.0], "M": [[1.0, 0.0, 2.0], [0.5, -1.0, 1.0]]}
+    graph, inputs = prepare("h = tanh(M @ exp(z)); sigmoid(h) * relu(h - 1)", values, (), Limits.unlimited())
+    deadline = Deadline(None)
+    node_values, locals_ = forward(graph, inputs, deadline)
+    linear = with_locals(graph, node_values)
+    assert linear.ops != graph.ops and linear.shape is graph.shape
+    for passes in (reverse_passes, forward_passes):
+        plain = passes(graph, node_values, locals_, deadline)[0]
+        np.testing.assert_array_equal(passes(linear, node_values, locals_, deadline)[0], plain)
