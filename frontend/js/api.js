@@ -126,6 +126,13 @@ export function fetchSlope({ expression, values, constants, of, index }, signal)
   return call('/slope', post({ ...body, of, index: index ?? null }, signal));
 }
 
+/** POST /api/v1/jacobian: the whole Jacobian by both modes, every pass, the costs and what the incorrect way repeats. */
+export function fetchJacobian({ expression, values, constants }, signal) {
+  if (carried) return Promise.resolve({ ok: false, error: { type: 'offline', message: 'this file holds the trace only: the costs and the Jacobian need the server', span: null } });
+  const { check, ...body } = traceBody({ expression, values, constants });
+  return call('/jacobian', post(body, signal));
+}
+
 /** GET /api/v1/examples: the built-in examples. */
 export function fetchExamples() {
   return call('/examples');

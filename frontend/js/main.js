@@ -1,7 +1,7 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import { carryTraces, fetchByHand, fetchExamples, fetchLesson, fetchOps, fetchSlope, fetchStandalone, fetchTrace, storeLesson } from './api.js';
+import { carryTraces, fetchByHand, fetchExamples, fetchJacobian, fetchLesson, fetchOps, fetchSlope, fetchStandalone, fetchTrace, storeLesson } from './api.js';
 import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { findNode, stepToFind } from './find.js';
@@ -22,6 +22,8 @@ import {
 import { checkPrediction, hideTargets, quizTargets, scored } from './quiz.js';
 import { queryFromFragment, queryFromState, stateFromQuery, urlFromState } from './state.js';
 import { frameAt, phaseRanges, prepareTrace, stepOfNode } from './steps.js';
+import { graphMarks, settleView, stepCount, traceOfJacobian } from './modes.js';
+import { lightAllAtOnce, renderAllAtOnce, unlightAllAtOnce } from './views/allatonce.js';
 import { lightGraph, renderByHand, unlightGraph } from './views/byhand.js';
 import { renderCheck } from './views/check.js';
 import { renderGate } from './views/gate.js';
@@ -63,6 +65,7 @@ const els = {
   gateView: $('gate-view'),
   slopeView: $('slope-view'),
   checkView: $('check-view'),
+  allView: $('all-view'),
   panelViews: document.querySelectorAll('.panel-views [data-view]'),
   present: $('present'),
   jacobian: $('jacobian-form'),
@@ -96,10 +99,17 @@ const graph = new GraphView(els.svg, state, {
     if (!model) return;
     const frame = frameAt(model, state.step);
     const target = stepOfNode(model, id, frame.phase) ?? stepOfNode(model, id, 'forward');
+    // In the By hand view a click on a variable's node also derives it.
+    const variable = state.panelView === 'byhand' ? variablesOf(model).find((v) => v.node === id) : null;
+    if (variable) Object.assign(state, { byHandOf: variable.name, byHandPath: 0 });
     if (target !== undefined) player.go(target);
+    if (variable) showPanelView();
   },
   // A culled graph makes the nodes the view reaches: the By hand view's marks go on them too.
-  onCull: () => lightByHand(),
+  onCull: () => {
+    lightByHand();
+    lightAll();
+  },
 });
 const measure = domMeasure(els.svg);
 const layouts = new LayoutWorker();
@@ -169,9 +179,12 @@ function showPanelView() {
   els.gateView.hidden = view !== 'gate';
   els.slopeView.hidden = view !== 'slope';
   els.checkView.hidden = view !== 'check';
+  els.allView.hidden = view !== 'all';
+  lightAll();
   if (!byHand) {
     lightByHand();
     if (view === 'slope') showSlope();
+    else if (view === 'all') showAll();
     else showPanel();
     writeUrl();
     return;
@@ -269,6 +282,74 @@ function showSlope() {
       writeUrl();
     },
   });
+}
+
+// ---- all at once: the costs, forward mode and the Jacobian, from POST /api/v1/jacobian ----
+
+/** The All at once view's choices, as the state holds them. */
+const allChoices = () => ({ shows: state.allShows, by: state.allBy, of: state.allOf, element: state.allElement, step: state.allStep });
+
+/** The view, from the server's answer for the trace shown (asked for once per trace); its marks on the graph. */
+function showAll() {
+  const model = state.trace;
+  if (!model) return;
+  const key = String(state.answered);
+  if (!state.allAtOnce || state.allAtOnce.key !== key) {
+    state.allAtOnce = { key, body: null, error: null };
+    fetchJacobian({ expression: state.expression, values: state.values, constants: state.constants }).then((res) => {
+      if (!state.allAtOnce || state.allAtOnce.key !== key) return; // another trace since
+      state.allAtOnce = { key, body: res.ok ? res.data : null, error: res.ok ? null : res.error };
+      if (state.panelView === 'all') showAll();
+    });
+  }
+  const { body, error } = state.allAtOnce;
+  const view = settleView(body, allChoices());
+  Object.assign(state, { allOf: view.of, allElement: view.element, allStep: view.step });
+  const choose = (patch) => {
+    Object.assign(state, patch);
+    showAll();
+  };
+  renderAllAtOnce(els.allView, model, { ...view, body, error, loading: !body && !error, presenting: state.presenting, vector: Boolean(model.raw.jacobian) }, {
+    show: (what) => choose({ allShows: what, allStep: 0 }),
+    by: (mode) => choose({ allBy: mode, allStep: 0 }),
+    pick: (name) => choose({ allOf: name, allElement: 0, allStep: 0 }),
+    element: (k) => choose({ allElement: k, allStep: 0 }),
+    step: (k) => choose({ allStep: Math.max(0, k) }),
+  });
+  lightAll();
+  followPass(body, view);
+  writeUrl();
+}
+
+/**
+ * The graph's values keep pace with the view: a forward-mode pass shows the
+ * forward pass up to the node its tangent has reached; a Jacobian's passes,
+ * the values all computed.
+ */
+function followPass(body, view) {
+  const model = state.trace;
+  if (!body || !model || model.raw.jacobian || view.shows === 'costs') return;
+  const marks = graphMarks(body, view);
+  const target = view.shows === 'tangent' ? stepOfNode(model, marks.current, 'forward') : model.forwardCount - 1;
+  if (target !== undefined && target >= 0) player.go(target);
+}
+
+/** The view's marks on the graph (again after a redraw), or none when another view is shown. */
+function lightAll() {
+  const body = state.panelView === 'all' && state.allAtOnce ? state.allAtOnce.body : null;
+  if (body) lightAllAtOnce(els.svg, graphMarks(body, settleView(body, allChoices())));
+  else unlightAllAtOnce(els.svg);
+}
+
+/** While the view shows passes (or a forward-mode pass's nodes), the keys step them; false: the trace steps. */
+function passMove(action) {
+  const body = state.panelView === 'all' && state.allAtOnce ? state.allAtOnce.body : null;
+  const count = body ? stepCount(body, settleView(body, allChoices())) : 0;
+  const to = { next: state.allStep + 1, previous: state.allStep - 1, first: 0, last: count - 1 }[action];
+  if (!count || to === undefined) return false;
+  state.allStep = Math.max(0, Math.min(count - 1, to));
+  showAll();
+  return true;
 }
 
 function setPanelView(view) {
@@ -511,8 +592,18 @@ async function submitTrace(step = 0, slide = null) {
   const pending = fetchTrace({ expression, values, check, constants });
   // The request is on its way first: the page's own changes do not hold it back.
   clearError();
-  const result = await pending;
+  let result = await pending;
   if (id !== state.request) return; // a newer request has been sent
+  // A vector output has no one backward pass: its whole Jacobian is asked for instead, and its graph drawn.
+  let jacobian = null;
+  if (!result.ok && result.error.type === 'output_not_scalar' && !standalone) {
+    const answer = await fetchJacobian({ expression, values, constants });
+    if (id !== state.request) return;
+    if (answer.ok) {
+      jacobian = answer.data;
+      result = { ok: true, data: traceOfJacobian(jacobian) };
+    }
+  }
   let drawn = null;
   let error = result.ok ? null : result.error;
   if (result.ok) {
@@ -530,6 +621,11 @@ async function submitTrace(step = 0, slide = null) {
     return;
   }
   Object.assign(state, { expression, values, check, constants });
+  if (jacobian) {
+    // Shown in the All at once view, filling its Jacobian (a link may have chosen the view's mode already).
+    state.allAtOnce = { key: String(id), body: jacobian, error: null };
+    if (state.panelView !== 'all') Object.assign(state, { panelView: 'all', allShows: 'jacobian', allStep: 0 });
+  }
   state.slideOpen = slide !== null;
   if (slide !== null) state.slide = slide;
   showTrace(drawn, step);
@@ -626,7 +722,8 @@ function showTrace(drawn, step) {
   showWarnings();
   state.quizAnswers = new Map();
   // A slide opened "at its end" (Page Up from the next one) learns its last step here.
-  player.load(resolveStep(step, count));
+  // A vector output's graph steps only its forward pass: shown whole, its passes step in the All at once view.
+  player.load(model.raw.jacobian ? count - 1 : resolveStep(step, count));
   // The graph first: the step's panel (KaTeX, its own style and layout)
   // waits until the new graph has been painted.
   showStep({ panelAfterPaint: true });
@@ -658,6 +755,7 @@ function draw(drawn) {
   sizeStatusLine(drawn.model);
   graph.draw(drawn.model, chooseLayout(drawn));
   lightByHand();
+  lightAll();
 }
 
 /** Draw the graph again (presenting changes its spacing); the step and the view's fit stay. */
@@ -780,6 +878,7 @@ function setPresenting(on) {
   fitPanel();
   // The slope's plot is drawn for the panel's size and type, which presenting changes.
   if (state.panelView === 'slope') window.requestAnimationFrame(showSlope);
+  if (state.panelView === 'all') window.requestAnimationFrame(showAll);
   if (state.trace) writeUrl();
   renderLesson();
 }
@@ -961,12 +1060,12 @@ document.addEventListener('keydown', (ev) => {
     toggleLessonAid(action);
   } else if (action === 'fit') graph.fit();
   else if (action === 'by-hand') setPanelView(state.panelView === 'byhand' ? 'step' : 'byhand');
-  else if (action === 'gate' || action === 'slope' || action === 'check') setPanelView(state.panelView === action ? 'step' : action);
+  else if (action === 'gate' || action === 'slope' || action === 'check' || action === 'all') setPanelView(state.panelView === action ? 'step' : action);
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
   else if (state.trace && !state.stale) {
     const clicker = ev.key === 'PageDown' || ev.key === 'PageUp';
-    if (!(clicker && !quizHides() && pagePanel(action)) && !lessonMove(action)) player[action]();
+    if (!(clicker && !quizHides() && pagePanel(action)) && !passMove(action) && !lessonMove(action)) player[action]();
   } else return;
   // The arrows and Page keys win over a focused slider's own handling.
   ev.preventDefault();

@@ -165,6 +165,10 @@ export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = fals
     case 'c':
     case 'C':
       return 'check';
+    // All at once: the costs, forward mode and the Jacobian.
+    case 'a':
+    case 'A':
+      return 'all';
     case '+':
     case '=':
       return 'zoom-in';

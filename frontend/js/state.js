@@ -91,7 +91,7 @@ export const FIELDS = Object.freeze([
   { name: 'speed', param: 'speed', codec: choice([0.5, 1, 2, 4]), initial: 1 },
   { name: 'presenting', param: 'present', codec: FLAG, initial: false },
   // What the side panel shows: the current step, or the derivation by hand of one variable.
-  { name: 'panelView', param: 'view', codec: oneOf(['step', 'byhand', 'gate', 'slope', 'check']), initial: 'step' },
+  { name: 'panelView', param: 'view', codec: oneOf(['step', 'byhand', 'gate', 'slope', 'check', 'all']), initial: 'step' },
   // By hand: the variable derived (an input or a named intermediate) and the path lit on the graph.
   { name: 'byHandOf', param: 'of', codec: TEXT, initial: '' },
   { name: 'byHandPath', param: 'path', codec: STEP, initial: 0 },
@@ -102,6 +102,16 @@ export const FIELDS = Object.freeze([
   { name: 'slopeOf', param: 'slope', codec: TEXT, initial: '' },
   { name: 'slopeIndex', param: 'element', codec: STEP, initial: 0 },
   { name: 'slope', initial: null },
+  // All at once: what it shows (the costs, a forward-mode pass node by node, the Jacobian pass by
+  // pass), the Jacobian's mode (rows by reverse mode, columns by forward mode), the input element a
+  // forward-mode pass is seeded at (allOf, allElement: row-major), the pass or node shown (allStep),
+  // and the server's POST /api/v1/jacobian answer for the trace shown ({key, body, error}), or null.
+  { name: 'allShows', param: 'all', codec: oneOf(['costs', 'tangent', 'jacobian']), initial: 'costs' },
+  { name: 'allBy', param: 'by', codec: oneOf(['reverse', 'forward']), initial: 'reverse' },
+  { name: 'allOf', param: 'wrt', codec: TEXT, initial: '' },
+  { name: 'allElement', param: 'seed', codec: STEP, initial: 0 },
+  { name: 'allStep', param: 'pass', codec: STEP, initial: 0 },
+  { name: 'allAtOnce', initial: null },
   // The view for an iframe on a course site: the graph, its steps and the panel, without the editor.
   { name: 'embed', param: 'embed', codec: FLAG, initial: false },
   { name: 'playing', initial: false },

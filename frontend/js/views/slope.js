@@ -11,8 +11,9 @@
  */
 
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { formatNumber, shapeText, sizeOf, toNumber } from '../format.js';
+import { formatNumber, toNumber } from '../format.js';
 import { node as el } from '../render/panel.js';
+import { numberPicker } from '../render/pick.js';
 import { displayName } from '../steps.js';
 
 /** The numbers that can move: inputs and named intermediates that are not constants, each with its shape. */
@@ -62,39 +63,7 @@ export function renderSlope(container, model, view, intents) {
   wrap.append(el('h2', 'panel-head', `Slope: ${outName} against one number`));
 
   const variables = slopeVariables(model);
-  const chosen = variables.find((v) => v.name === view.of);
-  const pick = el('div', 'slope-pick');
-  const label = el('label');
-  label.append(el('span', null, 'Move '));
-  const select = el('select');
-  select.setAttribute('aria-label', 'Number to move');
-  for (const v of variables) {
-    const option = el('option', null, v.shape.length ? `${v.name} (${shapeText(v.shape)})` : v.name);
-    option.value = v.name;
-    option.selected = v.name === view.of;
-    select.append(option);
-  }
-  select.addEventListener('change', () => intents.pick(select.value));
-  label.append(select);
-  pick.append(label);
-  if (chosen && chosen.shape.length) {
-    // A tensor moves one element at a time: its slope along that element.
-    const elementLabel = el('label');
-    elementLabel.append(el('span', null, ' element '));
-    const elements = el('select');
-    elements.setAttribute('aria-label', 'Element to move');
-    const count = Math.min(sizeOf(chosen.shape), 256);
-    for (let k = 0; k < count; k += 1) {
-      const option = el('option', null, `[${elementIndex(chosen.shape, k).join(', ')}]`);
-      option.value = String(k);
-      option.selected = k === view.element;
-      elements.append(option);
-    }
-    elements.addEventListener('change', () => intents.element(Number(elements.value)));
-    elementLabel.append(elements);
-    pick.append(elementLabel);
-  }
-  wrap.append(pick);
+  wrap.append(numberPicker('slope-pick', variables, view, { lead: 'Move ', name: 'Number to move', element: 'Element to move' }, intents));
 
   if (!variables.length) {
     wrap.append(el('p', 'note', 'Nothing here can move: every input is a constant.'));
