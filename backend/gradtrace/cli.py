@@ -97,10 +97,23 @@ def _limits(args: argparse.Namespace) -> Any:
     return Settings().engine_limits()
 
 
+def _write(stream: Any, body: bytes) -> None:
+    """One JSON body and a newline on stdout or stderr, flushed."""
+    stream.buffer.write(body + b"\n")
+    stream.flush()
+
+
+def _refused(error: Any) -> int:
+    """A trace error's 422 detail object on stderr; the exit status that says so."""
+    from gradtrace.jsonform import dumps
+
+    _write(sys.stderr, dumps(error.to_dict()))
+    return EXIT_TRACE_ERROR
+
+
 def _traced(args: argparse.Namespace) -> Any:
     """The Trace the arguments ask for, or None once its error is on stderr."""
     import gradtrace
-    from gradtrace.jsonform import dumps
 
     values = _parse_values(args.values)
     try:
@@ -108,8 +121,7 @@ def _traced(args: argparse.Namespace) -> Any:
             args.expression, values, check=args.check, limits=_limits(args), constants=args.constants
         )
     except gradtrace.TraceError as error:
-        sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
-        sys.stderr.flush()
+        _refused(error)
         return None
 
 
@@ -122,10 +134,9 @@ def _trace(args: argparse.Namespace) -> int:
     if args.equations:
         from gradtrace.equations import format_equations
 
-        sys.stdout.write(format_equations(result.graph) + "\n")
+        _write(sys.stdout, format_equations(result.graph).encode())
     else:
-        sys.stdout.buffer.write(dumps_trace(result.to_dict()) + b"\n")
-    sys.stdout.flush()
+        _write(sys.stdout, dumps_trace(result.to_dict()))
     return 0
 
 
@@ -139,11 +150,8 @@ def _by_hand(args: argparse.Namespace) -> int:
             args.expression, values, args.of, args.max_paths, constants=args.constants
         )
     except gradtrace.TraceError as error:
-        sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
-        sys.stderr.flush()
-        return EXIT_TRACE_ERROR
-    sys.stdout.buffer.write(dumps(result) + b"\n")
-    sys.stdout.flush()
+        return _refused(error)
+    _write(sys.stdout, dumps(result))
     return 0
 
 
@@ -158,11 +166,8 @@ def _jacobian(args: argparse.Namespace) -> int:
         )
         body = dumps(result.to_dict())
     except gradtrace.TraceError as error:
-        sys.stderr.buffer.write(dumps(error.to_dict()) + b"\n")
-        sys.stderr.flush()
-        return EXIT_TRACE_ERROR
-    sys.stdout.buffer.write(body + b"\n")
-    sys.stdout.flush()
+        return _refused(error)
+    _write(sys.stdout, body)
     return 0
 
 
