@@ -203,3 +203,29 @@ def test_every_problem_is_listed_with_its_span(client: TestClient) -> None:
     assert (detail["type"], detail["span"], detail["line"], detail["column"]) == ("undefined_name", [8, 9], 1, 9)
     assert [(p["span"], p["line"], p["column"]) for p in detail["problems"]] == [([8, 9], 1, 9), ([18, 19], 2, 9)]
     assert "'z' has no value" in detail["problems"][1]["message"]
+
+
+def test_the_new_ops_refuse_a_bad_index_or_axis_at_its_place(client: TestClient) -> None:
+    values = {"z": [1.0, 2.0, 0.5], "A": W23}
+    for expression, span in (("-log(softmax(z)[3])", [15, 18]), ("sum(A, axis=2) @ z", [7, 13])):
+        response = client.post("/api/v1/trace", json={"expression": expression, "values": values})
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert (detail["type"], detail["span"]) == ("shape_error", span)
+    response = client.post(
+        "/api/v1/trace",
+        json={"expression": "-log(softmax(z)[y])", "values": {"z": [1.0, 2.0, 0.5], "y": 1}, "constants": ["y"]},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert [n["op"] for n in body["nodes"] if n["kind"] == "op"] == ["softmax", "index", "log", "neg"]
+
+
+def test_the_registry_listing_and_the_schema_carry_the_extensions(client: TestClient) -> None:
+    ops = {op["name"]: op for op in client.get("/api/v1/ops").json()}
+    assert (ops["amax"]["call"], ops["amax"]["syntax"], ops["max"]["call"]) == ("max", "max(v)", "max")
+    assert (ops["transpose"]["call"], ops["transpose"]["symbol"]) == ("transpose", ".T")
+    assert ops["sum_axis"]["params"] == ["axis"] and ops["add"]["params"] == []
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"problems", "problems_omitted"} <= set(schemas["ErrorDetail"]["properties"])
+    assert {"call", "params"} <= set(schemas["Op"]["properties"])
