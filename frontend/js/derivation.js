@@ -34,3 +34,17 @@ export function pathWords(model, path) {
     return n ? n.display_name || n.name || n.label : id;
   }).join(' ← ');
 }
+
+/**
+ * The shapes of a path's factors, as the lecture checks them: each local
+ * Jacobian under its symbol with its shape (target size × source size), and
+ * the product's, [1 × 2] = [1 × 2][2 × 2][2 × 2]: one LaTeX piece per factor
+ * (the first is the product's, with its =), so a narrow panel can wrap between them.
+ */
+export function shapesLatex(derivation, k) {
+  const path = derivation && derivation.paths[k];
+  if (!path) return '';
+  const dims = (shape) => (shape.length ? shape.join(' \\times ') : '1');
+  const factors = path.factors.map((f) => `\\underbrace{${f.symbol}}_{${dims(f.shape)}}`);
+  return [`\\underbrace{${derivation.symbol}}_{${dims(derivation.forms.jacobian.shape)}} =`, ...factors];
+}

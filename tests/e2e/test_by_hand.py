@@ -101,3 +101,19 @@ def _has(cls: str) -> Any:
     import re
 
     return re.compile(rf"(^|\s){cls}(\s|$)")
+
+
+def test_a_click_on_a_node_derives_it_and_each_factor_shows_its_shape(page: Page, base_url: str) -> None:
+    open_traced(page, base_url, LAYER, LAYER_VALUES)
+    open_by_hand(page, "W")
+    view = page.get_by_role("region", name="By hand")
+    body = by_hand(page, base_url, LAYER, LAYER_VALUES, "b")
+    b_node = body["derivations"][0]["node"]
+    page.locator(f'svg g[data-node-id="{b_node}"]').click()
+    expect(page.get_by_role("combobox", name="Variable to derive")).to_have_value("b")
+    expect(view.get_by_text("Shapes of the factors")).to_be_visible()
+    # ∂s/∂b [1 × 2] = ∂s/∂h [1 × 2] ∂h/∂z [2 × 2] ∂z/∂b [2 × 2], set by KaTeX
+    shapes = view.locator(".by-hand-shapes .katex-mathml")
+    expect(shapes).to_have_count(4)
+    for k, shape in enumerate(["1×2", "1×2", "2×2", "2×2"]):
+        expect(shapes.nth(k)).to_contain_text(shape)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathHighlight, pathWords, variablesOf } from '../../frontend/js/derivation.js';
-import { fixture } from './helpers.mjs';
+import { pathHighlight, pathWords, shapesLatex, variablesOf } from '../../frontend/js/derivation.js';
+import { engineByHand, fixture } from './helpers.mjs';
 
 function model(trace) {
   return { ...trace, nodeById: new Map(trace.nodes.map((n) => [n.id, n])) };
@@ -30,4 +30,15 @@ test('a path is lit by its nodes and edges, with its delta node', () => {
 test('a path reads from the output down, in display names', () => {
   const m = { nodeById: new Map([['n2', { display_name: 's' }], ['n1', { display_name: 'h' }], ['n0', { name: 'z' }]]) };
   assert.equal(pathWords(m, { nodes: ['n2', 'n1', 'n0'] }), 's ← h ← z');
+});
+
+test('each factor of a path carries its shape: [1 x 2][2 x 2][2 x 2] = [1 x 2] for ds/db', () => {
+  const values = { W: [[0.5, -1, 0.25], [1, 0.5, -0.5]], x: [1, 2, 3], b: [0.5, -0.5], u: [1, -1] };
+  const body = engineByHand('z = W @ x + b; h = sigmoid(z); s = u @ h', values, 'b');
+  const latex = shapesLatex(body.derivations[0], 0).join(' ');
+  const shapes = [...latex.matchAll(/}_\{([^{}]*)\}/g)].map((m) => m[1]);
+  assert.deepEqual(shapes, ['1 \\times 2', '1 \\times 2', '2 \\times 2', '2 \\times 2']);
+  const w = engineByHand('z = W @ x + b; h = sigmoid(z); s = u @ h', values, 'W');
+  assert.match(shapesLatex(w.derivations[0], 0)[0], /_\{1 \\times 6\} =$/);
+  assert.match(shapesLatex(w.derivations[0], 0).at(-1), /_\{2 \\times 6\}$/);
 });

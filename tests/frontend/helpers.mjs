@@ -43,3 +43,15 @@ export function engineTrace(request) {
   ].join('\n');
   return JSON.parse(execFileSync(python, ['-c', script, JSON.stringify(request)], { encoding: 'utf8' }));
 }
+
+/** The derivation by hand of `of`, as POST /api/v1/by-hand sends it, from the engine in this checkout. */
+export function engineByHand(expression, values, of) {
+  const python = new URL('../../.venv/bin/python', import.meta.url).pathname;
+  const script = [
+    'import json, sys',
+    'import gradtrace',
+    'from gradtrace.jsonform import dumps',
+    'sys.stdout.write(dumps(gradtrace.by_hand(sys.argv[1], json.loads(sys.argv[2]), of=sys.argv[3])).decode())',
+  ].join('\n');
+  return JSON.parse(execFileSync(python, ['-c', script, expression, JSON.stringify(values), of], { encoding: 'utf8' }));
+}

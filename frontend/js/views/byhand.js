@@ -12,7 +12,7 @@
  */
 
 import { maths, node as el } from '../render/panel.js';
-import { pathWords, variablesOf } from '../derivation.js';
+import { pathWords, shapesLatex, variablesOf } from '../derivation.js';
 
 /** Light one path and mark the δ nodes on the graph: classes (styled in the CSS) and a δ above each δ node. */
 export function lightGraph(svg, highlight, deltaNodes) {
@@ -86,6 +86,11 @@ export function renderByHand(container, model, view, intents) {
   wrap.append(lines);
 
   renderPaths(wrap, model, d, view.path, intents);
+  // Each local Jacobian's shape, [size of its output × size of its input], and the product's.
+  wrap.append(el('h3', null, d.paths.length > 1 ? 'Shapes of this path\'s factors' : 'Shapes of the factors'));
+  const shapes = el('div', 'by-hand-shapes');
+  for (const piece of shapesLatex(d, view.path)) shapes.append(maths(piece));
+  wrap.append(shapes);
   renderDeltas(wrap, view.body.shared.filter((s) => d.paths.some((p) => p.delta && p.delta.node === s.node)));
   renderForms(wrap, d);
   container.append(wrap);
