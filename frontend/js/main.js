@@ -96,7 +96,7 @@ const state = stateFromQuery(window.location.search);
 const graph = new GraphView(els.svg, state, {
   onNodeClick: (id) => {
     const model = state.trace;
-    if (!model) return;
+    if (!model || state.stale) return; // an earlier expression's trace does not step
     const frame = frameAt(model, state.step);
     const target = stepOfNode(model, id, frame.phase) ?? stepOfNode(model, id, 'forward');
     // In the By hand view a click on a variable's node also derives it.
@@ -548,6 +548,7 @@ function showError(error, unread = new Map()) {
 function setStale(on) {
   state.stale = on;
   document.body.classList.toggle('has-stale-trace', on);
+  els.scrubber.disabled = on || !state.trace || state.trace.steps.length === 0;
   if (on) player.pause();
   if (state.trace) showStep();
 }

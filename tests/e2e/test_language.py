@@ -78,6 +78,7 @@ def test_after_an_error_the_old_trace_is_stale_and_does_not_step(page: Page, bas
     expect(page.locator("body")).to_have_class(re.compile(r"\bhas-stale-trace\b"))
     for name in ("Next step", "Previous step", "Play", "Reset"):
         expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled()
+    expect(page.locator("#scrubber")).to_be_disabled()
     page.locator("#graph").focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("End")
