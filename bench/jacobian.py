@@ -102,11 +102,13 @@ def gradtrace_whole(graph: Any, inputs: Any, deadline: Any, mode: str) -> np.nda
     from gradtrace.engine import forward
     from gradtrace.jacobians import forward_passes, reverse_passes, with_locals
     from gradtrace.limits import paused_gc
+    from gradtrace.ops import known_operands
 
     with paused_gc():
         values, locals_ = forward(graph, inputs, deadline)
         passes = reverse_passes if mode == "reverse" else forward_passes
-        return passes(with_locals(graph, values), values, locals_, deadline)[0]
+        with known_operands(values):
+            return passes(with_locals(graph, values), values, locals_, deadline)[0]
 
 
 def engine_passes_alone(graph: Any, inputs: Any, deadline: Any, mode: str) -> Callable[[], None]:

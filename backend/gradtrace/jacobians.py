@@ -33,7 +33,7 @@ from gradtrace.gradcheck import EPS, H
 from gradtrace.graph import Graph, build_graph, is_data, mark_constants
 from gradtrace.jsonform import json_number, json_value
 from gradtrace.limits import Deadline, Limits, without_gc
-from gradtrace.ops import tangent_sum
+from gradtrace.ops import known_operands, tangent_sum
 from gradtrace.parser import parse
 from gradtrace.trace import node_records
 from gradtrace.values import Value, coerce_values
@@ -401,7 +401,8 @@ def jacobian(
 
     node_values, locals_ = forward(graph, inputs, deadline)  # fprop once; every pass reuses it
     linear = with_locals(graph, node_values)
-    by_rows = reverse_passes(linear, node_values, locals_, deadline) if reverse else None
-    by_columns = forward_passes(linear, node_values, locals_, deadline) if forward_mode else None
+    with known_operands(node_values):  # the passes only read the values: scan each once
+        by_rows = reverse_passes(linear, node_values, locals_, deadline) if reverse else None
+        by_columns = forward_passes(linear, node_values, locals_, deadline) if forward_mode else None
     numeric = numeric_jacobian(graph, inputs, deadline)
     return Jacobian(graph, inputs, node_values, by_rows, by_columns, numeric, counted, deadline)

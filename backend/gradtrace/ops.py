@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -1335,10 +1337,45 @@ _TINY = float(np.finfo(np.float64).tiny)
 _SPECS = {(2, 2): "ij,jk->ik", (2, 1): "ij,j->i", (1, 2): "j,jk->k", (1, 1): "j,j->"}
 
 
+#: Arrays whose smallest magnitude is known, by where their numbers are (address, shape,
+#: strides): set by `known_operands` while a Jacobian's passes reuse the same values.
+_KNOWN: ContextVar[dict[tuple[int, tuple[int, ...], tuple[int, ...]], float] | None] = ContextVar(
+    "known_smallest", default=None
+)
+
+
+def _where(x: Any) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    return (x.__array_interface__["data"][0], x.shape, x.strides)
+
+
 def _smallest(x: Any) -> float:
     """The smallest nonzero magnitude in x (inf when there is none; NaN is ignored)."""
+    known = _KNOWN.get()
+    if known is not None and isinstance(x, np.ndarray):
+        found = known.get(_where(x))
+        if found is not None:
+            return found
     magnitude = np.abs(np.asarray(x, dtype=np.float64))
     return float(np.fmin.reduce(magnitude, axis=None, where=magnitude > 0.0, initial=np.inf))
+
+
+@contextmanager
+def known_operands(values: Iterable[Any]) -> Iterator[None]:
+    """Within it, `product` finds the smallest magnitude of each of these arrays (and of a
+    matrix's transpose) once, not at every product: a Jacobian's many passes multiply by
+    the same values (W in W @ x), and the scan costs as much as a matrix-vector product.
+    The values must not change inside it (the passes only read them)."""
+    known: dict[tuple[int, tuple[int, ...], tuple[int, ...]], float] = {}
+    for value in values:
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.size > 64:
+            smallest = _smallest(value)
+            known[_where(value)] = smallest
+            known[_where(value.T)] = smallest
+    token = _KNOWN.set(known)
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
 
 
 def product(a: Any, b: Any) -> Any:

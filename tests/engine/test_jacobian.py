@@ -158,3 +158,19 @@ def test_passes_reusing_the_forward_locals_give_the_same_numbers() -> None:
     for passes in (reverse_passes, forward_passes):
         plain = passes(graph, node_values, locals_, deadline)[0]
         np.testing.assert_array_equal(passes(linear, node_values, locals_, deadline)[0], plain)
+
+
+def test_known_operands_scan_each_value_once_and_forget_them_after() -> None:
+    from gradtrace import ops
+
+    W = np.full((10, 10), 2.0)
+    W[3, 4] = 1e-300  # a product with it may be subnormal: the einsum path stays chosen
+    seed = np.zeros(10)
+    seed[2] = 1.0
+    expected = np.einsum("ij,j->i", W, seed)
+    with ops.known_operands([W]):
+        assert ops._smallest(W) == 1e-300 and ops._smallest(W.T) == 1e-300
+        np.testing.assert_array_equal(ops.product(W, seed), expected)
+        np.testing.assert_array_equal(ops.product(np.transpose(W), seed), np.einsum("ji,j->i", W, seed))
+    assert ops._KNOWN.get() is None
+    assert ops._smallest(np.ones((10, 10))) == 1.0
