@@ -35,6 +35,12 @@ export function lightGraph(svg, highlight, deltaNodes) {
     badge.setAttribute('y', '-7');
     badge.textContent = 'δ';
     g.append(badge);
+    // A node at the top of a fitted graph has no room above it: the δ goes inside its box's corner.
+    if (badge.getBoundingClientRect().top < svg.getBoundingClientRect().top) {
+      badge.setAttribute('x', '6');
+      badge.setAttribute('y', '20');
+      badge.style.textAnchor = 'start';
+    }
   }
 }
 
@@ -86,6 +92,9 @@ export function renderByHand(container, model, view, intents) {
   wrap.append(lines);
 
   renderPaths(wrap, model, d, view.path, intents);
+  // Each local Jacobian's shape, [size of its output × size of its input], and the product's.
+  wrap.append(el('h3', null, d.paths.length > 1 ? 'Shapes of this path\'s factors' : 'Shapes of the factors'));
+  wrap.append(maths(shapesLatex(d, view.path), 'maths by-hand-shapes'));
   // Each local Jacobian's shape, [size of its output × size of its input], and the product's.
   wrap.append(el('h3', null, d.paths.length > 1 ? 'Shapes of this path\'s factors' : 'Shapes of the factors'));
   const shapes = el('div', 'by-hand-shapes');
