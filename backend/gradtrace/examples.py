@@ -103,6 +103,16 @@ _EXAMPLES: list[dict[str, Any]] = [
         "teaches": "The softmax Jacobian is full, not diagonal; through the loss, dloss/dz = p - t.",
     },
     {
+        "id": "cross-entropy-index",
+        "title": "Cross-entropy of a class: -log(softmax(z)[y])",
+        "expression": "p = softmax(z)\nloss = -log(p[y])",
+        "values": {"z": [1.0, 2.0, 3.0], "y": 1},
+        "teaches": (
+            "Indexing routes: p[y] sends its upstream to element y alone, so through softmax "
+            "dloss/dz = p - onehot(y). The class y is data, read as an index: it needs no gradient."
+        ),
+    },
+    {
         "id": "nan",
         "title": "A NaN: log(x) - log(x) at x = 0",
         "expression": "log(x) - log(x)",
