@@ -117,3 +117,16 @@ def test_a_click_on_a_node_derives_it_and_each_factor_shows_its_shape(page: Page
     expect(shapes).to_have_count(4)
     for k, shape in enumerate(["1×2", "1×2", "2×2", "2×2"]):
         expect(shapes.nth(k)).to_contain_text(shape)
+
+
+def test_every_delta_mark_is_inside_the_drawing_when_presenting(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    values = {"x": 1, "y": 2, "z": 0}
+    page.goto(base_url + "/?" + urlencode({"expression": "(x + y) * max(y, z)", "values": json.dumps(values), "present": "1", "view": "byhand", "of": "y"}))
+    expect(page.locator("svg .delta-badge")).to_have_count(2)
+    page.wait_for_function(
+        """() => {
+            const top = document.getElementById('graph').getBoundingClientRect().top;
+            return [...document.querySelectorAll('svg .delta-badge')].every((b) => b.getBoundingClientRect().top >= top);
+        }"""
+    )
