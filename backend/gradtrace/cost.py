@@ -9,8 +9,9 @@ hold. Four sums, each against a limit of `Limits`:
   each node's value and gradient, each edge's upstream and downstream, and
   every local Jacobian small enough to be sent (`max_local_elements`);
 - FLOPs (`max_flops`): the forward pass (an n x k by k x m matmul counts
-  2nkm, a dot of two n-vectors 2n, softmax 5 per element, any other op one
-  per element of its result or of its arguments, whichever is more), the
+  2nkm, a dot of two n-vectors 2n, softmax, log_softmax and logsumexp 5 per
+  element of their argument, any other op one per element of its result or
+  of its arguments, whichever is more), the
   backward pass (twice the forward: a VJP is two products for matmul, a
   multiply per element and argument elsewhere), and every local Jacobian that
   is built (its elements, each written once);
@@ -95,8 +96,9 @@ def forward_flops(op_name: str, out: Shape, args: list[Shape]) -> int:
         return 2 * n * k * m
     if op_name == "dot":
         return 2 * _size(args[0])
-    if op_name == "softmax":
-        return 5 * _size(out)
+    if op_name in ("softmax", "log_softmax", "logsumexp"):
+        # An exp, a share of a sum and a division (or a log) per element of the argument.
+        return 5 * _size(args[0])
     return max(_size(out), sum(_size(a) for a in args))
 
 

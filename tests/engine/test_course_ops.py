@@ -261,3 +261,12 @@ def test_the_cost_model_prices_the_new_ops_before_anything_runs() -> None:
     assert caught.value.span == (4, 9)  # at outer, before its 4,000,000 numbers exist
     plan = gradtrace.plan("logsumexp(log_softmax(a)) + max(a) + norm(a) + a[3] + sum(a, axis=0)", big)
     assert plan.cost.flops > 0 and plan.cost.nodes == 11
+
+
+def test_log_softmax_and_logsumexp_are_priced_as_softmax_is() -> None:
+    values = {"a": np.ones(50)}
+    flops = {
+        name: gradtrace.plan(f"sum({name}(a))", values).cost.flops for name in ("softmax", "log_softmax")
+    }
+    assert flops["softmax"] == flops["log_softmax"]
+    assert gradtrace.plan("logsumexp(a)", values).cost.flops > gradtrace.plan("sum(a)", values).cost.flops
