@@ -81,8 +81,9 @@ TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": UnprocessableBody,
         "description": (
             "The engine cannot trace the expression with these values (a `detail` object "
-            "with type, message, span, line, column and, for a limit, its name), or the "
-            "request does not fit the request model (FastAPI's `detail` list)."
+            "with type, message, span, line, column and, for a limit, its name, of the first "
+            "problem, then `problems`: every problem found, each with its own span, at most "
+            "20), or the request does not fit the request model (FastAPI's `detail` list)."
         ),
     },
     503: {
