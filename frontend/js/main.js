@@ -341,7 +341,7 @@ function lightAll() {
   else unlightAllAtOnce(els.svg);
 }
 
-/** While the view shows passes (or a forward-mode pass's nodes), the keys step them; false: the trace steps. */
+/** While the view shows passes (or a forward-mode pass's nodes), the keys and a clicker step them (before paging a presented panel: the matrix is at its top); false: the trace steps. */
 function passMove(action) {
   const body = state.panelView === 'all' && state.allAtOnce ? state.allAtOnce.body : null;
   const count = body ? stepCount(body, settleView(body, allChoices())) : 0;
@@ -1066,7 +1066,7 @@ document.addEventListener('keydown', (ev) => {
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
   else if (state.trace && !state.stale) {
     const clicker = ev.key === 'PageDown' || ev.key === 'PageUp';
-    if (!(clicker && !quizHides() && pagePanel(action)) && !passMove(action) && !lessonMove(action)) player[action]();
+    if (!passMove(action) && !(clicker && !quizHides() && pagePanel(action)) && !lessonMove(action)) player[action]();
   } else return;
   // The arrows and Page keys win over a focused slider's own handling.
   ev.preventDefault();

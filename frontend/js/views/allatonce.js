@@ -92,7 +92,8 @@ export function lightAllAtOnce(svg, marks) {
     each(id, (g, box) => {
       g.classList.add('in-pass');
       if (id === marks.current) g.classList.add('is-pass-current');
-      badge(layer, g, box, 'pass-badge', text, BELOW);
+      // The seed's node says its number in its seed badge.
+      if (id !== marks.seedNode) badge(layer, g, box, 'pass-badge', text, BELOW);
     });
   }
   if (marks.seedNode) {
@@ -210,13 +211,13 @@ function drawCosts(container, where, bars, presenting) {
   const width = Math.max(260, Math.floor(where.getBoundingClientRect().width || container.clientWidth || 360));
   const height = presenting ? 230 : 180;
   const xs = bars.map((_, i) => i);
-  // Bars lying down: each way's name reads on one line at its bar's left, however narrow the panel.
+  // Bars lying down, the forward pass on top: each way's name reads on one line at its bar's left, however narrow the panel.
   const opts = {
     width,
     height,
     legend: { show: false },
     cursor: { show: false },
-    scales: { x: { time: false, ori: 1, dir: 1, range: [-0.6, bars.length - 0.4] }, y: { ori: 0, dir: 1, range: (u, lo, hi) => [0, hi * 1.05] } },
+    scales: { x: { time: false, ori: 1, dir: -1, range: [-0.6, bars.length - 0.4] }, y: { ori: 0, dir: 1, range: (u, lo, hi) => [0, hi * 1.05] } },
     axes: [
       { side: 3, font, stroke: '#333', splits: () => xs, values: () => bars.map((b) => b.short), grid: { show: false }, size: presenting ? 150 : 112, gap: 6 },
       { side: 2, label: 'FLOPs', font, labelFont: font, stroke: '#333', size: presenting ? 40 : 32, labelSize: presenting ? 26 : 20 },
@@ -278,11 +279,12 @@ function renderTangent(wrap, body, view, intents, outName) {
   stepper(wrap, pass.order.length, step, 'node', intents);
   const table = el('table', 'tangent-table');
   const head = el('tr');
-  for (const h of ['node', 'value', `tangent ${d}`]) head.append(el('th', null, h));
+  // The values' column is the graph's values again: a presented (narrow) panel leaves it to the graph.
+  head.append(el('th', null, 'node'), el('th', 'value-column', 'value'), el('th', null, `tangent ${d}`));
   table.append(head);
   pass.order.forEach((item, k) => {
     const tr = el('tr', k === step ? 'is-current' : k > step ? 'is-pending' : null);
-    tr.append(el('th', null, item.name), el('td', null, formatValue(item.value, { maxElements: 6, digits: 4 })), el('td', null, k <= step ? formatValue(item.tangent, { maxElements: 6, digits: 4 }) : '·'));
+    tr.append(el('th', null, item.name), el('td', 'value-column', formatValue(item.value, { maxElements: 6, digits: 4 })), el('td', null, k <= step ? formatValue(item.tangent, { maxElements: 6, digits: 4 }) : '·'));
     table.append(tr);
   });
   wrap.append(table);
