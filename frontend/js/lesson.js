@@ -53,7 +53,7 @@ function readSlide(raw, where) {
   const slide = newSlide({});
   checkText(raw.title, `${where}.title`, { min: 1, max: MAX_TITLE });
   slide.title = raw.title;
-  checkText(raw.expression, `${where}.expression`, { min: 1, max: 20000 });
+  checkText(raw.expression, `${where}.expression`, { min: 1, max: 120000 });
   slide.expression = raw.expression;
   if (raw.note !== undefined) {
     checkText(raw.note, `${where}.note`, { max: MAX_NOTE });

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gradtrace.api.settings import Settings
 from gradtrace.examples import examples
 from gradtrace.ops import describe_ops
 from tests.api.helpers import check_trace, number, post_trace
@@ -136,20 +137,21 @@ def test_page_embeds_examples_and_limits(client: TestClient) -> None:
     assert found is not None
     data = json.loads(found.group(1))
     assert data["examples"] == client.get("/api/v1/examples").json()
-    assert data["limits"]["max_expression_length"] == 20_000
+    assert data["limits"]["max_expression_length"] == 120_000
     assert data["limits"]["max_body_bytes"] == 1_048_576
     assert data["version"]
     # Nothing in the embedded JSON can close the script element early.
     assert "</" not in found.group(1) and "<" not in found.group(1)
 
 
-def test_a_ten_thousand_node_trace_is_answered_in_full(client: TestClient) -> None:
-    terms = 3334
+def test_a_trace_at_the_node_limit_is_answered_in_full(client: TestClient) -> None:
+    # x, then a constant, a product and a sum per term: as many nodes as the default allows.
+    terms = (Settings().max_nodes - 1) // 3
     expression = "+".join(f"x*{i % 7 + 1}" for i in range(terms))
     response = post_trace(client, expression, {"x": 0.5})
     assert response.status_code == 200, response.text[:300]
     body = response.json()
-    assert len(body["nodes"]) >= 10_000
+    assert Settings().max_nodes - 3 <= len(body["nodes"]) <= Settings().max_nodes
     assert len(body["steps"]) == 2 * len(body["nodes"])
     slope = sum(i % 7 + 1 for i in range(terms))
     assert body["gradients"]["x"] == pytest.approx(slope)

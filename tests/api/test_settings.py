@@ -22,7 +22,7 @@ def test_settings_build_the_engines_limits() -> None:
     limits = Settings(max_nodes=123, max_seconds=0.5).engine_limits()
     assert isinstance(limits, Limits)
     assert limits.max_nodes == 123 and limits.max_seconds == 0.5
-    assert limits.max_expression_length == 20_000
+    assert limits.max_expression_length == 120_000
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

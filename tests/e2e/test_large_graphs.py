@@ -2,21 +2,15 @@
 what is near the view and shows a jump's final frame at once, Fit keeps type readable (again:
 the whole graph as shapes), the minimap moves the view, and a node is found by its name.
 
-The largest sizes that fit a few seconds each: 1,000 nodes under the default limits, 5,000
-with a server whose limits are raised for it.
+The largest sizes that fit a few seconds each: 1,000 nodes, and 5,000, the default max_nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from bench.programs import generate
 from playwright.sync_api import Page, expect
-
-from gradtrace.api.settings import Settings
-from tests.conftest import LiveServer
 
 # Set the expression and the value boxes as typing would, in one go (a long program typed
 # key by key takes seconds), then press Trace and wait for the drawing.
@@ -187,26 +181,13 @@ def test_a_node_is_found_by_its_name_and_its_steps_follow(page: Page, base_url: 
     expect(find).to_have_attribute("aria-invalid", "true")
 
 
-@pytest.fixture(scope="module")
-def large_server() -> Iterator[LiveServer]:
-    """A server whose limits take a 5,000-node program (the defaults stop near 1,000)."""
-    settings = Settings(
-        max_expression_length=120_000,
-        max_statements=6_000,
-        max_body_bytes=2_000_000,
-        max_seconds=60,
-    )
-    server = LiveServer(settings).start()
-    yield server
-    server.stop()
-
-
-def test_a_5000_node_graph_steps_jumps_and_traces_again(
-    page: Page, large_server: LiveServer
+def test_a_5000_node_graph_at_the_default_limit_steps_jumps_and_traces_again(
+    page: Page, base_url: str
 ) -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
     program = generate(4992, seed=5000, n_inputs=8)
-    trace = trace_program(page, large_server.url, program.text, program.values)
+    trace = trace_program(page, base_url, program.text, program.values)
+    assert len(trace["nodes"]) == 5_000
     steps = trace["steps"]
     assert page.locator("#graph *").count() < 2_000
     page.locator("body").click(position={"x": 2, "y": 2})

@@ -88,7 +88,7 @@ def test_many_inputs_leave_the_graph_in_view(page: Page, base_url: str) -> None:
     params = {"expression": expression, "values": json.dumps(dict.fromkeys(names, 1)), "step": "0"}
     page.goto(base_url + "/?" + urlencode(params))
     expect(page.locator("[data-node-id]").first).to_be_visible()
-    header = page.locator("header").bounding_box()
+    header = page.locator("header.topbar").bounding_box()
     graph = page.locator("#graph").bounding_box()
     assert header is not None and graph is not None
     assert header["height"] < 720 / 3

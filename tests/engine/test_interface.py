@@ -36,9 +36,9 @@ def test_limits_defaults_and_unlimited() -> None:
     assert dataclasses.is_dataclass(limits)
     with pytest.raises(dataclasses.FrozenInstanceError):
         limits.max_nodes = 1  # type: ignore[misc]
-    assert (limits.max_expression_length, limits.max_depth, limits.max_statements) == (20000, 200, 1000)
+    assert (limits.max_expression_length, limits.max_depth, limits.max_statements) == (120_000, 200, 5_000)
     assert (limits.max_nodes, limits.max_tensor_elements, limits.max_total_elements) == (
-        20000,
+        5_000,
         1_000_000,
         10_000_000,
     )

@@ -28,7 +28,7 @@ def nested(open_: str, close: str, depth: int, core: str = "x") -> str:
 CASES = [
     # The design's rows.
     Case(nested("(", ")", 300), X, type="limit_exceeded", at=200, says=("max_depth",), note="300 parens"),
-    Case("x" * 20_001, type="limit_exceeded", says=("max_expression_length",), note="20001 chars"),
+    Case("x" * 120_001, type="limit_exceeded", says=("max_expression_length",), note="120001 chars"),
     Case("", at=0),
     Case("((x + y)", XY, at=0),
     Case("x + y)", XY, at=5),
@@ -51,8 +51,8 @@ CASES = [
     Case(nested("(", ")", 150, nested("sin(", ")", 150)), X, type="limit_exceeded", note="150 parens around 150 calls"),
     # Length: exactly at the limit is parsed; the limit error comes before tokenizing.
     Case("x" + " " * 19_997 + "*1", X, status=200, value=1.5, note="20000 chars"),
-    Case("\u202e" * 20_001, type="limit_exceeded", says=("max_expression_length",), note="20001 bidi chars"),
-    Case("(" * 100_000, type="limit_exceeded", says=("max_expression_length",), note="100000 parens"),
+    Case("\u202e" * 120_001, type="limit_exceeded", says=("max_expression_length",), note="120001 bidi chars"),
+    Case("(" * 200_000, type="limit_exceeded", says=("max_expression_length",), note="200000 parens"),
     # Syntax, widened.
     Case("   ", note="only spaces"),
     Case("\n\n", X, note="only newlines"),

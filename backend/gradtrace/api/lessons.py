@@ -46,7 +46,7 @@ class Slide(RequestModel):
             "**bold**, *italic*, `code` and lists starting with '- '."
         ),
     )
-    expression: Annotated[str, Strict(), Field(min_length=1, max_length=20_000)]
+    expression: Annotated[str, Strict(), Field(min_length=1, max_length=120_000)]
     values: Values = Field(default_factory=dict)
     constants: list[InputName] = Field(
         default_factory=list,

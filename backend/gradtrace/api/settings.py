@@ -80,10 +80,10 @@ class Settings(BaseSettings):
     )
 
     # -- the engine's limits (a 422 limit_exceeded names the one that was reached) --
-    max_expression_length: int = Field(default=20_000, ge=1, description="Characters in an expression.")
+    max_expression_length: int = Field(default=120_000, ge=1, description="Characters in an expression.")
     max_depth: int = Field(default=200, ge=1, le=250, description="Nesting depth of parentheses and calls.")
-    max_statements: int = Field(default=1_000, ge=1, description="Statements in a program.")
-    max_nodes: int = Field(default=20_000, ge=1, description="Nodes in the graph.")
+    max_statements: int = Field(default=5_000, ge=1, description="Statements in a program.")
+    max_nodes: int = Field(default=5_000, ge=1, description="Nodes in the graph.")
     max_tensor_elements: int = Field(default=1_000_000, ge=1, description="Elements of any one value.")
     max_total_elements: int = Field(
         default=10_000_000, ge=1, description="Elements of all values of a trace together."
