@@ -126,3 +126,23 @@ def test_a_flood_of_bad_entries_costs_a_few_issues(client: TestClient) -> None:
         response = client.post("/api/v1/jacobian", json={"expression": "x", **flood})
         assert response.status_code == 422
         assert len(response.json()["detail"]) <= 21 and len(response.content) < 16_384
+
+
+def test_a_large_body_is_read_in_a_trace_thread(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from gradtrace.api import routes
+
+    threads: list[str] = []
+    original = routes.read_request
+
+    def recorded(*args: object) -> object:
+        threads.append(threading.current_thread().name)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routes, "read_request", recorded)
+    large = {"expression": "x * 2", "values": {"x": [0.5] * 2_000, "y": "no"}}
+    response = client.post("/api/v1/jacobian", json=large)
+    assert response.status_code == 422
+    assert {tuple(issue["loc"][:3]) for issue in response.json()["detail"]} == {("body", "values", "y")}
+    assert threads and threads[0].startswith("gradtrace-trace")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -141,7 +141,7 @@ def _encoded(plan: gradtrace.Plan) -> bytes:
 
 #: The request models of the routes that read their bodies themselves (see post_trace and
 #: _run_on_body); the app puts their schemas among the OpenAPI document's components.
-BODY_MODELS = (TraceRequest, SlopeRequest, ByHandRequest)
+BODY_MODELS = (TraceRequest, SlopeRequest, ByHandRequest, JacobianRequest)
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -390,7 +390,7 @@ JACOBIAN_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _jacobian_json(body: JacobianRequest, limits: Any) -> bytes:
+def _jacobian_json(limits: Any, body: JacobianRequest) -> bytes:
     """The Jacobian and its passes as JSON bytes, within max_response_bytes, in a trace thread."""
     result = gradtrace.jacobian(
         body.expression, body.values, constants=body.constants, modes=body.modes, limits=limits
@@ -409,15 +409,13 @@ def _jacobian_json(body: JacobianRequest, limits: Any) -> bytes:
     summary="The full Jacobian of a vector output, by reverse mode and by forward mode, pass by pass",
     response_model=None,
     responses={**TRACE_RESPONSES, 200: {"model": Jacobian, "description": "The Jacobian, its passes and costs."}},
+    openapi_extra=request_body(JacobianRequest, JACOBIAN_EXAMPLES),
 )
-async def post_jacobian(
-    request: Request,
-    body: Annotated[JacobianRequest, Body(openapi_examples=JACOBIAN_EXAMPLES)],
-) -> JSONBytesResponse:
+async def post_jacobian(request: Request) -> JSONBytesResponse:
     """m backward passes (row i seeded with e_i) and n tangent passes (column j seeded with e_j),
     every node's adjoint or tangent per pass, the counted cost of each mode, and which is cheaper."""
-    runner: TraceRunner = request.app.state.runner
-    return JSONBytesResponse(await runner.run(partial(_jacobian_json, body, request.app.state.limits)))
+    work = partial(_jacobian_json, request.app.state.limits)
+    return JSONBytesResponse(await _run_on_body(request, JacobianRequest, work))
 
 
 @router.get(
