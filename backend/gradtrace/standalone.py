@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import gradtrace
 from gradtrace.api.settings import PACKAGED_PAGE, REPO_FRONTEND
+from gradtrace.errors import limit_exceeded
 from gradtrace.jsonform import script_json
 from gradtrace.limits import Limits
 from gradtrace.ops import describe_constants, describe_ops
@@ -140,20 +141,35 @@ def lesson_html(
 
     Raises ValueError for a file that is not a lesson, and the TraceError of
     the first slide that cannot be traced (its `slide` attribute says which).
+    With `limits`, every slide is priced before any is traced, and the whole
+    file is held to one trace's max_response_bytes.
     """
     from gradtrace.api.lessons import Lesson
 
     valid = Lesson.model_validate(lesson).model_dump()
-    traces = []
+    plans = []
     for i, slide in enumerate(valid["slides"]):
         try:
-            result = gradtrace.trace(
-                slide["expression"],
-                slide["values"],
-                check=slide["check"],
-                limits=limits,
-                constants=slide["constants"],
+            plans.append(
+                gradtrace.plan(
+                    slide["expression"], slide["values"], slide["check"], limits, slide["constants"]
+                )
             )
+        except gradtrace.TraceError as error:
+            error.slide = i  # type: ignore[attr-defined]
+            raise
+    total = sum(p.cost.response_bytes for p in plans)
+    if limits is not None and limits.max_response_bytes is not None and total > limits.max_response_bytes:
+        raise limit_exceeded(
+            "max_response_bytes",
+            f"the traces of the lesson's {len(plans)} slides together",
+            f"{total} bytes at most",
+            limits.max_response_bytes,
+        )
+    traces = []
+    for i, planned in enumerate(plans):
+        try:
+            result = planned.run()
         except gradtrace.TraceError as error:
             error.slide = i  # type: ignore[attr-defined]
             raise

@@ -21,6 +21,8 @@ export function readError(status, body) {
     // Every problem the server found, each at its own place (an extension of v1).
     if (Array.isArray(detail.problems)) error.problems = detail.problems.filter((p) => p && typeof p === 'object').map(problem);
     if (Number.isInteger(detail.problems_omitted)) error.problems_omitted = detail.problems_omitted;
+    // A lesson's file names the slide that cannot be traced.
+    if (Number.isInteger(detail.slide)) error.slide = detail.slide;
     return error;
   }
   if (status === 422 && Array.isArray(detail)) {
@@ -151,4 +153,9 @@ export function storeLesson(lessonJson) {
 /** GET /api/v1/lessons/{id}: a stored lesson. */
 export function fetchLesson(id) {
   return call(`/lessons/${encodeURIComponent(id)}`);
+}
+
+/** GET /api/v1/lessons/{id}/export: a stored lesson as one offline HTML file (a Blob). */
+export function fetchLessonExport(id) {
+  return call(`/lessons/${encodeURIComponent(id)}/export`, undefined, (response) => response.blob());
 }

@@ -1,7 +1,7 @@
 // Wiring only: events to state to render. The pure modules decide; this file
 // connects them to the page and keeps the URL current.
 
-import { carryTraces, fetchByHand, fetchExamples, fetchJacobian, fetchLesson, fetchOps, fetchSlope, fetchStandalone, fetchTrace, storeLesson } from './api.js';
+import { carryTraces, fetchByHand, fetchExamples, fetchJacobian, fetchLesson, fetchLessonExport, fetchOps, fetchSlope, fetchStandalone, fetchTrace, storeLesson } from './api.js';
 import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { findNode, stepToFind } from './find.js';
@@ -1112,6 +1112,7 @@ const editor = new LessonEditor($('lesson-editor'), {
     if (state.lesson) download(new Blob([lessonToJson(state.lesson)], { type: 'application/json' }), lessonFileName(state.lesson));
   },
   share: () => shareLesson(),
+  html: () => downloadLessonHtml(),
   present: () => presentLesson(),
   close: () => setEditing(false),
 });
@@ -1281,6 +1282,20 @@ async function shareLesson() {
   say(`Stored: ${window.location.origin}${result.data.link}`);
   if (state.slideOpen) pageHistory.replaceState(null, '', urlOf());
   return state.lessonId;
+}
+
+/** The lesson as one offline HTML file, for a course website: stored first, then its file fetched. */
+async function downloadLessonHtml() {
+  const lesson = state.lesson;
+  const id = await shareLesson();
+  if (!id) return;
+  const result = await fetchLessonExport(id);
+  if (!result.ok) {
+    const where = Number.isInteger(result.error.slide) ? `slide ${result.error.slide + 1}: ` : '';
+    say(`No HTML file: ${where}${result.error.message}`, true);
+    return;
+  }
+  download(result.data, lessonFileName(lesson).replace(/\.lesson\.json$/, '.html'));
 }
 
 async function presentLesson() {

@@ -20,6 +20,7 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import gradtrace
 from gradtrace.api.app import create_app
 from gradtrace.api.lessons import ID_PATTERN
 from gradtrace.api.settings import Settings
@@ -281,6 +282,40 @@ def test_an_unreachable_database_is_a_503_and_the_rest_still_works(tmp_path: Pat
         assert client.get("/api/v1/health").status_code == 200
         assert_contract_error(post_lesson(client, LESSON), 503, "database_unavailable")
         assert_contract_error(client.get("/api/v1/lessons/zzzzzzzz"), 503, "database_unavailable")
+
+
+def test_a_stored_lesson_exports_as_one_offline_file(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        lesson_id = post_lesson(client, LESSON).json()["id"]
+        answer = client.get(f"/api/v1/lessons/{lesson_id}/export")
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("text/html")
+        assert answer.headers["content-disposition"] == 'attachment; filename="backpropagation-lecture-4.html"'
+        data = json.loads(re.search(r'<script type="application/json" id="page-data">(.*?)</script>',
+                                    answer.text, re.S).group(1))
+        assert data["lesson"]["title"] == LESSON["title"]
+        assert [t["request"]["expression"] for t in data["traces"]] == [s["expression"] for s in LESSON["slides"]]
+        assert data["traces"][0]["trace"]["value"] == 64.0
+        assert_contract_error(client.get("/api/v1/lessons/x4k7w2mq/export"), 404, "not_found")
+
+
+def test_a_lesson_whose_slide_cannot_be_traced_exports_as_a_422_naming_the_slide(tmp_path: Path) -> None:
+    broken = {**LESSON, "slides": [LESSON["slides"][0], {"title": "Typo", "expression": "x +* 2", "values": {"x": 1}}]}
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        lesson_id = post_lesson(client, broken).json()["id"]
+        detail = assert_contract_error(client.get(f"/api/v1/lessons/{lesson_id}/export"), 422, "syntax_error")
+    assert detail["slide"] == 1
+
+
+def test_a_lesson_export_holds_all_its_slides_to_one_traces_response_bytes(tmp_path: Path) -> None:
+    # Each slide fits the budget alone; together they do not.
+    budget = 3 * gradtrace.plan("x**3", {"x": 4}).cost.response_bytes
+    many = {**LESSON, "slides": [LESSON["slides"][0]] * 40}
+    with TestClient(create_app(Settings(data_dir=tmp_path, max_response_bytes=budget))) as client:
+        post = post_lesson(client, many)
+        assert client.post("/api/v1/trace", json={"expression": "x**3", "values": {"x": 4}}).status_code == 200
+        detail = assert_contract_error(client.get(f"/api/v1/lessons/{post.json()['id']}/export"), 422, "limit_exceeded")
+    assert detail["limit"] == "max_response_bytes" and "40 slides" in detail["message"]
 
 
 def test_the_openapi_document_describes_the_lessons(client: TestClient) -> None:

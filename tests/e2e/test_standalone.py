@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 import gradtrace
 from gradtrace import cli
@@ -206,3 +206,44 @@ def test_a_lesson_slide_that_cannot_be_traced_is_named(
     lesson_file.write_text(json.dumps({"version": 1, "title": "no slides", "slides": []}))
     assert cli.main(["export", "--lesson", str(lesson_file), "-o", str(tmp_path / "out.html")]) == 2
     assert "is not a lesson" in capsys.readouterr().err
+
+
+def open_in_the_editor(page: Page, base_url: str, lesson: dict[str, Any], tmp_path: Path) -> Locator:
+    """The page's lesson editor with `lesson` opened from a file, as a lecturer opens one."""
+    lesson_file = tmp_path / "opened.lesson.json"
+    lesson_file.write_text(json.dumps(lesson), encoding="utf-8")
+    page.goto(base_url + "/")
+    page.get_by_role("button", name="Lesson").click()
+    editor = page.get_by_role("region", name="Lesson editor")
+    editor.locator('input[type="file"]').set_input_files(str(lesson_file))
+    expect(editor.locator(".lesson-slide")).to_have_count(len(lesson["slides"]))
+    return editor
+
+
+def test_a_lesson_made_on_the_page_downloads_as_html_that_plays_offline(
+    page: Page, base_url: str, offline: BrowserContext, tmp_path: Path
+) -> None:
+    editor = open_in_the_editor(page, base_url, LESSON, tmp_path)
+    with page.expect_download() as download:
+        editor.get_by_role("button", name="Lesson as HTML").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "backpropagation-offline.html"
+    traces = [gradtrace.trace(s["expression"], s["values"]).to_dict() for s in LESSON["slides"]]
+    opened = Opened(offline, path)
+    student = opened.page
+    expect(student.locator(".slide-counter")).to_have_text("Slide 1 / 2")
+    expect(student.locator(".slide-note strong")).to_have_text("48")
+    for _ in traces[0]["steps"]:
+        student.keyboard.press("PageDown")
+    expect(student.locator(".slide-counter")).to_have_text("Slide 2 / 2")
+    expect(student.get_by_role("status")).to_have_text(traces[1]["steps"][2]["text"])
+    opened.only_the_file_was_loaded(path)
+
+
+def test_a_lesson_whose_slide_cannot_be_traced_says_which_instead_of_downloading(page: Page, base_url: str,
+                                                                                 tmp_path: Path) -> None:
+    broken = {**LESSON, "slides": [LESSON["slides"][0], {"title": "typo", "expression": "x + * y", "values": {"x": 1, "y": 2}}]}
+    editor = open_in_the_editor(page, base_url, broken, tmp_path)
+    editor.get_by_role("button", name="Lesson as HTML").click()
+    expect(editor.locator(".lesson-message")).to_contain_text("No HTML file: slide 2:")

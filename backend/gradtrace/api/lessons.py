@@ -12,15 +12,20 @@ import base64
 import hashlib
 import json
 import math
+import re
 import time
 from collections import OrderedDict
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+import gradtrace
 from gradtrace.api.middleware import JSONBytesResponse, error_response
+from gradtrace.api.runner import TraceRunner
 from gradtrace.api.schemas import ErrorBody, InputName, RequestModel, ValidationErrorBody, Values
 from gradtrace.api.settings import Settings
 from gradtrace.store import LessonStore, StoreUnavailable
@@ -324,16 +329,70 @@ LessonId = Annotated[str, Path(pattern=ID_PATTERN, description="The lesson's sho
 )
 async def get_lesson(request: Request, lesson_id: LessonId) -> JSONBytesResponse:
     """The lesson stored under this id; it never changes, so it may be cached for good."""
+    found = await _stored(request, lesson_id)
+    if isinstance(found, JSONBytesResponse):
+        return found
+    return JSONBytesResponse(
+        found.encode(), headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )
+
+
+async def _stored(request: Request, lesson_id: str) -> str | JSONBytesResponse:
+    """The canonical JSON of a stored lesson, or the error to answer (404, or 503 without a database)."""
     store: LessonStore = request.app.state.lesson_store
     try:
         text = await store.get(lesson_id)
     except StoreUnavailable as error:
         return _unavailable(error)
-    if text is None:
-        return lesson_not_found(lesson_id)
-    return JSONBytesResponse(
-        text.encode(), headers={"Cache-Control": "public, max-age=31536000, immutable"}
-    )
+    return lesson_not_found(lesson_id) if text is None else text
+
+
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": (
+            "One HTML file that runs the lesson offline: every slide's trace, the player, "
+            "KaTeX's fonts and a Content-Security-Policy of its own (docs/export.md)."
+        ),
+        "content": {"text/html": {"example": "<!doctype html>..."}},
+    },
+    404: {"model": ErrorBody, "description": "No lesson has this id (type not_found)."},
+    422: {
+        "model": ErrorBody,
+        "description": (
+            "A slide cannot be traced, or is over a limit: the trace's error, with `slide` "
+            "(its index) beside it. All the slides' traces together are held to one "
+            "trace's max_response_bytes and max_seconds."
+        ),
+    },
+    503: {"model": ErrorBody, "description": "The database cannot be reached, or the page is not built (not_built)."},
+}
+
+
+@router.get(
+    "/lessons/{lesson_id}/export",
+    summary="A stored lesson as one offline HTML file",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses=EXPORT_RESPONSES,
+)
+async def get_lesson_export(request: Request, lesson_id: LessonId) -> HTMLResponse | JSONBytesResponse:
+    """The stored lesson with every slide traced, as a file to download: it runs offline, as the page runs it."""
+    from gradtrace.standalone import PlayerNotBuilt, lesson_html
+
+    found = await _stored(request, lesson_id)
+    if isinstance(found, JSONBytesResponse):
+        return found
+    lesson = json.loads(found)
+    runner: TraceRunner = request.app.state.runner
+    try:
+        # Up to max_lesson_slides traces and a whole page: in a trace thread, within one trace's time.
+        html = await runner.run(partial(lesson_html, lesson, limits=request.app.state.limits))
+    except PlayerNotBuilt as error:
+        return error_response(503, _detail("not_built", str(error)))
+    except gradtrace.TraceError as error:
+        return error_response(422, {**error.to_dict(), "slide": getattr(error, "slide", None)})
+    name = re.sub(r"[^a-z0-9]+", "-", lesson["title"].lower()).strip("-") or "lesson"
+    return HTMLResponse(html, headers={"content-disposition": f'attachment; filename="{name}.html"'})
 
 
 def lesson_not_found(lesson_id: str) -> JSONBytesResponse:

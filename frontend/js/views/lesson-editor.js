@@ -21,7 +21,7 @@ function button(doc, text, onClick, title = '') {
 export class LessonEditor {
   /**
    * `intents`: title(text), edit(i, patch), move(i, j), remove(i), open(i),
-   * add(), examples(), file(text), link(text), download(), share(), present(), close().
+   * add(), examples(), file(text), link(text), download(), html(), share(), present(), close().
    */
   constructor(root, intents) {
     this.root = root;
@@ -70,6 +70,7 @@ export class LessonEditor {
     this.addButton = button(doc, 'Add slide', () => intents.add(), 'Add the expression, values and step shown now as a slide');
     this.downloadButton = button(doc, 'Download', () => intents.download(), 'Save the lesson as a .lesson.json file');
     this.shareButton = button(doc, 'Share link', () => intents.share(), 'Store the lesson on the server and get its short link');
+    this.htmlButton = button(doc, 'Lesson as HTML', () => intents.html(), 'Download one HTML file that runs the lesson offline, for a course website');
     this.presentButton = button(doc, 'Present', () => intents.present(), 'Run the lesson full screen from the slide open now (after Escape, the class goes on where it was) (P)');
     bar.append(
       titleLabel,
@@ -78,6 +79,7 @@ export class LessonEditor {
       fileLabel,
       linkForm,
       this.downloadButton,
+      this.htmlButton,
       this.shareButton,
       this.presentButton,
       button(doc, 'Close', () => intents.close()),
@@ -105,6 +107,7 @@ export class LessonEditor {
     const empty = !slides.length;
     this.downloadButton.disabled = empty;
     this.shareButton.disabled = empty;
+    this.htmlButton.disabled = empty;
     this.presentButton.disabled = empty;
     // Rows are rebuilt when slides come, go or move; typing only patches them.
     const signature = slides.map((s) => `${s.expression}\u0000${JSON.stringify(s.values)}`).join('\u0001');
