@@ -117,3 +117,28 @@ def test_costs_reach_the_json_with_their_ratio() -> None:
     assert "reverse mode: one backward pass, 1.7x the forward pass" in costs["conclusion"]
     assert body["repeated"] == {"n2": 2, "n4": 2}
     assert np.isclose(costs["separately"]["times_forward"], 7 / 3, atol=1e-4)
+
+
+def test_every_ops_work_rule_answers_at_every_legal_shape() -> None:
+    from tests.engine.test_registry import CASES
+
+    for name, shapes in CASES:
+        op = OPS[name]
+        assert op.work is not None, name
+        work = op.work(op.shape(*shapes), *shapes)
+        assert len(work.vjp) == len(work.jvp) == op.arity, name
+        for part in (work.forward, *work.vjp, *work.jvp):
+            counts = (part.multiplications, part.additions, part.functions)
+            assert all(isinstance(c, int) and c >= 0 for c in counts), (name, shapes, part)
+
+
+def test_the_counting_stops_at_the_deadline() -> None:
+    import pytest
+
+    from gradtrace.errors import LimitExceededError
+
+    values = {f"x{i}": [1.0, 2.0] for i in range(50)}
+    expression = " + ".join(values)
+    with pytest.raises(LimitExceededError) as caught:
+        gradtrace.jacobian(expression, values, limits=Limits(max_seconds=1e-9, max_jacobian_passes=None))
+    assert caught.value.limit == "max_seconds"
