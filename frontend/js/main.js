@@ -304,7 +304,9 @@ function showAll() {
   }
   const { body, error } = state.allAtOnce;
   const view = settleView(body, allChoices());
-  Object.assign(state, { allOf: view.of, allElement: view.element, allStep: view.step });
+  // The seeded element is written back (and into the URL) only where it is shown.
+  if (view.shows === 'tangent') Object.assign(state, { allOf: view.of, allElement: view.element });
+  state.allStep = view.step;
   const choose = (patch) => {
     Object.assign(state, patch);
     showAll();
