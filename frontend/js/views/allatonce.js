@@ -66,6 +66,10 @@ function badge(layer, g, box, cls, text, where, title) {
   pill.setAttribute('width', String(size.width + 2 * pad));
   pill.setAttribute('height', String(size.height + 4));
   pill.setAttribute('rx', '6');
+  // A badge wider than a node at the drawing's left edge stays inside the drawing.
+  const left = Number((/translate\(([-\d.e]+)/.exec(b.getAttribute('transform')) || [0, 0])[1]);
+  const overhang = -(left + (where === CORNER ? width - 4 : width / 2) + x);
+  if (where === BELOW && overhang > 0) inner.setAttribute('transform', `translate(${width / 2 + overhang},${height + 13})`);
 }
 
 /** Put the marks on the graph (classes styled in the CSS, badges as SVG text), replacing the last ones. */
