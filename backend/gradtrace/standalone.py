@@ -98,7 +98,7 @@ def _title(expression: str) -> str:
 
 
 def _carried(trace: Trace | Mapping[str, Any]) -> dict[str, Any]:
-    """A trace with the request the page makes for it: its expression, its inputs' values, its check.
+    """A trace with the request the page makes for it: its expression, its inputs' values, its check, its constants.
 
     The page asks for a trace with the values of its input boxes, which it
     fills from the trace's input nodes: the request is written from the same.
@@ -106,6 +106,10 @@ def _carried(trace: Trace | Mapping[str, Any]) -> dict[str, Any]:
     body = trace.to_dict() if isinstance(trace, Trace) else dict(trace)
     values = {n["name"]: n["value"] for n in body.get("nodes", []) if n.get("kind") == "input"}
     request = {"expression": body.get("expression", ""), "values": values, "check": bool(body.get("check"))}
+    # The inputs traced as data: the page ticks them and asks with them, as it does online.
+    constants = [n["name"] for n in body.get("nodes", []) if n.get("kind") == "input" and n.get("constant")]
+    if constants:
+        request["constants"] = constants
     return {"request": request, "trace": body}
 
 

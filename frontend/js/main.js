@@ -1418,6 +1418,7 @@ async function startStandalone() {
     fitExpressionRows();
     rebuildValueBoxes();
     setValueTexts(inputValuesOf(raw));
+    setConstantBoxes(pageData.traces[0].request.constants || []);
     els.check.checked = Boolean(raw.check);
     await submitTrace(state.step);
   }

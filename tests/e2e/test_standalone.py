@@ -247,3 +247,24 @@ def test_a_lesson_whose_slide_cannot_be_traced_says_which_instead_of_downloading
     editor = open_in_the_editor(page, base_url, broken, tmp_path)
     editor.get_by_role("button", name="Lesson as HTML").click()
     expect(editor.locator(".lesson-message")).to_contain_text("No HTML file: slide 2:")
+
+
+def test_a_constant_target_plays_offline_alone_and_in_a_lesson(offline: BrowserContext, tmp_path: Path) -> None:
+    loss = "p = softmax(z); loss = -sum(t * log(p))"
+    values = {"z": [1.0, 2.0, 0.5], "t": [0.0, 1.0, 0.0]}
+    alone = tmp_path / "loss.html"
+    alone.write_text(standalone_html(gradtrace.trace(loss, values, constants=["t"])), encoding="utf-8")
+    opened = Opened(offline, alone)
+    expect(opened.page.locator("[data-node-id]").first).to_be_visible()
+    expect(opened.page.get_by_role("checkbox", name="t is a constant")).to_be_checked()
+    opened.only_the_file_was_loaded(alone)
+    lesson = {"version": 1, "title": "A loss", "slides": [{"title": "Cross-entropy", "expression": loss, "values": values, "constants": ["t"]}]}
+    lesson_file = tmp_path / "loss.lesson.json"
+    lesson_file.write_text(json.dumps(lesson), encoding="utf-8")
+    path = tmp_path / "loss-lesson.html"
+    assert cli.main(["export", "--lesson", str(lesson_file), "-o", str(path)]) == 0
+    opened = Opened(offline, path)
+    expect(opened.page.locator(".slide-title")).to_have_text("Cross-entropy")
+    expect(opened.page.locator("[data-node-id]").first).to_be_visible()
+    expect(opened.page.locator("#expression-error")).to_be_hidden()
+    opened.only_the_file_was_loaded(path)
