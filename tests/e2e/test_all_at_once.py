@@ -176,3 +176,21 @@ def test_presenting_the_view_keeps_its_chart_and_keys(page: Page, base_url: str)
     view.get_by_role("button", name="Jacobian").click()
     expect(view.get_by_text("pass 1 / 1")).to_be_visible()
     expect(cell(page, 0, 12)).to_be_visible()
+
+
+def test_a_clicker_steps_a_presented_jacobians_passes(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    values = {"W": W, "x": [1, 2, 3], "b": [0.5, -0.5]}
+    answer = api_jacobian(base_url, "z = W @ x + b; h = sigmoid(z)", values)
+    open_view(page, base_url, "z = W @ x + b; h = sigmoid(z)", values, present="1")
+    view = page.get_by_role("region", name="All at once")
+    expect(view.get_by_text("pass 1 / 2")).to_be_visible()
+    # Page Down steps the pass even where the presented panel is longer than the screen
+    page.locator("#graph").focus()
+    page.keyboard.press("PageDown")
+    expect(view.get_by_text("pass 2 / 2")).to_be_visible()
+    expect(cell(page, 1, 9)).to_have_text(number(answer["jacobian"][1][9]))
+    expect(view.get_by_text(re.compile(r"dh/db = diag\(0\.2461, 0\.25\)"))).to_be_visible()
+    page.keyboard.press("PageUp")
+    expect(cell(page, 1, 9)).to_have_text("·")
+    expect(page).to_have_url(re.compile(r"present=1"))
