@@ -348,7 +348,8 @@ function passMove(action) {
   const body = state.panelView === 'all' && state.allAtOnce ? state.allAtOnce.body : null;
   const count = body ? stepCount(body, settleView(body, allChoices())) : 0;
   const to = { next: state.allStep + 1, previous: state.allStep - 1, first: 0, last: count - 1 }[action];
-  if (!count || to === undefined) return false;
+  // One pass (a one-number output's Jacobian) has nothing to step: the keys step the trace.
+  if (count <= 1 || to === undefined) return false;
   state.allStep = Math.max(0, Math.min(count - 1, to));
   showAll();
   return true;
