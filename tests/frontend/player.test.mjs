@@ -93,6 +93,9 @@ test('the contract\'s keys, clicker keys included', () => {
   assert.equal(keyAction({ key: 'ArrowRight', targetIsText: true }), null);
   assert.equal(keyAction({ key: 'ArrowRight', ctrlKey: true }), null);
   assert.equal(keyAction({ key: 'x' }), null);
+  // The reference card of the language: ? opens it (and Escape, 'leave', closes it).
+  assert.equal(keyAction({ key: '?' }), 'reference');
+  assert.equal(keyAction({ key: '?', targetIsText: true }), null);
 });
 
 test('G, S and C open the gate, slope and check views; typed text is left alone', () => {
