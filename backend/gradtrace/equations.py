@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradtrace.graph import Graph
-from gradtrace.ops import show_shape
+from gradtrace.ops import show_param, show_shape
 
 
 def _lines(
@@ -28,12 +28,14 @@ def _lines(
     labels: Sequence[str],
     args: Sequence[Sequence[int]],
     shapes: Sequence[Sequence[int]],
+    params: Sequence[Sequence[str]] | None = None,
 ) -> list[str]:
     refs = [name if name is not None else f"n{i}" for i, name in enumerate(names)]
     lines = []
     for i, (kind, op, shape) in enumerate(zip(kinds, ops, shapes, strict=True)):
         if op is not None:
-            right = f"{op}({', '.join(refs[a] for a in args[i])})"
+            parts = [refs[a] for a in args[i]] + list(params[i] if params else ())
+            right = f"{op}({', '.join(parts)})"
         elif kind == "input":
             right = "input"
         else:
@@ -44,9 +46,16 @@ def _lines(
 
 
 def equations(graph: Graph) -> list[str]:
-    """One equation per node: `name = input`, `n3 = constant 2`, `z = matmul(W, x)`."""
+    """One equation per node: `name = input`, `n3 = constant 2`, `z = matmul(W, x)`,
+    a static parameter as a keyword: `s = sum_axis(A, axis=0)`, `n2 = index(p, index=[0, :])`."""
     ops = [op.name if op is not None else None for op in graph.op]
-    return _lines(graph.name, graph.kind, ops, graph.label, graph.args, graph.shape)
+    params = [
+        [f"{k}=[{show_param(v)}]" if isinstance(v, tuple) else f"{k}={v}" for k, v in op.params.items()]
+        if op is not None
+        else []
+        for op in graph.op
+    ]
+    return _lines(graph.name, graph.kind, ops, graph.label, graph.args, graph.shape, params)
 
 
 def trace_equations(trace: dict[str, Any]) -> list[str]:
