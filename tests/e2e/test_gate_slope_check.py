@@ -9,6 +9,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from playwright.sync_api import Page, expect
 
 LAYER = "z = W @ x + b; h = sigmoid(z); s = u @ h"
@@ -100,19 +101,21 @@ def test_a_constant_target_gets_no_gradient_on_the_graph_and_is_not_checked(page
     expect(page.locator("svg .node-grad", has_text="88.72")).to_have_count(0)
 
 
-def test_the_three_views_hold_in_presentation_mode(page: Page, base_url: str) -> None:
-    open_traced(page, base_url, "(x + y) * max(y, z)", {"x": 1, "y": 2, "z": 0}, step="6", present="1")
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_three_views_hold_in_presentation_mode(page: Page, base_url: str, size: tuple[int, int]) -> None:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_traced(page, base_url, LAYER, LAYER_VALUES, step="13", present="1", check="1")
     expect(page.locator("body")).to_have_class(re.compile(r"(^|\s)presenting(\s|$)"))
     for key, name in [("g", "Gate"), ("s", "Slope"), ("c", "Numeric check")]:
         page.locator("body").press(key)
         expect(page.get_by_role("region", name=name)).to_be_visible()
-        # the view takes the panel's width and nothing in it runs past the panel's edge
+        # the view takes the panel's width and nothing in it runs past the panel's content edge
         page.wait_for_function(
             """(name) => {
                 const view = document.querySelector(`section[aria-label="${name}"]`);
                 const panel = view && view.closest('aside');
                 if (!view || !panel) return false;
-                const edge = panel.getBoundingClientRect().right;
+                const edge = panel.getBoundingClientRect().right - parseFloat(getComputedStyle(panel).paddingRight);
                 return view.getBoundingClientRect().width > 300
                     && [...view.querySelectorAll('*')].every((e) => e.getBoundingClientRect().right <= edge + 1);
             }""",
