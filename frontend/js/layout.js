@@ -149,10 +149,11 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
 export function edgeLines(model, edge) {
   const src = model.nodeById.get(edge.source);
   const tensor = src.shape && src.shape.length > 0;
-  if (!tensor) return { value: formatValue(src.value), grad: `← ${formatValue(edge.downstream)}` };
+  // A wire into a constant sends it no gradient: nothing is written under it.
+  if (!tensor) return { value: formatValue(src.value), grad: src.constant ? '' : `← ${formatValue(edge.downstream)}` };
   // In brackets: a bare "2" on a wire would read as a value, not as a shape.
   const shape = `[${shapeText(src.shape)}]`;
-  return { value: shape, grad: `← ${shape}` };
+  return { value: shape, grad: src.constant ? '' : `← ${shape}` };
 }
 
 /** The point halfway along a polyline: where a wire's texts go. */

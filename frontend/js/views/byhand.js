@@ -94,9 +94,6 @@ export function renderByHand(container, model, view, intents) {
   renderPaths(wrap, model, d, view.path, intents);
   // Each local Jacobian's shape, [size of its output × size of its input], and the product's.
   wrap.append(el('h3', null, d.paths.length > 1 ? 'Shapes of this path\'s factors' : 'Shapes of the factors'));
-  wrap.append(maths(shapesLatex(d, view.path), 'maths by-hand-shapes'));
-  // Each local Jacobian's shape, [size of its output × size of its input], and the product's.
-  wrap.append(el('h3', null, d.paths.length > 1 ? 'Shapes of this path\'s factors' : 'Shapes of the factors'));
   const shapes = el('div', 'by-hand-shapes');
   for (const piece of shapesLatex(d, view.path)) shapes.append(maths(piece));
   wrap.append(shapes);
