@@ -914,12 +914,28 @@ els.expression.addEventListener('keydown', (ev) => {
 });
 function fitExpressionRows() {
   // One row per line of the program, up to six: a three-line program shows whole.
-  els.expression.rows = Math.min(6, Math.max(2, els.expression.value.split('\n').length));
+  // Counted up to six only: a long program is not split on every key.
+  const text = els.expression.value;
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && lines < 6; i = text.indexOf('\n', i + 1)) lines += 1;
+  els.expression.rows = Math.max(2, lines);
 }
+
+// A long program's value boxes follow the typing in idle time: reading its
+// inputs is a pass over all of it, too long to make every key wait for.
+const LONG_PROGRAM = 20_000;
+const rebuildValueBoxesSoon = throttled(() => {
+  rebuildValueBoxes();
+  markKept();
+}, 150);
 
 els.expression.addEventListener('input', () => {
   clearError();
   fitExpressionRows();
+  if (els.expression.value.length > LONG_PROGRAM) {
+    rebuildValueBoxesSoon();
+    return;
+  }
   rebuildValueBoxes();
   markKept();
 });

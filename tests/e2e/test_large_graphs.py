@@ -22,6 +22,8 @@ async ({ text, values }) => {
   e.value = text;
   e.dispatchEvent(new Event('input', { bubbles: true }));
   for (const [name, v] of Object.entries(values)) {
+    // A long program's boxes are made in idle time after its input event.
+    while (!document.getElementById('value-' + name)) await new Promise((r) => setTimeout(r, 20));
     const box = document.getElementById('value-' + name);
     box.value = JSON.stringify(v);
     box.dispatchEvent(new Event('input', { bubbles: true }));
