@@ -8,10 +8,12 @@ column (forward). The numpy side is a hand-written loop doing the same passes on
 function (row i = e_i^T J by a VJP, column j = J e_j by a JVP), after the same forward.
 
 Two ratios per case, both on the thread's CPU time (the machine is shared):
-- per pass: a pass inside the Jacobian's loop (gradtrace.jacobians, whose elementwise ops
-  reuse the locals of the forward pass) against the same pass run alone by the engine
-  (engine.backward seeded with e_i, engine.tangents seeded with e_j, each computing its
-  locals as a single trace does), the same passes in a plain loop. Target at most 1.5x.
+- per pass: a pass as gradtrace.jacobian runs it (the m backward passes at once,
+  jacobians.rows_at_once, so a pass is their time over m; the tangent passes one by one,
+  their elementwise ops reusing the locals of the forward pass) against the same pass run
+  alone by the engine (engine.backward seeded with e_i, engine.tangents seeded with e_j,
+  each computing its locals as a single trace does), the same passes in a plain loop.
+  Target at most 1.5x.
 - whole: gradtrace's forward and passes against the numpy loop's. Target at most 2x at n = 512.
 Parsing and lowering are untimed; the numeric check and the JSON are timed apart (not in
 the targets: the numpy loop has neither).
@@ -100,15 +102,16 @@ def prepared(case: str, n: int) -> tuple[Any, dict[str, Any], Any]:
 def gradtrace_whole(graph: Any, inputs: Any, deadline: Any, mode: str) -> np.ndarray:
     """gradtrace's forward pass, then the Jacobian's passes (as gradtrace.jacobian runs them)."""
     from gradtrace.engine import forward
-    from gradtrace.jacobians import forward_passes, reverse_passes, with_locals
+    from gradtrace.jacobians import forward_passes, rows_at_once, with_locals
     from gradtrace.limits import paused_gc
     from gradtrace.ops import known_operands
 
     with paused_gc():
         values, locals_ = forward(graph, inputs, deadline)
-        passes = reverse_passes if mode == "reverse" else forward_passes
         with known_operands(values):
-            return passes(with_locals(graph, values), values, locals_, deadline)[0]
+            if mode == "reverse":
+                return rows_at_once(graph, values, locals_, deadline)[0]
+            return forward_passes(with_locals(graph, values), values, locals_, deadline)[0]
 
 
 def engine_passes_alone(graph: Any, inputs: Any, deadline: Any, mode: str) -> Callable[[], None]:

@@ -9,10 +9,13 @@ one backward pass for every gradient at once. Both fill the same matrix,
 checked here against central differences.
 
 The passes are the engine's own (engine.backward with a seed, engine.tangents),
-after one forward pass; their arithmetic is counted by modes.py. Every pass
-keeps each node's adjoint (or tangent) so that the page can step it. The
-request is priced before any op runs (cost.jacobian_estimate), and the
-deadline is checked per pass and per op.
+after one forward pass; their arithmetic is counted by modes.py. The m backward
+passes run as one (`rows_at_once`: every adjoint a stack of m rows, one per
+pass), which gives the rows and adjoints that `reverse_passes` gives running
+them one by one (bench/findings.md has why). Every pass keeps each node's
+adjoint (or tangent) so that the page can step it. The request is priced
+before any op runs (cost.jacobian_estimate), and the deadline is checked per
+pass and per op.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from gradtrace.gradcheck import EPS, H
 from gradtrace.graph import Graph, build_graph, is_data, mark_constants
 from gradtrace.jsonform import json_number, json_value
 from gradtrace.limits import Deadline, Limits, without_gc
-from gradtrace.ops import known_operands, tangent_sum
+from gradtrace.ops import Op, known_operands, tangent_sum
 from gradtrace.parser import parse
 from gradtrace.trace import node_records
 from gradtrace.values import Value, coerce_values
@@ -277,7 +280,8 @@ def reverse_passes(
     graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
 ) -> tuple[np.ndarray, list[list[Any]]]:
     """Row i of the Jacobian from one backward pass seeded with e_i, for every output element i;
-    and each pass's adjoints (node by node)."""
+    and each pass's adjoints (node by node). The engine's passes one by one, as the lecture
+    runs them: what `rows_at_once` must give."""
     cols = columns(graph)
     out_shape = graph.shape[graph.output]
     m = math.prod(out_shape)
@@ -293,6 +297,69 @@ def reverse_passes(
             rows[i, offset : offset + size] = _flat(grads[node], size)
         passes.append(_kept(grads, shown))
     return rows, passes
+
+
+def rows_at_once(
+    graph: Graph, values: list[Any], locals_: list[float] | None, deadline: Deadline
+) -> tuple[np.ndarray, list[list[Any]]]:
+    """What `reverse_passes` gives (every row, every pass's adjoints), from one backward pass
+    seeded with all m unit vectors at once: the m x m identity, row i being pass i's seed.
+
+    The engine's loop, with every adjoint carrying a leading axis of m rows, so that each
+    op's VJP runs once for the m passes (its "rows_vjp"; an op without one runs its VJP row
+    by row). Row i of every adjoint is what pass i alone gives. Two savings a pass alone
+    cannot make, since a trace sends every node's gradient: nothing is sent along an edge
+    whose source is data or does not reach the output (W's gradient dW in W @ x, as large
+    as W, is never computed), and no zero is made for a node that gets nothing. On scalar
+    graphs (one output number, one pass) the engine's own pass runs.
+    """
+    if graph.scalar:
+        return reverse_passes(graph, values, locals_, deadline)
+    out_shape = graph.shape[graph.output]
+    m = math.prod(out_shape)
+    shown = [r and not is_data(graph, i) for i, r in enumerate(graph.reaches)]
+    grads: list[Any] = [None] * graph.size  # None: no pass sends this node anything
+    grads[graph.output] = np.eye(m).reshape((m, *out_shape))
+    with np.errstate(all="ignore"):
+        for node, op, args, _ in reversed(graph.ops):  # reverse topological order
+            wanted = tuple(shown[a] for a in args)
+            if not shown[node] or not any(wanted):
+                continue
+            deadline.check()
+            downstream = _rows_vjp(op, grads[node], node, args, values, wanted, graph)
+            for source, d in zip(args, downstream, strict=True):
+                if d is not None:  # gradients sum at outward branches (never in place: d may be shared)
+                    grads[source] = d if grads[source] is None else grads[source] + d
+    rows = np.zeros((m, sum(c[4] for c in columns(graph))))
+    for _, node, _, offset, size in columns(graph):
+        if grads[node] is not None:
+            rows[:, offset : offset + size] = np.reshape(grads[node], (m, size))
+    kept = [(k, grad) for k, grad in enumerate(grads) if shown[k] and grad is not None]
+    passes = []
+    for i in range(m):
+        deadline.check()
+        adjoints: list[Any] = [None] * graph.size
+        for k, grad in kept:
+            adjoints[k] = grad[i]
+        passes.append(adjoints)
+    return rows, passes
+
+
+def _rows_vjp(
+    op: Op, upstream: Any, node: int, args: tuple[int, ...], values: list[Any], wanted: tuple[bool, ...], graph: Graph
+) -> Sequence[Any]:
+    """One node's downstream rows for its m upstream rows (None where not wanted): the op's
+    rows VJP (ops.unbroadcast_rows says what it is), else its VJP row by row."""
+    out, operands = values[node], [values[a] for a in args]
+    rule = op.extra.get("rows_vjp")
+    if rule is not None:
+        rows: Sequence[Any] = rule(wanted, upstream, out, *operands)
+        return rows
+    per_row = [op.vjp(g, out, *operands) for g in upstream]
+    return [
+        np.stack([np.broadcast_to(row[k], graph.shape[a]) for row in per_row]) if wanted[k] else None
+        for k, a in enumerate(args)
+    ]
 
 
 def forward_passes(
@@ -402,7 +469,7 @@ def jacobian(
     node_values, locals_ = forward(graph, inputs, deadline)  # fprop once; every pass reuses it
     linear = with_locals(graph, node_values)
     with known_operands(node_values):  # the passes only read the values: scan each once
-        by_rows = reverse_passes(linear, node_values, locals_, deadline) if reverse else None
+        by_rows = rows_at_once(graph, node_values, locals_, deadline) if reverse else None
         by_columns = forward_passes(linear, node_values, locals_, deadline) if forward_mode else None
     numeric = numeric_jacobian(graph, inputs, deadline)
     return Jacobian(graph, inputs, node_values, by_rows, by_columns, numeric, counted, deadline)

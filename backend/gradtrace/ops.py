@@ -72,6 +72,27 @@ def unbroadcast(grad: Any, shape: Shape) -> Any:
     return grad
 
 
+def unbroadcast_rows(grad: Any, shape: Shape) -> Any:
+    """`unbroadcast` for a batch of gradients, one per row: the leading axis is kept.
+
+    A rows VJP, `rows_vjp(wanted, G, out, *args)`, is an op's VJP applied to every row of
+    G at once (row i the upstream of backward pass i); it returns each argument's rows of
+    downstream, or None for an argument not `wanted` (one that needs no gradient, such as
+    data). Elementwise VJPs broadcast over the extra leading axis as they are; only the
+    sum back to an argument's shape must leave that axis alone, which this does.
+    """
+    rows = np.shape(grad)[0]
+    if np.shape(grad) == (rows, *shape):
+        return grad
+    grad = np.asarray(grad)
+    while grad.ndim > len(shape) + 1:
+        grad = grad.sum(axis=1)
+    for axis, size in enumerate(shape, start=1):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
 def tangent_sum(out: Any, *terms: Any) -> Any:
     """A JVP's output tangent: the sum of the terms that exist (None: an argument without a
     tangent), at the output's shape; zero when no argument carries one."""
@@ -275,7 +296,9 @@ class Op:
     # diag(...) around it for a vector); the others give their Jacobian form,
     # or a function of the argument shapes where the form depends on them (@).
     closed_form: tuple[str, ...] | Callable[[tuple[Shape, ...]], tuple[str, ...]] = ()
-    # The elementwise ops' local-derivative rule ("local" or "locals"), for tests and tools.
+    # The elementwise ops' local-derivative rule ("local" or "locals"), for tests and tools;
+    # and "rows_vjp", where an op has one: its VJP applied to many upstreams at once (see
+    # `unbroadcast_rows`), for the m backward passes of a Jacobian (jacobians.rows_at_once).
     extra: dict[str, Any] = field(default_factory=dict)
     # The name a call writes when it is not `name`, or when an operator may also be
     # called: "max" for amax (max(v)), "sum" for sum_axis, "transpose" for .T. Several
@@ -490,6 +513,17 @@ def _binary(
         da, db = vjp(g, out, a, b)
         return unbroadcast(da, np.shape(a)), unbroadcast(db, np.shape(b))
 
+    def rows_vjp(wanted: tuple[bool, bool], g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        if vjp is not None:
+            da, db = vjp(g, out, a, b)
+        else:
+            la, lb = locals_(out, a, b)
+            da, db = g * la, g * lb
+        return (
+            unbroadcast_rows(da, np.shape(a)) if wanted[0] else None,
+            unbroadcast_rows(db, np.shape(b)) if wanted[1] else None,
+        )
+
     return register(
         Op(
             name=name,
@@ -511,7 +545,7 @@ def _binary(
             domain=domain,
             kink=kink,
             is_function=syntax is not None,
-            extra={"locals": locals_},
+            extra={"locals": locals_, "rows_vjp": rows_vjp},
             **reads,
         )
     )
@@ -811,6 +845,9 @@ def _unary(
     def vjp(g: Any, out: Any, a: Any) -> tuple[Any]:
         return (g * local(out, a),)
 
+    def rows_vjp(wanted: tuple[bool], g: Any, out: Any, a: Any) -> tuple[Any]:
+        return vjp(g, out, a) if wanted[0] else (None,)
+
     def jvp(tangents: tuple[Any], out: Any, a: Any) -> Any:
         (t,) = tangents
         return tangent_sum(out, None if t is None else local(out, a) * t)
@@ -846,7 +883,7 @@ def _unary(
             domain=(domain,),
             kink=kink,
             is_function=is_function,
-            extra={"local": local},
+            extra={"local": local, "rows_vjp": rows_vjp},
             **{"latex": f"\\operatorname{{{name}}}(#1)", **reads},
         )
     )
@@ -1467,6 +1504,35 @@ def _matmul_vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return g * b, g * a  # vector @ vector: a scalar
 
 
+def _matmul_rows_vjp(wanted: tuple[bool, bool], g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """_matmul_vjp for a batch of upstreams, one per row of g (see unbroadcast_rows); a matrix
+    that needs no gradient (W as data) gets none, which saves a product of W's size per row."""
+    rows = np.shape(g)[0]
+    a_rank, b_rank = np.ndim(a), np.ndim(b)
+    da = db = None
+    if a_rank == 2 and b_rank == 2:  # per row dA = G B^T, dB = A^T G: the rows stacked as one product
+        p, q = np.shape(g)[1:]
+        if wanted[0]:
+            da = product(np.reshape(g, (rows * p, q)), np.transpose(b)).reshape(rows, p, -1)
+        if wanted[1]:
+            flipped = np.reshape(np.transpose(g, (0, 2, 1)), (rows * q, p))  # dB^T = G^T A
+            db = np.transpose(product(flipped, a).reshape(rows, q, -1), (0, 2, 1))
+    elif a_rank == 2:  # matrix @ vector: dA = g b^T, db = A^T g, i.e. the rows g times A
+        if wanted[0]:
+            da = g[:, :, None] * b
+        if wanted[1]:
+            db = product(g, a)
+    elif b_rank == 2:  # vector @ matrix: da = B g, i.e. the rows g times B^T; dB = a g^T
+        if wanted[0]:
+            da = product(g, np.transpose(b))
+        if wanted[1]:
+            db = a[:, None] * g[:, None, :]
+    else:  # vector @ vector
+        da = g[:, None] * b if wanted[0] else None
+        db = g[:, None] * a if wanted[1] else None
+    return da, db
+
+
 def _matmul_jacobian(out: Any, a: Any, b: Any) -> tuple[Array, Array]:
     a2 = np.asarray(a if np.ndim(a) == 2 else np.reshape(a, (1, -1)), dtype=np.float64)
     b2 = np.asarray(b if np.ndim(b) == 2 else np.reshape(b, (-1, 1)), dtype=np.float64)
@@ -1497,6 +1563,7 @@ register_matmul = register(Op(
     name="matmul", label="@", syntax="A @ B", template="{0} @ {1}", arity=2,
     forward=product,
     vjp=_matmul_vjp, jvp=_product_jvp, work=product_work, jacobian=_matmul_jacobian, shape=_matmul_shape,
+    extra={"rows_vjp": _matmul_rows_vjp},
     forward_latex=r"(AB)_{ij} = \sum_k A_{ik} B_{kj}",
     local_latex=(r"\frac{\partial (AB)_{ij}}{\partial A_{kl}} = \mathbf{1}(i = k)\,B_{lj}",
                  r"\frac{\partial (AB)_{ij}}{\partial B_{kl}} = A_{ik}\,\mathbf{1}(j = l)"),
