@@ -43,7 +43,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gradtrace.display import MAX_ELEMENTS
+from gradtrace.display import MAX_ELEMENTS, edge_items, shown_items
 from gradtrace.errors import limit_exceeded
 from gradtrace.gradcheck import checked_inputs
 from gradtrace.graph import Graph
@@ -104,14 +104,18 @@ def forward_flops(op_name: str, out: Shape, args: list[Shape]) -> int:
 
 def _value_text(shape: Shape) -> int:
     """The longest text a step shows for a value of this shape (display.format_value): up to
-    MAX_ELEMENTS numbers written out as nested lists, else the shape, <2x3>."""
+    MAX_ELEMENTS numbers written out as nested lists, else each long axis cut around "…"."""
     size = _size(shape)
     if not shape:
         return NUMBER_TEXT_BYTES
     if size <= MAX_ELEMENTS:
         # Each number with its ", ", and a pair of brackets around each row and the whole.
         return (NUMBER_TEXT_BYTES + 2) * size + 2 * (size + 1)
-    return 2 + 8 * len(shape)
+    edge = edge_items(len(shape))
+    entries = math.prod(shown_items(n, edge) for n in shape)
+    # Each entry (a number, or "…" in three bytes) with its ", ", and at most one
+    # pair of brackets per entry.
+    return (NUMBER_TEXT_BYTES + 2) * entries + 2 * (entries + 1)
 
 
 def _text_bytes(graph: Graph, shown: list[int], f_len: int) -> int:

@@ -18,9 +18,14 @@ from gradtrace.graph import Graph
 DIGITS = 4
 #: Integers below this (in magnitude) are written with all their digits.
 WHOLE_BELOW = 1e9
-#: Up to this many elements a tensor is written out in a step text (the neural
-#: layer's 2 x 3 gradient and its 2 x 2 x 3 local Jacobian); a larger one as its shape, <64x64>.
+#: Up to this many elements a tensor is written out whole in a step text (the
+#: neural layer's 2 x 3 gradient and its 2 x 2 x 3 local Jacobian).
 MAX_ELEMENTS = 16
+#: A larger one is still written in numbers, as numpy prints a large array: along
+#: each axis longer than twice this many, the first and the last this many items
+#: with "…" between. Fewer per axis as the rank grows, so that a text stays short.
+EDGE_ITEMS = {1: 3, 2: 3, 3: 2}
+ELLIPSIS = "…"
 #: A node whose source text is longer than this is named by its id.
 MAX_NAME_LENGTH = 24
 
@@ -46,7 +51,11 @@ def format_number(v: float) -> str:
 
 
 def format_value(v: Any) -> str:
-    """A float or an array as text: numbers as format_number; up to 16 elements written out as nested lists, else <shape>."""
+    """A float or an array as text: numbers as format_number, written out as nested lists.
+
+    Up to MAX_ELEMENTS elements all of them; a larger tensor with each long
+    axis cut to its first and last `edge_items` items around "…".
+    """
     if type(v) is float:
         return format_number(v)
     array = np.asarray(v, dtype=np.float64)
@@ -54,7 +63,17 @@ def format_value(v: Any) -> str:
         return format_number(float(array))
     if array.size <= MAX_ELEMENTS:
         return _nested(array.tolist())
-    return shape_text(array.shape)
+    return _elided(array, edge_items(array.ndim))
+
+
+def edge_items(ndim: int) -> int:
+    """How many items a large tensor of this rank shows at each end of a long axis."""
+    return EDGE_ITEMS.get(ndim, 1)
+
+
+def shown_items(n: int, edge: int) -> int:
+    """How many entries (items and the "…") a list of n items shows: all, or 2 x edge + 1."""
+    return n if n <= 2 * edge else 2 * edge + 1
 
 
 def _nested(items: Any) -> str:
@@ -63,8 +82,18 @@ def _nested(items: Any) -> str:
     return format_number(items)
 
 
+def _elided(array: Any, edge: int) -> str:
+    n = array.shape[0]
+    kept = range(n) if n <= 2 * edge else [*range(edge), -1, *range(n - edge, n)]
+    parts = [
+        ELLIPSIS if k < 0 else (format_number(float(array[k])) if array.ndim == 1 else _elided(array[k], edge))
+        for k in kept
+    ]
+    return "[" + ", ".join(parts) + "]"
+
+
 def shape_text(shape: tuple[int, ...]) -> str:
-    """A tensor too large to write out: its shape, <2x3>."""
+    """A local Jacobian too large to send (its `local` is null): its shape, <2x3>."""
     return "<" + "x".join(str(n) for n in shape) + ">"
 
 

@@ -84,9 +84,9 @@ def test_the_bound_on_bytes_holds_for_generated_programs(program: Program) -> No
     assert real <= bound
 
 
-@pytest.mark.parametrize("shape", [(), (1,), (4,), (3, 3), (4, 4), (16,), (2, 8), (17,), (5, 4), (64, 64)])
+@pytest.mark.parametrize("shape", [(), (1,), (4,), (3, 3), (4, 4), (16,), (2, 8), (17,), (5, 4), (64, 64), (7, 7, 7), (2, 3, 2, 3), (9, 9, 9, 9)])
 def test_the_text_of_a_value_is_within_its_bound(shape: tuple[int, ...]) -> None:
-    # The longest number text, in every element; tensors of up to 16 elements are written out.
+    # The longest number text, in every element; larger tensors are cut around "…".
     worst = np.full(shape, -2.2250738585072014e-308)[()]
     assert len(format_value(worst)) <= cost._value_text(shape)
     assert len(as_operand(format_value(worst))) <= cost._value_text(shape)
