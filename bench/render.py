@@ -206,9 +206,10 @@ def render_engine_tensor(r: dict[str, Any]) -> list[str]:
 def render_jacobian(r: dict[str, Any]) -> list[str]:
     out = [
         "`h = sigmoid(z)` (elementwise: diag(σ'(z)), n x n) and `z = W @ x + b` with W as data",
-        "([W | I], n x 2n), by reverse mode (one backward pass per row) and forward mode (one",
-        "tangent pass per column). gradtrace is its forward pass and the Jacobian's passes as",
-        "`gradtrace.jacobian` runs them (parsing and lowering untimed); numpy is a hand-written",
+        "([W | I], n x 2n), by reverse mode (one backward pass per row, the m run at once as",
+        "`jacobians.rows_at_once`) and forward mode (one tangent pass per column). gradtrace is",
+        "its forward pass and the Jacobian's passes as `gradtrace.jacobian` runs them (parsing",
+        "and lowering untimed); µs per pass is their time over the passes; numpy is a hand-written",
         "loop of the same passes (e_i^T J by a VJP, J e_j by a JVP) after the same forward;",
         "alone is the engine running the same seeded passes one by one outside the Jacobian's",
         "loop. Both matrices are checked to agree first. Medians of the thread's CPU time in",
