@@ -123,7 +123,8 @@ def bench_size(browser: Any, url: str, nodes: int, steps: int) -> dict[str, Any]
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(url + "/")
-    page.wait_for_function("document.getElementById('examples').options.length > 1")
+    # The opening trace drawn first: the drawing's number then moves for this one only.
+    page.wait_for_function("() => document.getElementById('graph').dataset.drawn")
     page.evaluate(FILL, {"text": program.text, "values": program.values})
     first, first_task = phase(browser, page, lambda: page.evaluate(TRACE))
     drawn_elements = page.evaluate("document.querySelectorAll('#graph *').length")

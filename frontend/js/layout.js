@@ -244,11 +244,12 @@ export function layoutRequest(model, measure = estimateWidth, { compact = false,
   const wires = (made && made.wires) || wireTexts(model, rank, layered);
   // Wire texts sit in the gap between ranks, so the gap is as wide as the widest of them.
   let widest = 0;
-  for (const w of wires.values()) widest = Math.max(widest, measure(w.value, 'edge'), measure(w.grad, 'edge'));
+  for (const w of wires.values()) widest = Math.max(widest, measure(w.cut ? `${w.from}: ${w.value}` : w.value, 'edge'), measure(w.grad, 'edge'));
   const ranksep = Math.min(220, Math.max(spacing.minRanksep, widest + spacing.rankPad));
   const boxes = (made && made.boxes) || new Map(model.nodes.map((node) => [node.id, nodeBox(model, node, measure, { compact, stack })]));
   const graph = {
     layered,
+    band: model.nodes.length > BAND_NODES,
     ranksep,
     nodesep: spacing.nodesep,
     margin: spacing.margin,
@@ -258,6 +259,8 @@ export function layoutRequest(model, measure = estimateWidth, { compact = false,
   return { boxes, wires, graph };
 }
 
+/** Nodes from which on the layered layout is banded (see layeredPositions): about where the drawing culls. */
+export const BAND_NODES = 500;
 /** Wires out of one node from which on they are bundled: one trunk, one label with the count. */
 export const BUNDLE_MIN = 6;
 /** Ranks a wire of the layered layout spans from which on it is cut short (see wireTexts). */
@@ -277,10 +280,9 @@ export function wireTexts(model, rank, layered, edges = model.edges) {
   for (const e of edges) {
     const texts = edgeLines(model, e);
     const outs = model.outEdges.get(e.source) || [];
-    if (layered && rank.get(e.target) - rank.get(e.source) >= CUT_RANKS) {
-      texts.cut = true;
-      texts.value = `${displayName(model.nodeById.get(e.source))}: ${texts.value}`;
-    }
+    // Where a wire is cut (see placeLayout), its label names its source.
+    texts.from = displayName(model.nodeById.get(e.source));
+    if (layered && rank.get(e.target) - rank.get(e.source) >= CUT_RANKS) texts.cut = true;
     if (outs.length >= BUNDLE_MIN) texts.bundle = { count: outs.length, first: outs[0].id === e.id };
     wires.set(e.id, texts);
   }
@@ -323,7 +325,10 @@ export function positionGraph(graph, dagre) {
 /**
  * The plain layered layout for large programs: columns by rank, nodes in
  * topological order down each column, wires as curves. Linear time, and
- * still left to right with the output last.
+ * still left to right with the output last. Above BAND_NODES nodes the
+ * columns wrap into bands, one under the other, so the whole graph is about
+ * a screen's shape (its overview and minimap show it, not a thin line); a
+ * wire from one band to another is cut into two stubs.
  */
 function layeredPositions(graph) {
   const { margin, ranksep } = graph;
@@ -335,17 +340,31 @@ function layeredPositions(graph) {
   }
   const heights = columns.map((col) => col.reduce((h, n) => h + n.height + nodesep, -nodesep));
   const tallest = Math.max(...heights);
+  const widths = columns.map((col) => Math.max(...col.map((n) => n.width)));
+  const bandWidth = graph.band ? bandWidthFor(widths, ranksep, tallest) : Infinity;
+  const bandGap = Math.max(120, 2 * ranksep);
   const centres = new Map();
+  const bandOf = new Map();
   let x = margin;
+  let band = 0;
+  let widest = 0;
   columns.forEach((col, r) => {
-    const width = Math.max(...col.map((n) => n.width));
-    let y = margin + (tallest - heights[r]) / 2;
+    const width = widths[r];
+    // A long program reads in bands, as text does in lines: the next rank starts a band below.
+    if (x > margin && x + width > margin + bandWidth) {
+      widest = Math.max(widest, x - ranksep);
+      x = margin;
+      band += 1;
+    }
+    let y = margin + band * (tallest + bandGap) + (tallest - heights[r]) / 2;
     for (const n of col) {
       centres.set(n.id, { id: n.id, x: x + width / 2, y: y + n.height / 2, width: n.width, height: n.height });
+      bandOf.set(n.id, band);
       y += n.height + nodesep;
     }
     x += width + ranksep;
   });
+  widest = Math.max(widest, x - ranksep);
   // A stub of a cut wire is as long as half the gap between ranks.
   const stub = Math.max(24, ranksep / 2);
   const edges = graph.edges.map((e) => {
@@ -353,7 +372,7 @@ function layeredPositions(graph) {
     const t = centres.get(e.target);
     const a = { x: s.x + s.width / 2, y: s.y };
     const b = { x: t.x - t.width / 2, y: t.y };
-    if (e.cut) {
+    if (e.cut || bandOf.get(e.source) !== bandOf.get(e.target)) {
       // The stub comes in under the wires that come whole, so its label reads apart from theirs.
       const low = { x: b.x, y: t.y + Math.max(0, t.height / 2 - 8) };
       return { id: e.id, cut: true, points: [a, { x: a.x + stub / 2, y: a.y }, { x: low.x - stub, y: low.y + 14 }, low] };
@@ -363,7 +382,19 @@ function layeredPositions(graph) {
     return { id: e.id, points: [a, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, b] };
   });
   const nodes = graph.nodes.map((n) => ({ id: n.id, x: centres.get(n.id).x, y: centres.get(n.id).y }));
-  return { nodes, edges, width: x - ranksep + margin, height: tallest + 2 * margin };
+  return { nodes, edges, width: widest + margin, height: (band + 1) * tallest + band * bandGap + 2 * margin };
+}
+
+/**
+ * How wide a band of a banded layout is: so many that the whole graph is
+ * about a screen's shape (16:9), each band at least a screen's width of
+ * ranks at readable type.
+ */
+function bandWidthFor(widths, ranksep, tallest) {
+  const total = widths.reduce((w, c) => w + c + ranksep, 0);
+  const bandHeight = tallest + Math.max(120, 2 * ranksep);
+  const bands = Math.max(1, Math.round(Math.sqrt((total * 9) / (16 * bandHeight))));
+  return Math.max(2400, total / bands);
 }
 
 /**
@@ -383,7 +414,8 @@ export function placeLayout({ boxes, wires }, positions) {
     let at = midpoint(points);
     if (cut) at = midpoint(points.slice(2));
     else if (texts.bundle) at = texts.bundle.first ? midpoint(points.slice(0, 2)) : midpoint(points.slice(-2));
-    edges.set(id, { points, cut: Boolean(cut), x: at.x, y: at.y, ...texts });
+    const value = cut && !texts.bundle?.first ? `${texts.from}: ${texts.value}` : texts.value;
+    edges.set(id, { points, cut: Boolean(cut), x: at.x, y: at.y, ...texts, value });
   }
   return { nodes, edges, width: positions.width, height: positions.height };
 }

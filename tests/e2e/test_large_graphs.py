@@ -53,7 +53,8 @@ def trace_program(page: Page, base_url: str, text: str, values: dict[str, Any]) 
     assert response.status == 200, response.text()[:300]
     body: dict[str, Any] = response.json()
     page.goto(base_url + "/")
-    page.wait_for_function("document.getElementById('examples').options.length > 1")
+    # The opening trace drawn first: the drawing's number then moves for this one only.
+    page.wait_for_function("() => document.getElementById('graph').dataset.drawn")
     page.evaluate(FILL_AND_TRACE, {"text": text, "values": values})
     expect(page.get_by_role("status")).to_have_text(body["steps"][0]["text"])
     return body

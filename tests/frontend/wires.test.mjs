@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import dagre from '../../frontend/node_modules/@dagrejs/dagre/dist/dagre.esm.js';
-import { BUNDLE_MIN, CUT_RANKS, computeLayout } from '../../frontend/js/layout.js';
+import { BAND_NODES, BUNDLE_MIN, CUT_RANKS, computeLayout } from '../../frontend/js/layout.js';
 import { prepareTrace } from '../../frontend/js/steps.js';
 import { engineTrace } from './helpers.mjs';
 
@@ -46,4 +46,24 @@ test('on the layered layout a long wire is cut short: two stubs, labelled by whe
   const short = model.edges.find((e) => e.source === x && e.target !== f);
   assert.ok(!layout.edges.get(short.id).cut);
   assert.ok(CUT_RANKS > 1);
+});
+
+test('a large program reads in bands: about a screen in shape, each wire between bands cut', () => {
+  const lines = ['a0 = tanh(x)'];
+  for (let i = 1; i < 560; i += 1) lines.push(`a${i} = tanh(a${i - 1})`);
+  const model = prepareTrace(engineTrace({ expression: lines.join('\n'), values: { x: 0.5 } }));
+  assert.ok(model.nodes.length > BAND_NODES);
+  const layout = computeLayout(model, dagre);
+  // Far from one long row: the whole graph is within a few times a screen's shape.
+  assert.ok(layout.width / layout.height < 16 / 9 * 4, `${layout.width} x ${layout.height}`);
+  const ys = new Set([...layout.nodes.values()].map((n) => Math.round(n.y / 100)));
+  assert.ok(ys.size > 3);
+  for (const e of model.edges) {
+    const s = layout.nodes.get(e.source);
+    const t = layout.nodes.get(e.target);
+    const w = layout.edges.get(e.id);
+    // Within a band data flows to the right; a wire to another band is two stubs.
+    if (Math.abs(s.y - t.y) > layout.height / 4) assert.equal(w.cut, true, e.id);
+    if (!w.cut) assert.ok(s.x < t.x, e.id);
+  }
 });
