@@ -330,11 +330,15 @@ def rows_at_once(
             for source, d in zip(args, downstream, strict=True):
                 if d is not None:  # gradients sum at outward branches (never in place: d may be shared)
                     grads[source] = d if grads[source] is None else grads[source] + d
+    kept = [(k, grad) for k, grad in enumerate(grads) if shown[k] and grad is not None]
+    for _, grad in kept:
+        # As the engine's sums from a zero gradient, where a -0.0 downstream reads 0.0. In
+        # place: each adjoint is an array this pass made (ops.unbroadcast_rows), or the seed.
+        np.add(grad, 0.0, out=grad)
     rows = np.zeros((m, sum(c[4] for c in columns(graph))))
     for _, node, _, offset, size in columns(graph):
         if grads[node] is not None:
             rows[:, offset : offset + size] = np.reshape(grads[node], (m, size))
-    kept = [(k, grad) for k, grad in enumerate(grads) if shown[k] and grad is not None]
     passes = []
     for i in range(m):
         deadline.check()

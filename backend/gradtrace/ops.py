@@ -79,7 +79,9 @@ def unbroadcast_rows(grad: Any, shape: Shape) -> Any:
     G at once (row i the upstream of backward pass i); it returns each argument's rows of
     downstream, or None for an argument not `wanted` (one that needs no gradient, such as
     data). Elementwise VJPs broadcast over the extra leading axis as they are; only the
-    sum back to an argument's shape must leave that axis alone, which this does.
+    sum back to an argument's shape must leave that axis alone, which this does. Each
+    downstream is a new array or G itself, never out or an argument (the caller may
+    write into it).
     """
     rows = np.shape(grad)[0]
     if np.shape(grad) == (rows, *shape):

@@ -28,7 +28,14 @@ PROGRAMS = [
     ("y = exp(u) * v - u", {"u": RNG.standard_normal((2, 1)), "v": RNG.standard_normal((1, 3))}, ()),
     ("s = u @ tanh(M @ x)", {"u": RNG.standard_normal(2), "M": RNG.standard_normal((2, 3)), "x": RNG.standard_normal(3)}, ()),
     ("(x + y) * max(y, z)", {"x": 1.0, "y": 2.0, "z": 0.0}, ()),
+    ("h = -tanh(z) - z", {"z": RNG.standard_normal(3)}, ()),  # zeros times -1: 0.0, never -0.0
 ]
+
+
+def assert_same(got: object, want: object) -> None:
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    zero = np.asarray(want) == 0.0
+    np.testing.assert_array_equal(np.signbit(got)[zero], np.signbit(want)[zero])  # as the JSON writes them
 
 
 @pytest.mark.parametrize(("expression", "values", "constants"), PROGRAMS, ids=[p[0] for p in PROGRAMS])
@@ -39,14 +46,14 @@ def test_rows_at_once_give_the_engines_passes(expression: str, values: dict, con
     with known_operands(node_values):
         rows, passes = rows_at_once(graph, node_values, locals_, deadline)
         one_by_one, engine_passes = reverse_passes(with_locals(graph, node_values), node_values, locals_, deadline)
-    np.testing.assert_allclose(rows, one_by_one, rtol=1e-13, atol=1e-15)
+    assert_same(rows, one_by_one)
     assert len(passes) == len(engine_passes)
     for adjoints, expected in zip(passes, engine_passes, strict=True):
         for got, want in zip(adjoints, expected, strict=True):
             assert (got is None) == (want is None)
             if want is not None:
                 assert np.shape(got) == np.shape(want)
-                np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+                assert_same(got, want)
 
 
 ROWS_CASES = [(name, shapes) for name, shapes in CASES if "rows_vjp" in OPS[name].extra]
@@ -71,5 +78,8 @@ def test_rows_vjp_is_the_vjp_row_by_row(name: str, shapes: tuple[tuple[int, ...]
                 assert rows[k] is None  # an argument that needs no gradient gets none computed
                 continue
             assert np.shape(rows[k]) == (4, *shapes[k])
+            # rows_at_once writes into each downstream: a new array (or the upstream), never a value.
+            assert rows[k].flags.writeable
+            assert not any(np.shares_memory(rows[k], value) for value in (out, *args))
             expected = np.stack([np.broadcast_to(row[k], shapes[k]) for row in per_row])
             np.testing.assert_allclose(rows[k], expected, rtol=1e-12, atol=1e-12)
