@@ -27,6 +27,7 @@ import { lightAllAtOnce, renderAllAtOnce, unlightAllAtOnce } from './views/allat
 import { lightGraph, renderByHand, unlightGraph } from './views/byhand.js';
 import { renderCheck } from './views/check.js';
 import { renderGate } from './views/gate.js';
+import { renderNeedsOneNumber } from './views/one-number.js';
 import { elementIndex, renderSlope, slopeVariables } from './views/slope.js';
 import { LessonEditor } from './views/lesson-editor.js';
 import { QuizView } from './views/quiz.js';
@@ -181,6 +182,11 @@ function showPanelView() {
   els.checkView.hidden = view !== 'check';
   els.allView.hidden = view !== 'all';
   lightAll();
+  if (showsOneNumberNote()) {
+    lightByHand();
+    writeUrl();
+    return;
+  }
   if (!byHand) {
     lightByHand();
     if (view === 'slope') showSlope();
@@ -233,10 +239,22 @@ function lightByHand() {
 
 // ---- gate, slope and check: the step's node as a gate, a gradient read as a slope, the numeric check whole ----
 
+/**
+ * By hand, Slope and Check start from a one-number output: for a vector
+ * output (drawn from its Jacobian) they say so and offer the Jacobian instead.
+ * Whether the current view is one of them and got that note.
+ */
+function showsOneNumberNote() {
+  const shown = { byhand: [els.byHand, 'By hand'], slope: [els.slopeView, 'Slope'], check: [els.checkView, 'Check'] }[state.panelView];
+  if (!shown || !state.trace || !state.trace.raw.jacobian) return false;
+  renderNeedsOneNumber(shown[0], state.trace, shown[1], { openJacobian: () => setPanelView('all') });
+  return true;
+}
+
 /** The gate of the step's node, or the numeric check with that node's rows marked. */
 function showStepView() {
   const model = state.trace;
-  if (!model || !model.steps.length) return;
+  if (!model || !model.steps.length || showsOneNumberNote()) return;
   const frame = frameAt(model, state.step);
   const current = model.nodeById.get(frame.step.node) || null;
   if (state.panelView === 'gate') renderGate(els.gateView, model, current, state.ops, frame.phase);
@@ -250,7 +268,7 @@ function showStepView() {
 /** The output against one number of the program, sampled by the server once per trace and number. */
 function showSlope() {
   const model = state.trace;
-  if (!model) return;
+  if (!model || showsOneNumberNote()) return;
   const variables = slopeVariables(model);
   if (!variables.some((v) => v.name === state.slopeOf)) Object.assign(state, { slopeOf: variables[0] ? variables[0].name : '', slopeIndex: 0 });
   const chosen = variables.find((v) => v.name === state.slopeOf);

@@ -194,3 +194,22 @@ def test_a_clicker_steps_a_presented_jacobians_passes(page: Page, base_url: str)
     page.keyboard.press("PageUp")
     expect(cell(page, 1, 9)).to_have_text("·")
     expect(page).to_have_url(re.compile(r"present=1"))
+
+
+def test_views_that_start_from_one_number_offer_a_vector_outputs_jacobian(page: Page, base_url: str) -> None:
+    """By hand, Slope and Check need a one-number output: for h = sigmoid(z) they say so and open the Jacobian."""
+    values = {"z": [-0.25, 0.0, 2.0]}
+    open_view(page, base_url, "h = sigmoid(z)", values)
+    expect(page.get_by_role("region", name="All at once")).to_be_visible()
+    for button in ["By hand", "Slope", "Check"]:
+        page.get_by_role("button", name=button, exact=True).click()
+        view = page.get_by_role("region", name=button)
+        expect(view.get_by_text("h holds 3 numbers (3), not one.", exact=False)).to_be_visible()
+        # stepping the graph keeps the note (the views redraw on every step)
+        page.locator("#graph").focus()
+        page.keyboard.press("Home")
+        expect(view.get_by_text("h holds 3 numbers (3), not one.", exact=False)).to_be_visible()
+        assert "every input is a constant" not in view.inner_text()
+    page.get_by_role("button", name="Open the Jacobian").click()
+    expect(page.get_by_role("button", name="All at once", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("region", name="All at once").get_by_text(re.compile(r"3 × 3 Jacobian"))).to_be_visible()
