@@ -40,6 +40,10 @@ def type_and_trace(page: Page, expression: str, values: dict[str, str]) -> None:
     for name, text in values.items():
         page.get_by_role("textbox", name=name, exact=True).fill(text)
     page.get_by_role("button", name="Trace").click()
+    # The page at / opens on the lecture's example, whose step texts may be this
+    # trace's too. The clicked trace is drawn once the keyboard's place moves from
+    # the Trace button to the graph; keys pressed before would step the first one.
+    expect(page.locator("#graph")).to_be_focused()
 
 
 def open_url(
@@ -54,10 +58,6 @@ def test_lecture_expression_stepped_to_the_end_with_the_keyboard(page: Page, bas
     steps = trace["steps"]
     page.goto(base_url + "/")
     type_and_trace(page, LECTURE, {"x": "1", "y": "2", "z": "0"})
-    # The page at / opens on the same lecture example: its step 0 text is already
-    # shown. The clicked trace is drawn once the keyboard's place moves from the
-    # Trace button to the graph; keys pressed before would step the first one.
-    expect(page.locator("#graph")).to_be_focused()
     status = page.get_by_role("status")
     expect(status).to_have_text(steps[0]["text"])
     expect(page.locator(f'[data-node-id="{node_id(trace, "y")}"]')).to_be_visible()
