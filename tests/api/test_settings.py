@@ -61,3 +61,20 @@ def test_a_setting_reaches_the_api() -> None:
         )
         assert response.status_code == 422
         assert response.json()["detail"]["limit"] == "max_nodes"
+
+
+def test_a_worker_hands_the_interpreter_lock_on_often() -> None:
+    """Trace threads share the lock with the event loop: a worker shortens Python's switch interval."""
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from gradtrace.api.app import create_app
+
+    before = sys.getswitchinterval()
+    try:
+        with TestClient(create_app(Settings(thread_switch_seconds=0.00025))):
+            assert sys.getswitchinterval() == 0.00025
+        assert Settings().thread_switch_seconds < 0.005  # shorter than Python's default
+    finally:
+        sys.setswitchinterval(before)

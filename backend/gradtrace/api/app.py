@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -279,6 +280,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The event loop shares the interpreter lock with the trace threads: a short
+        # switch interval hands it back to the loop soon (bench/findings.md, the GIL).
+        sys.setswitchinterval(settings.thread_switch_seconds)
         # Made and migrated on start, so a wrong database shows in the log at once;
         # traces do not need it, so the service starts (and retries it) all the same.
         try:

@@ -159,6 +159,17 @@ class Settings(BaseSettings):
     max_concurrent_traces: int = Field(
         default=2, ge=1, le=64, description="Traces computed at once per worker process (threads)."
     )
+    thread_switch_seconds: float = Field(
+        default=0.0005,
+        gt=0,
+        le=0.1,
+        description=(
+            "How long a thread runs Python before the interpreter lock passes on "
+            "(sys.setswitchinterval, set when a worker starts). Trace threads compute while "
+            "the event loop answers health and small requests in the same process; "
+            "Python's default of 0.005 s makes the loop wait behind them under load."
+        ),
+    )
     max_queued_traces: int = Field(
         default=256,
         ge=0,
