@@ -68,6 +68,10 @@ CHECK_ROW_BYTES = 140 + 8 * NUMBER_BYTES
 # The fixed text of a forward and a backward step, beyond the names and numbers they show.
 FORWARD_TEXT_BYTES = 40
 BACKWARD_TEXT_BYTES = 160
+# A group's fixed parts (keys, kind, span, its gate's keys), one wire of its gate, one id in a list.
+GROUP_BYTES = 200
+GROUP_WIRE_BYTES = 90
+ID_BYTES = 10
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,32 @@ def _text_bytes(graph: Graph, shown: list[int], f_len: int) -> int:
     return total
 
 
+def group_cost(graph: Graph, max_local_elements: int) -> tuple[int, int]:
+    """Bytes and FLOPs of the groups (trace.py's `groups`): each lists its members and inputs,
+    and its composite gate sends per input a local (when small enough) and a downstream, the
+    local found by a product per member edge (out x target by target x source)."""
+    sizes = [_size(s) for s in graph.shape]
+    total = 0
+    flops = 0
+    for group in graph.groups:
+        out = sizes[group.output]
+        total += GROUP_BYTES + len(group.name or "") + ID_BYTES * (2 * len(group.members) + len(group.inputs))
+        total += NUMBER_BYTES * out
+        # As trace.py finds it: only when every member's local Jacobian was built and sent.
+        small = all(
+            out * sizes[i] <= max_local_elements
+            and all(sizes[i] * sizes[a] <= max_local_elements for a in graph.args[i])
+            for i in group.members
+        )
+        for a in group.inputs:
+            local = out * sizes[a] if small and out * sizes[a] <= max_local_elements else 0
+            total += GROUP_WIRE_BYTES + NUMBER_BYTES * (local + sizes[a]) + 8 * len(graph.shape[a])
+        if small:
+            for i in group.members:
+                flops += sum(out * sizes[i] * sizes[a] for a in graph.args[i])
+    return total, flops
+
+
 def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_elements: int) -> Cost:
     """The cost of tracing `graph` at these inputs (shapes only: no value is read)."""
     shapes = graph.shape
@@ -181,6 +211,8 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
             else:
                 local_bytes += 4 if not jac else 0  # null
     per_pass = max(graph.size, sum(sizes), flops // 3)
+    group_bytes, group_flops = group_cost(graph, max_local_elements)
+    flops += group_flops
     checked = sum(sizes[graph.inputs[name]] for name in checked_inputs(graph))
     check_evaluations = 2 * checked * per_pass if check else 0
 
@@ -219,6 +251,7 @@ def estimate(graph: Graph, inputs: Mapping[str, Value], check: bool, max_local_e
         + WARNING_BYTES * warnings
         + gradient_bytes
         + check_bytes
+        + group_bytes
     )
     return Cost(
         elements=elements,

@@ -44,6 +44,7 @@ from gradtrace.syntax import (
     Assign,
     Binary,
     Call,
+    Def,
     Expr,
     Index,
     Name,
@@ -57,6 +58,23 @@ from gradtrace.syntax import (
     index_text,
 )
 from gradtrace.values import Value
+
+
+@dataclass
+class Group:
+    """The nodes one statement, or one call of a def, made: the page can draw them as one box.
+
+    `members` are the op and constant nodes lowered for the statement, in order;
+    `inputs` the nodes outside it that its members read (inputs, earlier
+    statements); `output` the node the statement computes.
+    """
+
+    kind: str  # "statement", or "call": one call of a function the program defines
+    name: str | None  # the assigned name (None for a bare expression), or the function's
+    span: Span
+    members: list[int]
+    inputs: list[int]
+    output: int
 
 
 @dataclass
@@ -89,6 +107,8 @@ class Graph:
     index_inputs: dict[str, Span] = field(default_factory=dict)
     scalar: bool = True  # every node holds one number: the fast path applies
     total_elements: int = 0
+    # The statements as groups the page can collapse (see Group); inputs belong to none.
+    groups: list[Group] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -161,12 +181,19 @@ def reachability(graph: Graph) -> list[bool]:
 # ---------------------------------------------------------------------------
 
 
+#: Calls of the program's functions nested this deep are refused (each level is one Python call).
+MAX_CALL_DEPTH = 64
+
+
 class _Builder:
     def __init__(self, graph: Graph, values: Mapping[str, Value], limits: Limits) -> None:
         self.g = graph
         self.values = values
         self.limits = limits
         self.env: dict[str, int] = {}
+        # How deep calls of the program's functions are nested now (each is lowered inline).
+        self.calls = 0
+        self.defs: dict[str, Def] = {}
         # Every input without a value, found before lowering so that all are reported at once.
         self.missing: dict[str, UndefinedNameError] = {}
         # Without size limits a scalar node needs no accounting at all (the common case).
@@ -368,17 +395,71 @@ class _Builder:
                 arity = len(children(node))
                 args = tuple(results[-arity:])
                 del results[-arity:]
-                results.append(self.build_op(node, args))
+                if isinstance(node, Call) and node.defined:
+                    results.append(self.inline(node, args))
+                else:
+                    results.append(self.build_op(node, args))
                 continue
             index = self.leaf(node, assigned, statement)
             if index >= 0:
                 results.append(index)
+                continue
+            if isinstance(node, Call) and node.defined:
+                # A call of a def: its arguments first, then its body inline (see inline).
+                stack.append((node, True))
+                for part in reversed(node.args):
+                    stack.append((part, False))
                 continue
             stack.append((node, True))
             for part in reversed(children(node)):
                 stack.append((part, False))
         assert len(results) == 1
         return results[0]
+
+    def inline(self, call: Call, args: tuple[int, ...]) -> int:
+        """A call of a def, lowered as its body's primitives with its parameters bound to the
+        arguments' nodes: the engine and every op stay as they are. Its nodes are one group."""
+        definition = self.defs[call.func]
+        if self.calls >= MAX_CALL_DEPTH:
+            raise limit_exceeded(
+                "max_depth", "calls of functions inside functions", f"over {MAX_CALL_DEPTH} deep",
+                MAX_CALL_DEPTH, call.name_span,
+            )
+        saved = self.env
+        self.env = dict(zip(definition.params, args, strict=True))
+        self.calls += 1
+        first = self.g.size
+        try:
+            output = self.lower(definition.body, {}, -1)
+        finally:
+            self.env = saved
+            self.calls -= 1
+        add_group(self.g, "call", call.func, call.span, first, output)
+        return output
+
+
+def add_group(graph: Graph, kind: str, name: str | None, span: Span, first: int, output: int) -> None:
+    """Record the nodes made since `first` as one group, if it made its own output."""
+    kinds = graph.kind
+    if output < first or kinds[output] == "input":
+        return  # `a = x`: the statement made no node of its own
+    members = [i for i in range(first, graph.size) if kinds[i] != "input"]
+    inside = set(members)
+    inputs = sorted({a for i in members for a in graph.args[i] if a not in inside})
+    graph.groups.append(Group(kind, name, span, members, inputs, output))
+
+
+def check_definition(definition: Def, values: Mapping[str, Value], assigned: Mapping[str, int]) -> None:
+    """A parameter may not hide an input or an assigned name: inside the body it would mean
+    the argument, outside the input, and the program would read two ways."""
+    for param, span in zip(definition.params, definition.param_spans, strict=True):
+        if param in values or param in assigned:
+            what = "an input (it has a value)" if param in values else "assigned in the program"
+            raise AssignmentError(
+                f"parameter '{param}' of {definition.name} has the name of {what}: "
+                "a parameter would hide it; rename the parameter",
+                span,
+            )
 
 
 def no_value(name: str, span: Span) -> UndefinedNameError:
@@ -417,15 +498,22 @@ def build_graph(
     try:
         last = -1
         for number, statement in enumerate(statements):
+            first = graph.size
+            if isinstance(statement, Def):
+                check_definition(statement, values, assigned)
+                builder.defs[statement.name] = statement
+                continue
             if isinstance(statement, Assign):
-                name = statement.name
-                builder.check_assignment(name, statement.name_span, seen)
+                name: str | None = statement.name
+                builder.check_assignment(statement.name, statement.name_span, seen)
                 last = builder.lower(statement.value, assigned, number)
                 if graph.name[last] is None and graph.kind[last] != "input":
-                    graph.name[last] = name
-                builder.env[name] = last
+                    graph.name[last] = statement.name
+                builder.env[statement.name] = last
             else:
+                name = None
                 last = builder.lower(statement, assigned, number)
+            add_group(graph, "statement", name, statement.span, first, last)
         if last != graph.size - 1:
             # The output is an earlier value (`a = x * 2; b = y; a`): an identity node
             # makes it the last node, so the first backward step seeds the output.

@@ -29,6 +29,7 @@ from gradtrace.syntax import (
     Assign,
     Binary,
     Call,
+    Def,
     Expr,
     Index,
     IndexItem,
@@ -114,6 +115,11 @@ class _Parser:
         self.pos = 0
         self.max_depth = max_depth
         self.max_statements = max_statements
+        # The program's own functions so far (def), by name; the one being defined, and the
+        # parameters its body may read; the functions called anywhere.
+        self.defined: dict[str, Def] = {}
+        self.defining: Def | None = None
+        self.called: set[str] = set()
 
     # -- helpers ---------------------------------------------------------
     def span(self, pos: int) -> Span:
@@ -174,11 +180,23 @@ class _Parser:
                 "the expression is empty: type one, for example (x + y) * max(y, z)", (0, 0)
             )
         for statement in items[:-1]:
-            if not isinstance(statement, Assign):
+            if not isinstance(statement, Assign | Def):
                 raise SyntaxTraceError(
                     "only the last statement can be a bare expression: "
                     "name this one (a = ...) or remove it",
                     statement.span,
+                )
+        if isinstance(items[-1], Def):
+            raise SyntaxTraceError(
+                "the program ends with a def: its last statement is what it computes, "
+                f"for example {items[-1].name}({', '.join(items[-1].params)}) with inputs of those names",
+                items[-1].span,
+            )
+        for definition in self.defined.values():
+            if definition.name not in self.called:
+                raise SyntaxTraceError(
+                    f"'{definition.name}' is defined but never called: call it, or remove its def",
+                    definition.name_span,
                 )
         return Program(tuple(items), self.text)
 
@@ -242,6 +260,8 @@ class _Parser:
 
     def statement(self) -> Statement:
         pos = self.pos
+        if self.kinds[pos] == "name" and self.texts[pos] == "def" and self.kinds[pos + 1] == "name":
+            return self.definition(pos)
         if self.kinds[pos] == "name" and self.kinds[pos + 1] == "=":
             name = self.texts[pos]
             name_span = self.span(pos)
@@ -251,6 +271,51 @@ class _Parser:
             value = self.expr(0, 0)
             return Assign(name, value, (name_span[0], value.span[1]), name_span)
         return self.expr(0, 0)
+
+    def definition(self, at: int) -> Def:
+        """`def name(a, b) = expression`: one line; its body may call only functions defined before."""
+        name_at = at + 1
+        name = self.texts[name_at]
+        name_span = self.span(name_at)
+        if name in FUNCTIONS or name in self.defined:
+            what = "a function of the language" if name in FUNCTIONS else "defined already"
+            raise SyntaxTraceError(f"cannot define '{name}': it is {what}; choose another name", name_span)
+        if self.kinds[name_at + 1] != "(":
+            raise self.unexpected(name_at + 1, f"'(' and the parameters of {name}: def {name}(x) = ...")
+        self.pos = name_at + 2
+        params: list[str] = []
+        spans: list[Span] = []
+        while self.kinds[self.pos] != ")":
+            if self.kinds[self.pos] != "name":
+                raise self.unexpected(self.pos, "a parameter's name")
+            param = self.texts[self.pos]
+            if param in params or param in FUNCTIONS or param in self.defined:
+                what = "twice" if param in params else "the name of a function"
+                raise SyntaxTraceError(
+                    f"parameter '{param}' of {name} is {what}: choose another name", self.span(self.pos)
+                )
+            params.append(param)
+            spans.append(self.span(self.pos))
+            self.pos += 1
+            if self.kinds[self.pos] == ",":
+                self.pos += 1
+            elif self.kinds[self.pos] != ")":
+                raise self.unexpected(self.pos, "',' or ')'")
+        if not params:
+            raise SyntaxTraceError(f"{name} takes no parameters: a function needs at least one", name_span)
+        self.pos += 1
+        if self.kinds[self.pos] != "=":
+            raise self.unexpected(self.pos, f"'=' and the body of {name}: def {name}({', '.join(params)}) = ...")
+        self.pos += 1
+        placeholder = Def(name, tuple(params), Num(0.0, "0", name_span), name_span, name_span, tuple(spans))
+        self.defining = placeholder
+        try:
+            body = self.expr(0, 0)
+        finally:
+            self.defining = None
+        definition = Def(name, tuple(params), body, (self.starts[at], body.span[1]), name_span, tuple(spans))
+        self.defined[name] = definition
+        return definition
 
     # -- expressions -----------------------------------------------------
     def expr(self, rbp: int, depth: int) -> Expr:
@@ -332,7 +397,23 @@ class _Parser:
         start = self.starts[at]
         span = (start, start + len(name))
         kinds = self.kinds
+        defining = self.defining
+        if defining is not None and name == defining.name:
+            raise SyntaxTraceError(
+                f"{name} calls itself: a function may call only the functions defined before it",
+                span,
+            )
+        if name in self.defined:
+            return self.defined_call(self.defined[name], at, depth)
         if kinds[self.pos] != "(":
+            if defining is not None and name not in defining.params and name not in FUNCTIONS:
+                if name in ("pi", "e"):
+                    return Name(name, span)
+                raise SyntaxTraceError(
+                    f"'{name}' is not a parameter of {defining.name}: a function reads only its "
+                    f"parameters ({', '.join(defining.params)}); add it to them",
+                    span,
+                )
             if name in FUNCTIONS:
                 if kinds[self.pos] == "error":
                     # `exp.__globals__`: the stray character is the problem to point at.
@@ -340,6 +421,11 @@ class _Parser:
                 raise SyntaxTraceError(f"'{name}' is a function: call it as {FUNCTIONS[name][1]}", span)
             return Name(name, span)
         if name not in FUNCTIONS:
+            if any(d.name == name for d in self.later_defs()):
+                raise SyntaxTraceError(
+                    f"{name} is called before its def: define a function before the lines that call it",
+                    span,
+                )
             known = ", ".join(sorted(FUNCTIONS))
             raise UnknownFunctionError(f"unknown function '{name}'; the functions are: {known}", span)
         open_paren = self.pos
@@ -380,6 +466,48 @@ class _Parser:
         end = self.starts[self.pos - 1] + 1
         op = resolve_call(name, len(args), keywords, (start, end))
         return Call(name, tuple(args), (start, end), span, op, tuple(keywords))
+
+    def later_defs(self) -> list[Def]:
+        """The defs after the current position (read ahead only to word an error)."""
+        found = []
+        for i in range(self.pos, len(self.kinds) - 1):
+            if self.texts[i] == "def" and self.kinds[i + 1] == "name" and (i == 0 or self.kinds[i - 1] == "sep"):
+                found.append(Def(self.texts[i + 1], (), Num(0.0, "0", (0, 0)), (0, 0), (0, 0), ()))
+        return found
+
+    def defined_call(self, definition: Def, at: int, depth: int) -> Call:
+        """A call of a function the program defines: its arguments, as many as its parameters."""
+        name = definition.name
+        start = self.starts[at]
+        span = (start, start + len(name))
+        if self.kinds[self.pos] != "(":
+            raise SyntaxTraceError(f"'{name}' is a function: call it as {name}({', '.join(definition.params)})", span)
+        open_paren = self.pos
+        self.pos += 1
+        inner_depth = self.nest(depth, open_paren)
+        args: list[Expr] = []
+        while self.kinds[self.pos] != ")":
+            args.append(self.expr(0, inner_depth))
+            if self.kinds[self.pos] == ",":
+                self.pos += 1
+            elif self.kinds[self.pos] != ")":
+                if self.kinds[self.pos] in ("end", "sep"):
+                    raise SyntaxTraceError(
+                        f"unclosed '(' of {name}(: expected ')' before {self.show(self.pos)}",
+                        self.span(open_paren),
+                    )
+                raise self.unexpected(self.pos, "',' or ')'")
+        self.pos += 1
+        end = self.starts[self.pos - 1] + 1
+        if len(args) != len(definition.params):
+            n = len(definition.params)
+            raise SyntaxTraceError(
+                f"{name} takes {n} argument{'s' if n != 1 else ''}: "
+                f"{name}({', '.join(definition.params)}); got {len(args)}",
+                (start, end),
+            )
+        self.called.add(name)
+        return Call(name, tuple(args), (start, end), span, "", (), defined=True)
 
     def keyword(self, func: str) -> Keyword:
         """`axis=0` in a call: a name, '=', and a whole number (it may be negative)."""

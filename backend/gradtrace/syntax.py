@@ -66,6 +66,7 @@ class Call:
     name_span: Span
     op: str = ""  # the registry op it resolved to (max(v) is "amax", max(a, b) is "max")
     keywords: tuple[Keyword, ...] = ()
+    defined: bool = False  # a function the program defines (def), inlined when lowering
 
 
 @dataclass(slots=True, frozen=True)
@@ -101,7 +102,23 @@ class Assign:
     name_span: Span
 
 
-Statement = Assign | Expr
+@dataclass(slots=True, eq=False)
+class Def:
+    """`def neuron(w, x, b) = tanh(w @ x + b)`: a function of the program, inlined at each call.
+
+    Its body reads only its parameters (and literals, pi, e, and the functions
+    defined before it); `params` and `param_spans` are parallel.
+    """
+
+    name: str
+    params: tuple[str, ...]
+    body: Expr
+    span: Span
+    name_span: Span
+    param_spans: tuple[Span, ...]
+
+
+Statement = Assign | Def | Expr
 
 
 @dataclass(slots=True, frozen=True)
@@ -135,7 +152,10 @@ def first_use(program: Program, name: str) -> Span | None:
 def _reads(program: Program) -> list[tuple[str, Span]]:
     """Every name the program reads, as an operand or as an index, with its span (any order)."""
     reads: list[tuple[str, Span]] = []
-    stack: list[Expr] = [s.value if isinstance(s, Assign) else s for s in program.statements]
+    # A def's body reads its parameters, not the program's inputs.
+    stack: list[Expr] = [
+        s.value if isinstance(s, Assign) else s for s in program.statements if not isinstance(s, Def)
+    ]
     while stack:
         node = stack.pop()
         if isinstance(node, Name):
@@ -184,6 +204,8 @@ def sexpr(node: Statement) -> str:
             out.append(item.name)
         elif isinstance(item, Assign):
             stack.extend([")", item.value, f"(= {item.name} "])
+        elif isinstance(item, Def):
+            stack.extend([")", item.body, f"(def {item.name} ({' '.join(item.params)}) "])
         else:
             head = ""
             if isinstance(item, Unary):

@@ -152,6 +152,7 @@ class Trace:
             "steps": texts,
             "check": self._check_dict(),
             "warnings": warnings,
+            "groups": group_records(g, ids, self._group_gates(local_values)),
         }
 
     def _check_dict(self) -> dict[str, Any] | None:
@@ -168,6 +169,49 @@ class Trace:
             }
             for name, entry in self.check.items()
         }
+
+    def _group_gates(self, local_values: list[Any]) -> list[dict[str, Any]]:
+        """Each group as one composite gate, as the lecture's sigmoid gate: its upstream (the
+        output's grad) and, per input, its local gradient d(output)/d(input) and downstream.
+
+        The local is the chain rule over the group's own edges, by reverse accumulation of
+        their local Jacobians (already built for the edges): null when one of them is too
+        large to send, or when it would be larger than max_local_elements itself. The
+        downstream is the sum of the input's edges into the group (the members' gradients
+        come from inside the group only, so it equals upstream times local).
+        """
+        g = self.graph
+        run = self.run
+        limit = self.max_local_elements
+        sizes = [math.prod(shape) for shape in g.shape]
+        gates = []
+        for group in g.groups:
+            self.deadline.check()
+            out = group.output
+            inside = set(group.members)
+            downstream: dict[int, Any] = {}
+            for i in group.members:
+                e = g.edge_start[i]
+                for k, a in enumerate(g.args[i]):
+                    if a not in inside:
+                        part = run.downstream[e + k]
+                        downstream[a] = part if a not in downstream else downstream[a] + part
+            local = _composite_local(g, group.members, out, local_values, sizes, limit)
+            gates.append(
+                {
+                    "upstream": json_value(run.grads[out]),
+                    "wires": [
+                        {
+                            "source": f"n{a}",
+                            "local": None if local is None or local.get(a) is None else json_value(local[a]),
+                            "local_shape": list(g.shape[out] + g.shape[a]),
+                            "downstream": json_value(downstream[a]),
+                        }
+                        for a in group.inputs
+                    ],
+                }
+            )
+        return gates
 
     def _locals(self) -> list[Any]:
         """Per edge: the local Jacobian, or None where it is larger than max_local_elements."""
@@ -230,7 +274,57 @@ def node_records(
             del node["grad"]
     for i in data_nodes(g):
         nodes[i]["constant"] = True
+    for k, group in enumerate(g.groups):
+        group_id = f"g{k}"
+        for i in group.members:
+            # The innermost group: a call's nodes are its statement's too, and calls come first.
+            nodes[i].setdefault("group", group_id)
     return nodes
+
+
+def _composite_local(
+    g: Graph, members: list[int], out: int, local_values: list[Any], sizes: list[int], limit: int
+) -> dict[int, Any] | None:
+    """d(out)/d(each node the members read), by reverse accumulation over the members' edges;
+    None when an edge's Jacobian was not built or a product would pass `limit` elements."""
+    out_size = sizes[out]
+    if any(out_size * sizes[i] > limit for i in members):
+        return None
+    scalar = g.scalar
+    adjoint: dict[int, Any] = {out: 1.0 if scalar else np.eye(out_size)}
+    with np.errstate(all="ignore"):
+        for i in reversed(members):
+            through = adjoint.get(i)
+            if through is None:
+                continue
+            e = g.edge_start[i]
+            for k, a in enumerate(g.args[i]):
+                local = local_values[e + k]
+                if local is None or out_size * sizes[a] > limit:
+                    return None
+                part = through * local if scalar else through @ np.reshape(local, (sizes[i], sizes[a]))
+                adjoint[a] = part if a not in adjoint else adjoint[a] + part
+    if scalar:
+        return adjoint
+    return {a: np.reshape(j, g.shape[out] + g.shape[a]) for a, j in adjoint.items()}
+
+
+def group_records(g: Graph, ids: list[str], gates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statements, and the calls of defs, as groups the page can collapse into one box
+    (see graph.Group), each with its composite gate (see Trace._group_gates)."""
+    return [
+        {
+            "id": f"g{k}",
+            "kind": group.kind,
+            "name": group.name,
+            "span": [group.span[0], group.span[1]],
+            "nodes": [ids[i] for i in group.members],
+            "inputs": [ids[i] for i in group.inputs],
+            "output": ids[group.output],
+            **gate,
+        }
+        for k, (group, gate) in enumerate(zip(g.groups, gates, strict=True))
+    ]
 
 
 def _check_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ const TOKEN = /([0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?
  * The input names of a program, in order of first use: names that are used
  * but neither assigned (`name = ...`) nor called nor `.T`, nor among the
  * `functions` (see functionNames), so a function typed without its
- * parenthesis yet gets no box.
+ * parenthesis yet gets no box; nor anything of a `def` line.
  */
 export function inputNames(program, functions = new Set()) {
   const tokens = [];
@@ -49,6 +49,11 @@ export function inputNames(program, functions = new Set()) {
     if (t.kind === 'name') {
       const next = tokens[i + 1];
       const prev = tokens[i - 1];
+      if (statementStart && t.text === 'def' && next && next.kind === 'name') {
+        // `def f(a) = ...`: its body reads only its parameters, never an input.
+        while (i + 1 < tokens.length && tokens[i + 1].kind !== ';') i += 1;
+        continue;
+      }
       if (statementStart && next && next.kind === '=') assigned.add(t.text);
       else if (next && next.kind === '=') {
         // a keyword of a call, sum(A, axis=0): not an input

@@ -8,6 +8,7 @@
 
 import { formatNumber, formatValue, shapeText } from './format.js';
 import { displayName } from './steps.js';
+import { groupsOf } from './groups.js';
 
 export const SIZES = {
   title: 18,
@@ -65,6 +66,10 @@ export function nodeLines(model, node, { stack = false, presenting = false } = {
   const shaped = tensor && (!presenting || node.kind !== 'op');
   const head = presenting ? 'head-large' : 'head';
   const lines = [{ part: 'title', kind: 'title', row: 0, text: shaped ? `${title} (${shapeText(node.shape)})` : title }];
+  // The head of a statement group also has the group's title, shown when the group is closed
+  // (see groups.js), cut to the box the node needs for itself: groups change no layout.
+  const group = groupsOf(model).size ? model.groupHeads.get(node.id) : null;
+  if (group) lines.push({ part: 'title', kind: 'title', row: 0, text: group.title, group: true });
   let checkText = null;
   let checkOk = true;
   if (model.check && node.kind === 'input' && node.name && model.check[node.name]) {
@@ -116,6 +121,7 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
   let right = 0;
   let single = 0;
   for (const l of lines) {
+    if (l.group) continue;
     if (l.column === 'left') left = Math.max(left, widthOf(l));
     else if (l.column === 'right') right = Math.max(right, widthOf(l));
     else single = Math.max(single, widthOf(l));
@@ -136,10 +142,23 @@ export function placeLines(lines, measure, spacing = SPACING.normal) {
   const colStart = (width - columns) / 2;
   // Each line placed, written out field by field: a spread of thousands of lines is slow.
   const placed = lines.map((l) => {
+    if (l.group) l = { ...l, text: fitText(l.text, width - 2 * spacing.padX, (text) => measure(text, l.kind)) };
     const at = l.column === 'left' ? colStart + left : l.column === 'right' ? colStart + columns : width / 2;
-    return { part: l.part, kind: l.kind, row: l.row, column: l.column, text: l.text, ok: l.ok, x: at, y: rowY[l.row], anchor: l.column ? 'end' : 'middle' };
+    return { part: l.part, kind: l.kind, row: l.row, column: l.column, text: l.text, ok: l.ok, group: l.group, x: at, y: rowY[l.row], anchor: l.column ? 'end' : 'middle' };
   });
   return { width, height, lines: placed };
+}
+
+/**
+ * A text cut, with an ellipsis, to what fits in `room`: a closed group's
+ * title takes its head's box as it is (see groups.js), so the layout is the
+ * same whether groups exist or not.
+ */
+export function fitText(text, room, width) {
+  if (width(text) <= room) return text;
+  let n = text.length - 1;
+  while (n > 1 && width(`${text.slice(0, n).trimEnd()}…`) > room) n -= 1;
+  return `${text.slice(0, n).trimEnd()}…`;
 }
 
 /**

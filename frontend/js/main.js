@@ -6,6 +6,7 @@ import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { findNode, stepToFind } from './find.js';
 import { shapeText } from './format.js';
+import { initialCollapsed } from './groups.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
 import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from './inputs.js';
 import { TEXT_KINDS, layoutRequest, longestPathRanks, nodeBox, placeLayout, usesLayered, wireTexts } from './layout.js';
@@ -106,6 +107,7 @@ const graph = new GraphView(els.svg, state, {
     if (target !== undefined) player.go(target);
     if (variable) showPanelView();
   },
+  onGroupToggle: (id) => toggleGroup(id),
   // A culled graph makes the nodes the view reaches: the By hand view's marks go on them too.
   onCull: () => {
     lightByHand();
@@ -113,6 +115,30 @@ const graph = new GraphView(els.svg, state, {
   },
 });
 const measure = domMeasure(els.svg);
+
+/** Close a statement group into one box, or open it again (see groups.js). */
+function toggleGroup(id) {
+  if (!id || !state.trace || !state.trace.groups || !state.trace.groups.has(id)) return;
+  if (state.collapsed.has(id)) state.collapsed.delete(id);
+  else state.collapsed.add(id);
+  graph.setCollapsed(state.collapsed);
+  lightByHand();
+  lightAll();
+  const toggle = els.svg.querySelector(`g.group-toggle[data-group-id="${CSS.escape(id)}"]`);
+  if (toggle && els.svg.contains(document.activeElement)) toggle.focus({ preventScroll: true });
+}
+
+/** The group the O key closes or opens: the focused node's, else the step's node's. */
+function groupAtFocus() {
+  const model = state.trace;
+  if (!model || !model.groupOfNode) return null;
+  const focused = document.activeElement && els.svg.contains(document.activeElement) ? document.activeElement : null;
+  const groupId = focused && focused.getAttribute('data-group-id');
+  if (groupId) return groupId;
+  const nodeId = (focused && focused.getAttribute('data-node-id')) || model.steps[state.step]?.node;
+  const group = nodeId && model.groupOfNode.get(nodeId);
+  return group ? group.id : null;
+}
 const layouts = new LayoutWorker();
 const player = new Player(state, { onChange: () => showStep() });
 const panels = new PanelCache();
@@ -729,6 +755,7 @@ function chooseLayout({ first, stacked, presenting }) {
 function showTrace(drawn, step) {
   const model = drawn.model;
   state.trace = model;
+  state.collapsed = initialCollapsed(model);
   state.stale = false;
   document.body.classList.remove('has-stale-trace');
   els.graphEmpty.hidden = true;
@@ -1101,6 +1128,7 @@ document.addEventListener('keydown', (ev) => {
   else if (action === 'gate' || action === 'slope' || action === 'check' || action === 'all') setPanelView(state.panelView === action ? 'step' : action);
   else if (action === 'zoom-in') graph.zoom(1.25);
   else if (action === 'zoom-out') graph.zoom(1 / 1.25);
+  else if (action === 'group') toggleGroup(groupAtFocus());
   else if (state.trace && !state.stale) {
     const clicker = ev.key === 'PageDown' || ev.key === 'PageUp';
     if (!passMove(action) && !(clicker && !quizHides() && pagePanel(action)) && !lessonMove(action)) player[action]();

@@ -180,6 +180,10 @@ export function keyAction({ key, ctrlKey = false, metaKey = false, altKey = fals
     case 'q':
     case 'Q':
       return 'qr';
+    // Close or open the statement group of the focused node, or of the step's node.
+    case 'o':
+    case 'O':
+      return 'group';
     case '?':
       return 'reference';
     case 'Escape':

@@ -146,6 +146,9 @@ export const FIELDS = Object.freeze([
   { name: 'slideHistory', initial: 'none' },
   // The lesson editor's message ({text, error}), or null.
   { name: 'lessonMessage', initial: null },
+  // The statement groups of the trace shown that are drawn closed, as one box each (see groups.js):
+  // set when a trace is shown (closed from COLLAPSE_NODES nodes on), then by the groups' toggles.
+  { name: 'collapsed', initial: () => new Set() },
   // The trace shown (see prepareTrace in steps.js), and the op registry that explains it.
   { name: 'trace', initial: null },
   // Whether the trace shown is of an earlier expression (an error came after it): faded, not stepping.

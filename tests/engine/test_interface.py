@@ -57,6 +57,7 @@ def test_trace_record() -> None:
     body = result.to_dict()
     assert set(body) == {
         "version", "expression", "output", "value", "gradients", "nodes", "edges", "steps", "check", "warnings",
+        "groups",  # an extension: the statements as groups
     }
     assert body["check"] is None
     assert set(body["nodes"][0]) >= {"id", "kind", "op", "name", "label", "shape", "value", "grad", "span"}

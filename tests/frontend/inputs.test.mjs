@@ -82,3 +82,8 @@ test('a trace gives back the values it was traced at, by input name', () => {
   assert.deepEqual(values.W, w.value);
   assert.deepEqual(Object.keys(inputValuesOf({ nodes: [{ kind: 'op', name: 'z', value: 1 }] })), []);
 });
+
+test('a def line asks for no value: its body reads only its parameters', () => {
+  assert.deepEqual(inputNames('def sig(a) = 1 / (1 + exp(-a))\ns = sig(z) * y'), ['z', 'y']);
+  assert.deepEqual(inputNames('def neuron(w, v, c) = tanh(w @ v + c); h = neuron(W, x, b)'), ['W', 'x', 'b']);
+});

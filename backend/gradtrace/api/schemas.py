@@ -198,6 +198,14 @@ class Node(BaseModel):
             "named in the request's constants. Absent otherwise. Its grad is still sent."
         ),
     )
+    group: str | None = Field(
+        default=None,
+        description=(
+            "Extension: the id of the innermost group (a call, else a statement) that made "
+            "this node, one of the trace's groups. Absent for inputs."
+        ),
+        examples=["g0"],
+    )
 
 
 class Edge(BaseModel):
@@ -268,6 +276,49 @@ class CheckResult(BaseModel):
     )
 
 
+class GateWire(BaseModel):
+    """Extension: one input of a group seen as one gate: its local gradient and downstream."""
+
+    source: str = Field(description="The input node, outside the group.", examples=["n0"])
+    local: Tensor | None = Field(
+        description=(
+            "d output / d source through the group's own edges, of shape local_shape; null "
+            "when larger than max_local_elements or when a local of the group's edges is null."
+        ),
+        examples=[0.2350037122015945],
+    )
+    local_shape: list[int] = Field(description="The output's shape, then the source's.")
+    downstream: Tensor = Field(description="The source's share through the group: upstream times local.")
+
+
+class Group(BaseModel):
+    """Extension: the nodes one statement, or one call of a def, made: a drawing may collapse
+    them into one box, a composite gate with its own local gradient."""
+
+    id: str = Field(examples=["g0"])
+    kind: Literal["statement", "call"] = Field(
+        description="What made the group: a statement, or a call of a function the program defines."
+    )
+    name: str | None = Field(
+        description="The assigned name (null for a bare expression), or the called function's.",
+        examples=["z"],
+    )
+    span: Span = Field(description="The statement's, or the call's, [start, end) in the expression.")
+    nodes: list[str] = Field(
+        description="Its members, in topological order: the op and constant nodes it made.",
+        examples=[["n2", "n4"]],
+    )
+    inputs: list[str] = Field(
+        description="Nodes outside the group that its members read: the wires into the box.",
+        examples=[["n0", "n1", "n3"]],
+    )
+    output: str = Field(description="The node the statement computes: the wires out of the box.", examples=["n4"])
+    upstream: Tensor | None = Field(default=None, description="The output's gradient: the gate's upstream.")
+    wires: list[GateWire] | None = Field(
+        default=None, description="Per input (in the order of inputs): the gate's local gradient and downstream."
+    )
+
+
 class Trace(BaseModel):
     """The whole trace: nodes, edges, the steps to replay, gradients, check and warnings."""
 
@@ -281,6 +332,13 @@ class Trace(BaseModel):
     steps: list[Step]
     check: dict[str, CheckResult] | None
     warnings: list[TraceWarning]
+    groups: list[Group] | None = Field(
+        default=None,
+        description=(
+            "Extension: each statement that made nodes of its own, and each call of a def, as "
+            "a group a drawing may collapse into one box; its members carry its id in `group`."
+        ),
+    )
 
 
 class SlopeSamples(BaseModel):

@@ -4,13 +4,16 @@
  * (and makes a text the first time a step shows it), so nothing moves.
  * Values sit above each wire and gradients below it, as in the lecture's
  * picture. Zoom and fit set the viewBox, panning translates the drawing.
- * Text reaches the SVG only through textContent.
+ * Text reaches the SVG only through textContent. A closed statement group
+ * (see groups.js) is drawn on its head's box: its other members hidden, the
+ * wires into them drawn into the head, a toggle at the box's corner.
  */
 
 import { cancelIdle, idle, oncePerFrame } from '../idle.js';
 import { SIZES } from '../layout.js';
 import { formatValue } from '../format.js';
 import { displayName, staleParts } from '../steps.js';
+import { collapsedView, groupsOf, shownNode } from '../groups.js';
 import { overviewShapes, paintShapes, wholeTransform } from './overview.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -200,6 +203,13 @@ export function nodeDescription(title, node, state) {
   return parts.join(', ');
 }
 
+/** A gate's number on a wire: a scalar in full, a tensor by its shape, as the wires' own texts. */
+function wireNumber(value) {
+  const shape = [];
+  for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length);
+  return shape.length ? `[${shape.join('×')}]` : formatValue(value);
+}
+
 function sameView(a, b) {
   const close = (p, q) => Math.abs(p - q) <= 1e-6 * Math.max(1, Math.abs(p), Math.abs(q));
   return close(a.x, b.x) && close(a.y, b.y) && close(a.w, b.w) && close(a.h, b.h);
@@ -207,10 +217,12 @@ function sameView(a, b) {
 
 export class GraphView {
   /** `state` is the page's state (see state.js): presenting sets how far the view zooms. */
-  constructor(svg, state, { onNodeClick, onCull } = {}) {
+  constructor(svg, state, { onNodeClick, onCull, onGroupToggle } = {}) {
     this.svg = svg;
     this.state = state;
     this.onNodeClick = onNodeClick || (() => {});
+    this.onGroupToggle = onGroupToggle || (() => {});
+    this.groupView = { hidden: new Map(), heads: new Map(), routes: new Map() };
     this.view = { x: 0, y: 0, w: 100, h: 100 };
     this.bounds = { width: 100, height: 100 };
     this.nodeEls = new Map();
@@ -289,6 +301,9 @@ export class GraphView {
     this.model = model;
     this.layout = layout;
     this.culled = model.nodes.length > CULL_NODES;
+    groupsOf(model);
+    this.groupView = collapsedView(model, this.state.collapsed || []);
+    this.litHead = null;
     const defs = el('defs');
     // A fixed size in user units: a thick current wire keeps a normal arrowhead.
     const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
@@ -344,9 +359,96 @@ export class GraphView {
     labels.setAttribute('data-edge-id', id);
     if (box.bundle) labels.classList.add(box.bundle.first ? 'bundle-head' : 'bundled');
     this.layers.labels.appendChild(labels);
-    const v = { g, labels, value: null, grad: null, box };
+    const v = { g, labels, value: null, grad: null, box, route: undefined };
     this.edgeEls.set(id, v);
+    this.routeEdge(id, v);
     return v;
+  }
+
+  /**
+   * Draw a wire as the closed groups want it: hidden inside a closed group,
+   * into its head when its target is hidden, as laid out otherwise. A wire
+   * into a closed box carries the box's gate: its downstream under it, and
+   * the gate's local gradient for this input under that.
+   */
+  routeEdge(id, v) {
+    const route = this.groupView.routes.get(id);
+    if (route === v.route) return;
+    v.route = route;
+    const hide = route === 'hidden';
+    v.g.classList.toggle('in-collapsed', hide);
+    v.labels.classList.toggle('in-collapsed', hide);
+    this.gateTexts(v, route && !hide ? route.wire : null);
+    const { box } = v;
+    const path = v.g.firstChild;
+    if (route && !hide && route.moved) {
+      const head = this.layout.nodes.get(route.head);
+      const from = box.points[0];
+      const to = { x: head.x - head.width / 2, y: head.y };
+      const mid = { x: (from.x + to.x) / 2, y: (from.y + to.y) / 2 };
+      path.setAttribute('d', pathThrough([from, mid, to]));
+      v.labels.setAttribute('transform', `translate(${mid.x - box.x},${mid.y - box.y})`);
+      v.g.classList.add('into-group');
+    } else {
+      path.setAttribute('d', box.bundle && box.points.length === 4 ? polyline(box.points) : pathThrough(box.points, box.cut));
+      v.labels.removeAttribute('transform');
+      v.g.classList.remove('into-group');
+    }
+  }
+
+  /** The texts of a wire into a closed box: the gate's downstream for its input, and its local. */
+  gateTexts(v, wire) {
+    const { box } = v;
+    v.gradText = wire ? `← ${wireNumber(wire.downstream)}` : null;
+    if (v.grad) v.grad.textContent = v.gradText || box.grad;
+    if (v.local) v.local.remove();
+    v.local = null;
+    if (!wire) return;
+    const local = wire.local === null || wire.local_shape.length ? `local [${wire.local_shape.join('×')}]` : `local ${wireNumber(wire.local)}`;
+    v.local = el('text', { class: 't-edge edge-local', x: box.x, y: box.y + 12 + 2 * SIZES.edge, 'text-anchor': 'middle' }, v.labels);
+    v.local.textContent = local;
+  }
+
+  /** Show a node as the closed groups want it: hidden, a closed group's head, or itself; with its toggle if it heads a group. */
+  styleGroup(id, v) {
+    const view = this.groupView;
+    v.g.classList.toggle('in-collapsed', view.hidden.has(id));
+    const group = this.model.groupHeads.get(id);
+    if (!group) return;
+    const closed = view.heads.has(id);
+    v.g.classList.toggle('is-collapsed', closed);
+    if (closed && !v.groupTitle) {
+      // The group's title takes the place of the node's own while closed: made now, dropped when opened.
+      const line = v.lines.find((l) => l.group);
+      v.groupTitle = el('text', { class: `t-${line.kind} node-title group-title`, x: line.x, y: line.y, 'text-anchor': line.anchor });
+      v.groupTitle.textContent = line.text;
+      v.g.insertBefore(v.groupTitle, v.title.nextSibling.nextSibling);
+    } else if (!closed && v.groupTitle) {
+      v.groupTitle.remove();
+      v.groupTitle = null;
+    }
+    if (!v.toggle) {
+      const { box } = v;
+      // Just left of the box's top corner: clear of its title, above the wires that come in at its middle.
+      v.toggle = el('g', { class: 'group-toggle', role: 'button', tabindex: 0, 'data-group-id': group.id, transform: `translate(${box.x - box.width / 2 - 14},${box.y - box.height / 2 + 13})` });
+      el('rect', { class: 'group-toggle-box', x: -11, y: -11, width: 22, height: 22, rx: 5 }, v.toggle);
+      el('text', { class: 'group-toggle-mark', x: 0, y: 5, 'text-anchor': 'middle' }, v.toggle);
+      this.layers.nodes.appendChild(v.toggle);
+    }
+    const what = `group ${group.title}`;
+    v.toggle.setAttribute('aria-label', closed ? `Open ${what} (${group.nodes.length} nodes)` : `Close ${what} into one box`);
+    v.toggle.setAttribute('aria-expanded', String(!closed));
+    setText(v.toggle.lastChild, closed ? '+' : '−');
+  }
+
+  /** Close or open groups: `collapsed` is the set of closed groups' ids. Nothing moves (see groups.js). */
+  setCollapsed(collapsed) {
+    if (!this.model) return;
+    this.groupView = collapsedView(this.model, collapsed);
+    for (const [id, v] of this.nodeEls) this.styleGroup(id, v);
+    for (const [id, v] of this.edgeEls) this.routeEdge(id, v);
+    this.shown.nodes.clear();
+    if (this.frame) this.update(this.frame);
   }
 
   /** Make a node's group (its box, title and warning badge), in the drawing. */
@@ -385,6 +487,7 @@ export class GraphView {
     this.makePart(v, 'title');
     this.layers.nodes.appendChild(g);
     this.nodeEls.set(id, v);
+    this.styleGroup(id, v);
     return v;
   }
 
@@ -410,6 +513,7 @@ export class GraphView {
           const v = els.get(id);
           v.g.remove();
           if (v.labels) v.labels.remove();
+          if (v.toggle) v.toggle.remove();
           els.delete(id);
           shown.delete(id);
         }
@@ -518,6 +622,8 @@ export class GraphView {
     for (let i = 0; i < v.lines.length; i += 1) {
       const line = v.lines[i];
       if (line.part !== part) continue;
+      // A group's title is made only while its group is closed (see styleGroup).
+      if (line.group) continue;
       const failed = line.part === 'check' && line.ok === false ? ' is-failed' : '';
       const t = el('text', { class: `t-${line.kind} node-${line.part}${failed}`, x: line.x, y: line.y, 'text-anchor': line.anchor });
       // Written once: the node's class shows or hides the value, gradient and check (see the CSS).
@@ -541,7 +647,7 @@ export class GraphView {
     const t = part === 'value'
       ? el('text', { class: 't-edge edge-value', x: box.x, y: box.y - 6, 'text-anchor': 'middle' })
       : el('text', { class: 't-edge edge-grad', x: box.x, y: box.y + 6 + SIZES.edge, 'text-anchor': 'middle' });
-    t.textContent = box[part];
+    t.textContent = part === 'grad' && v.gradText ? v.gradText : box[part];
     // The value first, as the gradient reads under it.
     v.labels.insertBefore(t, part === 'value' ? v.labels.firstChild : null);
     v[part] = t;
@@ -594,8 +700,14 @@ export class GraphView {
   update(frame) {
     if (!this.model) return;
     const wasCurrent = this.currentId;
-    this.currentId = frame.step ? frame.step.node : null;
+    // A step inside a closed group lights the group's box, and the view follows that.
+    this.currentId = frame.step ? shownNode(this.groupView, frame.step.node) : null;
     this.frame = frame;
+    const lit = frame.step && this.currentId !== frame.step.node ? this.currentId : null;
+    if (lit !== this.litHead) {
+      for (const id of [this.litHead, lit]) if (id) this.shown.nodes.delete(id);
+      this.litHead = lit;
+    }
     if (this.currentId && this.currentId !== wasCurrent) this.follow(this.currentId);
     if (this.culled) {
       for (const id of this.nodeEls.keys()) this.applyNode(id);
@@ -624,7 +736,8 @@ export class GraphView {
     if (shown && shown.value === state.value && shown.grad === state.grad && shown.current === state.current) return;
     const node = this.model.nodeById.get(id);
     const v = this.nodeEls.get(id);
-    v.g.classList.toggle('is-current', state.current);
+    const current = state.current || id === this.litHead;
+    v.g.classList.toggle('is-current', current);
     v.g.classList.toggle('has-value', state.value);
     v.g.classList.toggle('has-grad', state.grad);
     v.g.classList.toggle('is-pending', !state.value);
@@ -633,9 +746,11 @@ export class GraphView {
       this.makePart(v, 'grad');
       this.makePart(v, 'check');
     }
-    if (state.current) v.g.setAttribute('aria-current', 'step');
+    if (current) v.g.setAttribute('aria-current', 'step');
     else v.g.removeAttribute('aria-current');
-    const description = nodeDescription(this.spokenTitle(node, v.titleText), node, state);
+    const closed = this.groupView.heads.get(id);
+    const title = closed ? `${closed.title}, a closed group of ${closed.nodes.length} nodes` : this.spokenTitle(node, v.titleText);
+    const description = nodeDescription(title, node, { ...state, current });
     if (setText(v.title, description)) v.g.setAttribute('aria-label', description);
     this.shown.nodes.set(id, state);
   }
@@ -674,18 +789,29 @@ export class GraphView {
       const g = target && target.closest ? target.closest('g[data-node-id]') : null;
       return g && this.svg.contains(g) ? g : null;
     };
+    const toggleOf = (target) => {
+      const g = target && target.closest ? target.closest('g.group-toggle') : null;
+      return g && this.svg.contains(g) ? g : null;
+    };
     this.svg.addEventListener('click', (ev) => {
+      const toggle = toggleOf(ev.target);
+      if (toggle) {
+        this.onGroupToggle(toggle.getAttribute('data-group-id'));
+        return;
+      }
       const g = nodeOf(ev.target);
       if (g) this.onNodeClick(g.getAttribute('data-node-id'));
     });
     this.svg.addEventListener('keydown', (ev) => {
-      const g = nodeOf(ev.target);
+      const toggle = toggleOf(ev.target);
+      const g = toggle || nodeOf(ev.target);
       if (!g || ev.target !== g) return;
       if (ev.key !== 'Enter' && ev.key !== ' ' && ev.key !== 'Spacebar') return;
       if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
       ev.preventDefault();
       ev.stopPropagation();
-      this.onNodeClick(g.getAttribute('data-node-id'));
+      if (toggle) this.onGroupToggle(toggle.getAttribute('data-group-id'));
+      else this.onNodeClick(g.getAttribute('data-node-id'));
     });
     this.svg.addEventListener('focusin', (ev) => {
       const g = nodeOf(ev.target);

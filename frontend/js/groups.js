@@ -1,0 +1,130 @@
+/**
+ * Groups: each statement's nodes, and each call of a function the program
+ * defines (the trace's `groups`), can be drawn as one box and opened again.
+ * A closed call is a composite gate, as the lecture's sigmoid gate: one
+ * wire per input, carrying the gate's own local gradient and downstream.
+ * Pure, no DOM: what is hidden, which node heads each box, and where the
+ * wires that cross a box's edge go.
+ *
+ * Positions stay where they are. The graph is laid out once, open, as
+ * before; a closed group is drawn on its output node's box (its head,
+ * which already shows the statement's value and gradient; the group's
+ * title is cut to that box), its other members are hidden, and a wire from
+ * outside into a hidden member is drawn into the head instead. Opening or
+ * closing a group therefore moves nothing at all, which a laid-out-again
+ * graph (dagre's compound nodes included) cannot promise, and it costs no
+ * layout: the page already lays out its largest graphs within its budget.
+ * The price is that a closed group keeps its open space around its box.
+ */
+
+import { toNumbers } from './format.js';
+
+/**
+ * From this many nodes on, a graph opens with its groups closed: about a
+ * screen and a half of boxes at readable type, past which a program reads
+ * better statement by statement.
+ */
+export const COLLAPSE_NODES = 150;
+
+/** A group's title when closed: its statement, shortened to fit a box. */
+const TITLE_CHARS = 28;
+
+/**
+ * The groups of a model that can close: those of two nodes or more (one
+ * node is its own box already); a statement only when the program has
+ * others (closing a program's one statement would leave one box).
+ */
+export function groupsOf(model) {
+  if (model.groups) return model.groups;
+  const groups = new Map();
+  const all = (model.raw && model.raw.groups) || [];
+  const statements = all.filter((g) => g.kind === 'statement').length;
+  // A statement that is one call (h1 = neuron(W1, x, b1)) is the same box as its call: kept once,
+  // as the statement, whose title shows the call.
+  const statementOf = new Map(all.filter((g) => g.kind === 'statement').map((g) => [g.output, g]));
+  for (const raw of all) {
+    if (raw.nodes.length < 2 || (raw.kind === 'statement' && statements < 2)) continue;
+    const same = statementOf.get(raw.output);
+    if (raw.kind === 'call' && statements >= 2 && same && same.nodes.length === raw.nodes.length) continue;
+    const wires = new Map((raw.wires || []).map((w) => [w.source, {
+      ...w,
+      local: w.local === null || w.local === undefined ? null : toNumbers(w.local),
+      downstream: toNumbers(w.downstream),
+    }]));
+    groups.set(raw.id, { ...raw, members: new Set(raw.nodes), title: groupTitle(model.expression, raw), wires });
+  }
+  const headOf = new Map();
+  const groupOfNode = new Map();
+  for (const g of groups.values()) {
+    headOf.set(g.output, g);
+    for (const id of g.nodes) groupOfNode.set(id, g);
+  }
+  model.groups = groups;
+  model.groupHeads = headOf;
+  model.groupOfNode = groupOfNode;
+  return groups;
+}
+
+/** The statement's text, on one line, cut with an ellipsis past TITLE_CHARS. */
+export function groupTitle(expression, group) {
+  const text = String(expression).slice(group.span[0], group.span[1]).replace(/\s+/g, ' ').trim();
+  return text.length > TITLE_CHARS ? `${text.slice(0, TITLE_CHARS - 1)}…` : text;
+}
+
+/** The groups a trace opens with closed: all of them from COLLAPSE_NODES nodes on, else none. */
+export function initialCollapsed(model) {
+  const groups = groupsOf(model);
+  return model.nodes.length >= COLLAPSE_NODES ? new Set(groups.keys()) : new Set();
+}
+
+/**
+ * What a set of closed groups hides and moves: `hidden` (the members that
+ * are not heads), `heads` (group id by head node, of closed groups),
+ * `routes` (per wire: 'hidden' for a wire inside a closed group, or the
+ * head a wire from outside is drawn into instead of its hidden target).
+ */
+export function collapsedView(model, collapsed) {
+  const groups = groupsOf(model);
+  // Outermost first: a call inside a closed statement is hidden with it.
+  const closed = [...collapsed].map((id) => groups.get(id)).filter(Boolean).sort((a, b) => b.nodes.length - a.nodes.length);
+  const hidden = new Map();
+  const heads = new Map();
+  const owner = new Map();
+  for (const g of closed) {
+    if (hidden.has(g.output)) continue;
+    heads.set(g.output, g);
+    for (const n of g.nodes) {
+      if (owner.has(n)) continue;
+      owner.set(n, g);
+      if (n !== g.output) hidden.set(n, g);
+    }
+  }
+  // Each wire into a closed box from outside: the first from each source is drawn into the box
+  // and carries the gate's numbers for that input; the others are not drawn. Wires inside are not.
+  const routes = new Map();
+  if (owner.size) {
+    const seen = new Set();
+    for (const e of model.edges) {
+      const into = owner.get(e.target);
+      if (hidden.has(e.source) || (into && into.members.has(e.source))) {
+        if (into || hidden.has(e.source)) routes.set(e.id, 'hidden');
+        continue;
+      }
+      if (!into) continue;
+      const key = `${into.id} ${e.source}`;
+      if (seen.has(key)) {
+        routes.set(e.id, 'hidden');
+        continue;
+      }
+      seen.add(key);
+      routes.set(e.id, { head: into.output, moved: e.target !== into.output, wire: into.wires.get(e.source) || null });
+    }
+  }
+  return { hidden, heads, routes };
+}
+
+/** The node a step's light goes on: its own, or its closed group's head. */
+export function shownNode(view, nodeId) {
+  const g = view.hidden.get(nodeId);
+  return g ? g.output : nodeId;
+}
