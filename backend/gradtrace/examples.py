@@ -65,6 +65,16 @@ _EXAMPLES: list[dict[str, Any]] = [
         ),
     },
     {
+        "id": "sigmoid-gate",
+        "title": "A sigmoid gate of our own: def sig(a) = 1 / (1 + exp(-a))",
+        "expression": "def sig(a) = 1 / (1 + exp(-a))\nf = sig(w0 * x0 + w1 * x1 + w2)",
+        "values": {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3},
+        "teaches": (
+            "A function is drawn as its primitives, and its call closes into one gate with its "
+            "own local gradient: sigmoid's (1 - 0.73) * 0.73 = 0.2, without the four steps inside."
+        ),
+    },
+    {
         "id": "max-tie",
         "title": "A tie: max(y, z) at y = z = 2",
         "expression": "max(y, z)",
