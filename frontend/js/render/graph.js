@@ -558,7 +558,7 @@ export class GraphView {
     if (far) {
       const ctx = sized(this.overview, w * ratio, h * ratio);
       const k = (w / this.view.w) * ratio;
-      paintShapes(ctx, this.shapes, states, { k, x: this.view.x, y: this.view.y });
+      paintShapes(ctx, this.shapes, states, { k, x: this.view.x, y: this.view.y }, { hidden: this.groupView.hidden, lit: this.litHead });
     }
     const v = this.view;
     const whole = v.x <= 0 && v.y <= 0 && v.x + v.w >= this.bounds.width && v.y + v.h >= this.bounds.height;
@@ -570,7 +570,7 @@ export class GraphView {
     const ctx = sized(this.minimap, rect.w * ratio, rect.h * ratio);
     this.mapTransform = wholeTransform(this.bounds.width, this.bounds.height, rect.w, rect.h);
     const t = this.mapTransform;
-    paintShapes(ctx, this.shapes, states, { k: t.k * ratio, x: t.x, y: t.y }, { wires: false, view: this.view });
+    paintShapes(ctx, this.shapes, states, { k: t.k * ratio, x: t.x, y: t.y }, { wires: false, view: this.view, hidden: this.groupView.hidden, lit: this.litHead });
   }
 
   /**

@@ -42,9 +42,11 @@ export function overviewShapes(model, layout) {
 /**
  * Paint `shapes` into a 2D context. `t` maps the layout to the canvas:
  * canvas = (layout - t.x) * t.k. `states` is the frame's map of node
- * states (value, grad, current), or null before the first step.
+ * states (value, grad, current), or null before the first step. The nodes
+ * of closed groups in `hidden` are not painted, and `lit` (a closed group's
+ * box, when the step is inside it) is painted as the current node.
  */
-export function paintShapes(ctx, shapes, states, t, { wires = true, view = null } = {}) {
+export function paintShapes(ctx, shapes, states, t, { wires = true, view = null, hidden = null, lit = null } = {}) {
   const { width, height } = ctx.canvas;
   ctx.clearRect(0, 0, width, height);
   const { k } = t;
@@ -77,8 +79,9 @@ export function paintShapes(ctx, shapes, states, t, { wires = true, view = null 
     const w = Math.max(1, boxes[i * 4 + 2] * k);
     const h = Math.max(1, boxes[i * 4 + 3] * k);
     if (x > width || y > height || x + w < 0 || y + h < 0) continue;
+    if (hidden && hidden.has(ids[i])) continue;
     const s = states ? states.get(ids[i]) : null;
-    if (s && s.current) current = [x, y, w, h];
+    if ((s && s.current) || ids[i] === lit) current = [x, y, w, h];
     const kind = s && s.grad ? 'grad' : s && s.value ? 'value' : 'pending';
     paths[kind].rect(x, y, w, h);
   }
