@@ -77,6 +77,17 @@ export function initialCollapsed(model) {
   return model.nodes.length >= COLLAPSE_NODES ? new Set(groups.keys()) : new Set();
 }
 
+/** The groups closed once the user's `toggles` (group ids opened or closed since) are applied. */
+export function collapsedWith(model, toggles) {
+  const closed = initialCollapsed(model);
+  for (const id of toggles) {
+    if (!model.groups.has(id)) continue;
+    if (closed.has(id)) closed.delete(id);
+    else closed.add(id);
+  }
+  return closed;
+}
+
 /**
  * What a set of closed groups hides and moves: `hidden` (the members that
  * are not heads), `heads` (group id by head node, of closed groups),

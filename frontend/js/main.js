@@ -6,7 +6,7 @@ import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { findNode, stepToFind } from './find.js';
 import { shapeText } from './format.js';
-import { initialCollapsed } from './groups.js';
+import { collapsedWith } from './groups.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
 import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from './inputs.js';
 import { TEXT_KINDS, layoutRequest, longestPathRanks, nodeBox, placeLayout, usesLayered, wireTexts } from './layout.js';
@@ -121,7 +121,12 @@ function toggleGroup(id) {
   if (!id || !state.trace || !state.trace.groups || !state.trace.groups.has(id)) return;
   if (state.collapsed.has(id)) state.collapsed.delete(id);
   else state.collapsed.add(id);
+  const toggles = new Set(state.groupToggles);
+  if (toggles.has(id)) toggles.delete(id);
+  else toggles.add(id);
+  state.groupToggles = [...toggles];
   graph.setCollapsed(state.collapsed);
+  writeUrl();
   lightByHand();
   lightAll();
   const toggle = els.svg.querySelector(`g.group-toggle[data-group-id="${CSS.escape(id)}"]`);
@@ -755,7 +760,9 @@ function chooseLayout({ first, stacked, presenting }) {
 function showTrace(drawn, step) {
   const model = drawn.model;
   state.trace = model;
-  state.collapsed = initialCollapsed(model);
+  // Another expression's groups are not this one's: its toggles are forgotten.
+  if (state.groupsFor !== model.expression) Object.assign(state, { groupToggles: [], groupsFor: model.expression });
+  state.collapsed = collapsedWith(model, state.groupToggles);
   state.stale = false;
   document.body.classList.remove('has-stale-trace');
   els.graphEmpty.hidden = true;
@@ -1491,6 +1498,8 @@ async function start() {
   // A view too long for a query came in the fragment: it is the state to open.
   const packed = await queryFromFragment(window.location.hash);
   if (packed) Object.assign(state, stateFromQuery(packed));
+  // The groups a link opened or closed are of the expression it carries.
+  state.groupsFor = state.expression;
   if (state.embed) document.body.classList.add('embed');
   if (standalone) {
     els.expression.readOnly = true;

@@ -146,9 +146,12 @@ export const FIELDS = Object.freeze([
   { name: 'slideHistory', initial: 'none' },
   // The lesson editor's message ({text, error}), or null.
   { name: 'lessonMessage', initial: null },
-  // The statement groups of the trace shown that are drawn closed, as one box each (see groups.js):
-  // set when a trace is shown (closed from COLLAPSE_NODES nodes on), then by the groups' toggles.
+  // The groups of the trace shown that are drawn closed, as one box each (see groups.js): set when a
+  // trace is shown (closed from COLLAPSE_NODES nodes on), then by the groups' toggles. A link carries
+  // the groups opened or closed since (`groups=g0,g3`), for the expression named in groupsFor.
   { name: 'collapsed', initial: () => new Set() },
+  { name: 'groupToggles', param: 'groups', codec: NAMES, initial: () => [] },
+  { name: 'groupsFor', initial: '' },
   // The trace shown (see prepareTrace in steps.js), and the op registry that explains it.
   { name: 'trace', initial: null },
   // Whether the trace shown is of an earlier expression (an error came after it): faded, not stepping.

@@ -177,3 +177,17 @@ def test_a_call_closes_into_one_gate_with_its_own_local_gradient_and_opens_again
     page.get_by_role("button", name="Open group sig(z) (6 nodes)").click()
     assert page.evaluate(BOXES) == before
     expect(page.locator("#graph g.edge-label .edge-local")).to_have_count(0)
+
+
+def test_the_groups_opened_or_closed_survive_a_reload(page: Page, base_url: str) -> None:
+    body = open_traced(page, base_url, LAYER, LAYER_VALUES)
+    matmul, head = body["groups"][0]["nodes"]
+    page.get_by_role("button", name="Close group z = W @ x + b into one box").click()
+    page.wait_for_function("() => location.search.includes('groups=g0')")
+    page.reload()
+    expect(page.get_by_role("status")).to_have_text(body["steps"][0]["text"])
+    expect(page.locator(f'#graph g[data-node-id="{head}"]')).to_have_class(re.compile(r"\bis-collapsed\b"))
+    expect(page.locator(f'#graph g[data-node-id="{matmul}"]')).to_be_hidden()
+    # Opened again, the link says nothing of groups.
+    page.get_by_role("button", name="Open group z = W @ x + b (2 nodes)").click()
+    page.wait_for_function("() => !location.search.includes('groups=')")

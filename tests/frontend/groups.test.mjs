@@ -95,3 +95,11 @@ test('a call is a gate: one wire per input into its box, with its local and down
   assert.equal(view.routes.get('e1'), 'hidden');
   assert.equal(view.routes.get('e3').wire.downstream, 1);
 });
+
+test('the toggles of a link apply over how the trace opens', async () => {
+  const { collapsedWith } = await import('../../frontend/js/groups.js');
+  const model = layer();
+  assert.deepEqual([...collapsedWith(model, ['g0', 'g9'])], ['g0']);
+  model.nodes = Array.from({ length: COLLAPSE_NODES }, (_, i) => ({ id: `n${i}` }));
+  assert.deepEqual([...collapsedWith(model, ['g0'])], []);
+});
