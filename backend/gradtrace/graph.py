@@ -439,11 +439,13 @@ class _Builder:
 
 
 def add_group(graph: Graph, kind: str, name: str | None, span: Span, first: int, output: int) -> None:
-    """Record the nodes made since `first` as one group, if it made its own output."""
+    """Record the nodes made since `first` as one group, if it made its own output and another."""
     kinds = graph.kind
     if output < first or kinds[output] == "input":
         return  # `a = x`: the statement made no node of its own
     members = [i for i in range(first, graph.size) if kinds[i] != "input"]
+    if len(members) < 2:
+        return  # one node is its own box, and its op's edges are its gate already
     inside = set(members)
     inputs = sorted({a for i in members for a in graph.args[i] if a not in inside})
     graph.groups.append(Group(kind, name, span, members, inputs, output))

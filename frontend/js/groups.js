@@ -30,22 +30,24 @@ export const COLLAPSE_NODES = 150;
 const TITLE_CHARS = 28;
 
 /**
- * The groups of a model that can close: those of two nodes or more (one
- * node is its own box already); a statement only when the program has
- * others (closing a program's one statement would leave one box).
+ * The groups of a model that can close (the trace lists those of two nodes
+ * or more: one node is its own box already); a statement only when it is
+ * not the whole program (closing it would leave one box).
  */
 export function groupsOf(model) {
   if (model.groups) return model.groups;
   const groups = new Map();
   const all = (model.raw && model.raw.groups) || [];
-  const statements = all.filter((g) => g.kind === 'statement').length;
+  let computed = 0;
+  for (const n of model.nodes) if (n.kind !== 'input') computed += 1;
+  const whole = (g) => g.kind === 'statement' && g.nodes.length >= computed;
   // A statement that is one call (h1 = neuron(W1, x, b1)) is the same box as its call: kept once,
   // as the statement, whose title shows the call.
-  const statementOf = new Map(all.filter((g) => g.kind === 'statement').map((g) => [g.output, g]));
+  const statementOf = new Map(all.filter((g) => g.kind === 'statement' && !whole(g)).map((g) => [g.output, g]));
   for (const raw of all) {
-    if (raw.nodes.length < 2 || (raw.kind === 'statement' && statements < 2)) continue;
+    if (raw.nodes.length < 2 || whole(raw)) continue;
     const same = statementOf.get(raw.output);
-    if (raw.kind === 'call' && statements >= 2 && same && same.nodes.length === raw.nodes.length) continue;
+    if (raw.kind === 'call' && same && same.nodes.length === raw.nodes.length) continue;
     const wires = new Map((raw.wires || []).map((w) => [w.source, {
       ...w,
       local: w.local === null || w.local === undefined ? null : toNumbers(w.local),

@@ -18,7 +18,7 @@ def test_a_call_is_a_group_with_its_gate(client: TestClient) -> None:
     check_trace(body)
     Trace.model_validate(body)
     kinds = [(g["kind"], g["name"]) for g in body["groups"]]
-    assert kinds == [("call", "sig"), ("statement", "h"), ("statement", "s")]
+    assert kinds == [("call", "sig"), ("statement", "h")]
     call = body["groups"][0]
     assert body["expression"][slice(*call["span"])] == "sig(z)"
     (wire,) = call["wires"]

@@ -75,7 +75,7 @@ def test_a_neuron_called_twice_is_two_gates_and_the_same_gradients_as_written_ou
 def test_a_local_too_large_to_send_is_null() -> None:
     n = 80
     values = {"W": np.eye(n).tolist(), "x": [1.0] * n}
-    body = gradtrace.trace("def lin(a, b) = a @ b; s = sum(lin(W, x))", values).to_dict()
+    body = gradtrace.trace("def lin(a, b) = 2 * (a @ b); s = sum(lin(W, x))", values).to_dict()
     call = next(g for g in body["groups"] if g["kind"] == "call")
     by_source = {w["source"]: w for w in call["wires"]}
     assert by_source["n0"]["local"] is None  # 80 x 80 x 80 numbers

@@ -202,7 +202,7 @@ class Node(BaseModel):
         default=None,
         description=(
             "Extension: the id of the innermost group (a call, else a statement) that made "
-            "this node, one of the trace's groups. Absent for inputs."
+            "this node, one of the trace's groups. Absent for inputs, and where a statement made one node only."
         ),
         examples=["g0"],
     )
@@ -335,8 +335,8 @@ class Trace(BaseModel):
     groups: list[Group] | None = Field(
         default=None,
         description=(
-            "Extension: each statement that made nodes of its own, and each call of a def, as "
-            "a group a drawing may collapse into one box; its members carry its id in `group`."
+            "Extension: each statement, and each call of a def, that made two nodes or more, "
+            "as a group a drawing may collapse into one box; its members carry its id in `group`."
         ),
     )
 
