@@ -435,6 +435,8 @@ export class GraphView {
       el('text', { class: 'group-toggle-mark', x: 0, y: 5, 'text-anchor': 'middle' }, v.toggle);
       this.layers.nodes.appendChild(v.toggle);
     }
+    // A call inside a closed statement is hidden with it, its toggle too.
+    v.toggle.classList.toggle('in-collapsed', view.hidden.has(id));
     const what = `group ${group.title}`;
     v.toggle.setAttribute('aria-label', closed ? `Open ${what} (${group.nodes.length} nodes)` : `Close ${what} into one box`);
     v.toggle.setAttribute('aria-expanded', String(!closed));
