@@ -451,19 +451,6 @@ def add_group(graph: Graph, kind: str, name: str | None, span: Span, first: int,
     graph.groups.append(Group(kind, name, span, members, inputs, output))
 
 
-def check_definition(definition: Def, values: Mapping[str, Value], assigned: Mapping[str, int]) -> None:
-    """A parameter may not hide an input or an assigned name: inside the body it would mean
-    the argument, outside the input, and the program would read two ways."""
-    for param, span in zip(definition.params, definition.param_spans, strict=True):
-        if param in values or param in assigned:
-            what = "an input (it has a value)" if param in values else "assigned in the program"
-            raise AssignmentError(
-                f"parameter '{param}' of {definition.name} has the name of {what}: "
-                "a parameter would hide it; rename the parameter",
-                span,
-            )
-
-
 def no_value(name: str, span: Span) -> UndefinedNameError:
     return UndefinedNameError(
         f"'{name}' has no value: give it in values, or assign it before this line", span
@@ -502,7 +489,6 @@ def build_graph(
         for number, statement in enumerate(statements):
             first = graph.size
             if isinstance(statement, Def):
-                check_definition(statement, values, assigned)
                 builder.defs[statement.name] = statement
                 continue
             if isinstance(statement, Assign):
