@@ -9,7 +9,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck test-js test-py browser postgres compose-tool nginx bench fuzz load cluster clean
+.PHONY: setup run test lint typecheck test-js test-py browser postgres compose-tool nginx wrk bench fuzz load cluster clean
 
 # The clone serves frontend/ as it is (edit, reload); the bundle that the
 # package carries is built here too, for `gradtrace export` and notebooks.
@@ -49,6 +49,10 @@ compose-tool:
 nginx:
 	@test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
 
+# wrk (Debian) drives the service benchmark, and its short run in the tests; only when missing.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 lint: setup
 	$(BIN)/ruff check
 
@@ -58,14 +62,12 @@ typecheck: setup
 test-js: setup
 	node --test tests/frontend/
 
-test-py: setup browser postgres compose-tool nginx
+test-py: setup browser postgres compose-tool nginx wrk
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck test-js test-py
 
-# wrk (Debian) drives the service benchmark; installed only when missing.
-bench: setup browser
-	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+bench: setup browser wrk
 	$(BIN)/python -m bench.run_all
 
 fuzz: setup
