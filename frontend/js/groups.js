@@ -6,15 +6,25 @@
  * Pure, no DOM: what is hidden, which node heads each box, and where the
  * wires that cross a box's edge go.
  *
- * Positions stay where they are. The graph is laid out once, open, as
- * before; a closed group is drawn on its output node's box (its head,
- * which already shows the statement's value and gradient; the group's
- * title is cut to that box), its other members are hidden, and a wire from
- * outside into a hidden member is drawn into the head instead. Opening or
- * closing a group therefore moves nothing at all, which a laid-out-again
- * graph (dagre's compound nodes included) cannot promise, and it costs no
- * layout: the page already lays out its largest graphs within its budget.
- * The price is that a closed group keeps its open space around its box.
+ * A graph below COLLAPSE_NODES opens with its groups open and is laid out
+ * as it always was; closing a group there moves nothing: the group is drawn
+ * on its output node's box (its head, which already shows the statement's
+ * value and gradient; the group's title is cut to that box), its other
+ * members are hidden, and a wire from outside into a hidden member is drawn
+ * into the head instead. A small graph's space is worth keeping still.
+ *
+ * A larger graph opens closed, and there a closed group's kept space would
+ * be most of the drawing: it is laid out as what is visible, one box per
+ * group (layoutGroups here, positioned by groupedPositions in layout.js),
+ * as TensorBoard's graph and Model Explorer lay out their scopes. A group
+ * opened is laid out on its own, once, and that layout is kept (per group,
+ * on the model), so it opens the same each time; the graph around it makes
+ * room, and the page keeps the group's box where it was on the screen, so
+ * what the user looks at does not jump. Two levels, statements and what is
+ * outside them, are enough: a call inside an open statement closes in
+ * place, as in a small graph. Nested compound layouts (dagre's included)
+ * were not chosen: they lay out every member again on each toggle, so an
+ * opened group would not keep its arrangement.
  */
 
 import { toNumbers } from './format.js';
@@ -140,4 +150,33 @@ export function collapsedView(model, collapsed) {
 export function shownNode(view, nodeId) {
   const g = view.hidden.get(nodeId);
   return g ? g.output : nodeId;
+}
+
+/** Whether a graph lays out what its closed groups show (see above), rather than everything open. */
+export function laysOutGroups(model) {
+  return model.nodes.length >= COLLAPSE_NODES && groupsOf(model).size > 0;
+}
+
+/**
+ * The groups a large graph's layout takes (see groupedPositions in
+ * layout.js): the outermost ones, each with its members, its head, and
+ * whether it is closed; and `inner`, the kept layouts of those already
+ * opened under these `options` (a layout for the presenting spacing is not
+ * one for the normal). `keepInner` keeps the inner layouts a layout answers.
+ */
+export function layoutGroups(model, collapsed, options = {}) {
+  const key = `${Boolean(options.compact)} ${Boolean(options.stack)}`;
+  if (!model.innerLayouts) model.innerLayouts = new Map();
+  if (!model.innerLayouts.has(key)) model.innerLayouts.set(key, {});
+  const kept = model.innerLayouts.get(key);
+  const owned = new Set();
+  const groups = [];
+  for (const g of [...groupsOf(model).values()].sort((a, b) => b.nodes.length - a.nodes.length)) {
+    if (g.nodes.some((n) => owned.has(n))) continue;
+    for (const n of g.nodes) owned.add(n);
+    groups.push({ id: g.id, members: [...g.nodes], head: g.output, closed: collapsed.has(g.id) });
+  }
+  const inner = {};
+  for (const g of groups) if (!g.closed && kept[g.id]) inner[g.id] = kept[g.id];
+  return { groups, inner, keepInner: (answered) => Object.assign(kept, answered || {}) };
 }

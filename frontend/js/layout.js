@@ -1,5 +1,6 @@
 /**
- * The graph's layout, computed once per trace: what each node and wire
+ * The graph's layout, computed once per trace (a large one's again when a
+ * group opens or closes, see groupedPositions): what each node and wire
  * shows and the box it needs (measured on the page), the positions of those
  * boxes (dagre, run in the layout worker), and the two joined. Boxes are
  * sized for the widest text they will ever show (the final value and
@@ -320,6 +321,7 @@ export function wireTexts(model, rank, layered, edges = model.edges) {
  * layout. Answers each node's centre and each wire's points.
  */
 export function positionGraph(graph, dagre) {
+  if (graph.groups) return groupedPositions(graph, dagre);
   if (graph.layered) return layeredPositions(graph);
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: 'LR', nodesep: graph.nodesep, ranksep: graph.ranksep, edgesep: 20, marginx: graph.margin, marginy: graph.margin });
@@ -339,6 +341,122 @@ export function positionGraph(graph, dagre) {
   }));
   const { width, height } = g.graph();
   return { nodes, edges, width, height };
+}
+
+/**
+ * A large program's layout with its groups (see layoutGroups in groups.js),
+ * as TensorBoard's graph lays out its name scopes: what is visible is laid
+ * out, one box per group. A closed group is its head's box (its hidden
+ * members sit under it); an open group is a box as large as its members'
+ * own layout (`inner`: dagre on the group's members alone, made when it is
+ * first opened and kept by the page, so it opens the same each time); a node
+ * of no group is its own box. Those boxes are laid out as a graph is (dagre,
+ * or the layered layout for many), and each node lands at its box's place
+ * plus its place inside it. A wire inside an open group keeps its inner
+ * path; a wire between boxes takes the path laid out between them, from its
+ * own source to its own target. Answers positionGraph's, with `inner` the
+ * layouts of the open groups.
+ */
+function groupedPositions(graph, dagre) {
+  const box = new Map(graph.nodes.map((n) => [n.id, n]));
+  const unitOf = new Map();
+  const inner = { ...(graph.inner || {}) };
+  const units = [];
+  for (const group of graph.groups) {
+    for (const id of group.members) unitOf.set(id, group);
+    if (group.closed) {
+      const head = box.get(group.head);
+      units.push({ id: group.id, width: head.width, height: head.height, group });
+      continue;
+    }
+    if (!inner[group.id]) {
+      const members = new Set(group.members);
+      inner[group.id] = positionGraph({
+        ...graph,
+        groups: null,
+        layered: false,
+        margin: 0,
+        nodes: graph.nodes.filter((n) => members.has(n.id)),
+        edges: graph.edges.filter((e) => members.has(e.source) && members.has(e.target)),
+      }, dagre);
+    }
+    units.push({ id: group.id, width: inner[group.id].width, height: inner[group.id].height, group });
+  }
+  for (const n of graph.nodes) {
+    if (unitOf.has(n.id)) continue;
+    const unit = { id: n.id, width: n.width, height: n.height, group: null };
+    unitOf.set(n.id, unit);
+    units.push(unit);
+  }
+  const unitId = (id) => unitOf.get(id).id;
+  // The boxes in the order of the nodes (which is topological): a box's rank is after all it reads.
+  const order = new Map(graph.nodes.map((n, i) => [n.id, i]));
+  const last = (u) => (u.group ? Math.max(...u.group.members.map((m) => order.get(m))) : order.get(u.id));
+  units.sort((a, b) => last(a) - last(b));
+  const between = new Map();
+  for (const e of graph.edges) {
+    const s = unitId(e.source);
+    const t = unitId(e.target);
+    if (s !== t && !between.has(`${s} ${t}`)) between.set(`${s} ${t}`, { id: `${s} ${t}`, source: s, target: t });
+  }
+  const rank = new Map();
+  const into = new Map();
+  for (const e of between.values()) {
+    if (!into.has(e.target)) into.set(e.target, []);
+    into.get(e.target).push(e.source);
+  }
+  for (const u of units) rank.set(u.id, Math.max(-1, ...(into.get(u.id) || []).map((s) => rank.get(s) ?? 0)) + 1);
+  let crossings = 0;
+  for (const e of between.values()) crossings += Math.max(0, rank.get(e.target) - rank.get(e.source) - 1);
+  const outs = new Map();
+  for (const e of between.values()) outs.set(e.source, (outs.get(e.source) || 0) + 1);
+  // As in the whole graph (see wireTexts): a box read by many sends one trunk, a long wire is cut.
+  const edges = [...between.values()].map((e) => ({
+    ...e,
+    bundled: outs.get(e.source) >= BUNDLE_MIN,
+    cut: rank.get(e.target) - rank.get(e.source) >= CUT_RANKS,
+  }));
+  const top = positionGraph({
+    ...graph,
+    groups: null,
+    layered: units.length > MAX_DAGRE_NODES || crossings > MAX_DAGRE_CROSSINGS,
+    // Banded at any size: a long program's closed statements read in lines, not one long row.
+    band: true,
+    nodes: units.map((u) => ({ id: u.id, width: u.width, height: u.height, rank: rank.get(u.id) })),
+    edges,
+  }, dagre);
+  const at = new Map(top.nodes.map((n) => [n.id, n]));
+  const centres = new Map();
+  for (const u of units) {
+    const c = at.get(u.id);
+    if (!u.group) centres.set(u.id, { x: c.x, y: c.y });
+    else if (u.group.closed) for (const m of u.group.members) centres.set(m, { x: c.x, y: c.y, head: u.group.head });
+    else {
+      const { nodes, width, height } = inner[u.id];
+      for (const n of nodes) centres.set(n.id, { x: c.x - width / 2 + n.x, y: c.y - height / 2 + n.y });
+    }
+  }
+  const paths = new Map(top.edges.map((e) => [e.id, e]));
+  const innerPaths = new Map();
+  for (const g of graph.groups) if (!g.closed) for (const e of inner[g.id].edges) innerPaths.set(e.id, { g: g.id, points: e.points });
+  const out = graph.edges.map((e) => {
+    const s = centres.get(e.source);
+    const t = centres.get(e.target);
+    // A wire into a closed group's hidden member comes into its head's box.
+    const a = { x: s.x + box.get(s.head || e.source).width / 2, y: s.y };
+    const b = { x: t.x - box.get(t.head || e.target).width / 2, y: t.y };
+    const own = innerPaths.get(e.id);
+    if (own) {
+      const c = at.get(own.g);
+      const { width, height } = inner[own.g];
+      return { id: e.id, points: own.points.map((p) => ({ x: c.x - width / 2 + p.x, y: c.y - height / 2 + p.y })) };
+    }
+    const path = paths.get(`${unitId(e.source)} ${unitId(e.target)}`);
+    if (!path) return { id: e.id, points: [s, s] }; // inside a closed group: not drawn
+    return { id: e.id, cut: path.cut, points: [a, ...path.points.slice(1, -1), b] };
+  });
+  const nodes = graph.nodes.map((n) => ({ id: n.id, x: centres.get(n.id).x, y: centres.get(n.id).y }));
+  return { nodes, edges: out, width: top.width, height: top.height, inner };
 }
 
 /**
@@ -434,9 +552,11 @@ export function placeLayout({ boxes, wires }, positions) {
     if (cut) at = midpoint(points.slice(2));
     else if (texts.bundle) at = texts.bundle.first ? midpoint(points.slice(0, 2)) : midpoint(points.slice(-2));
     const value = cut && !texts.bundle?.first ? `${texts.from}: ${texts.value}` : texts.value;
-    edges.set(id, { points, cut: Boolean(cut), x: at.x, y: at.y, ...texts, value });
+    // Whether a wire is cut is the positions' to say: a large graph's groups lay it out shorter.
+    edges.set(id, { points, x: at.x, y: at.y, ...texts, cut: Boolean(cut), value });
   }
-  return { nodes, edges, width: positions.width, height: positions.height };
+  // A layout of groups (see groupedPositions) has drawn the wires into closed groups already.
+  return { nodes, edges, width: positions.width, height: positions.height, grouped: Boolean(positions.inner) };
 }
 
 /** A trace laid out in one go, on this thread: the request, its positions, the layout. */

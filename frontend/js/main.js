@@ -6,7 +6,7 @@ import { pathHighlight, variablesOf } from './derivation.js';
 import { download, exportJson, exportPng, exportSvg } from './export.js';
 import { findNode, stepToFind } from './find.js';
 import { shapeText } from './format.js';
-import { collapsedWith } from './groups.js';
+import { collapsedWith, laysOutGroups, layoutGroups } from './groups.js';
 import { oncePerFrame, soon, throttled } from './idle.js';
 import { functionNames, inputNames, inputValuesOf, parseValueText, valueToText } from './inputs.js';
 import { TEXT_KINDS, layoutRequest, longestPathRanks, nodeBox, placeLayout, usesLayered, wireTexts } from './layout.js';
@@ -125,12 +125,21 @@ function toggleGroup(id) {
   if (toggles.has(id)) toggles.delete(id);
   else toggles.add(id);
   state.groupToggles = [...toggles];
+  // Shown at once where it was; a large graph is then laid out again around it (see groups.js).
+  const anchor = graph.anchorOf(state.trace.groups.get(id).output);
   graph.setCollapsed(state.collapsed);
   writeUrl();
   lightByHand();
   lightAll();
+  const focused = els.svg.contains(document.activeElement);
+  focusToggle(id, focused);
+  if (laysOutGroups(state.trace)) redraw(anchor).then(() => focusToggle(id, focused));
+}
+
+/** The keyboard stays on a group's toggle when it had the focus in the drawing. */
+function focusToggle(id, focused) {
   const toggle = els.svg.querySelector(`g.group-toggle[data-group-id="${CSS.escape(id)}"]`);
-  if (toggle && els.svg.contains(document.activeElement)) toggle.focus({ preventScroll: true });
+  if (toggle && focused) toggle.focus({ preventScroll: true });
 }
 
 /** The group the O key closes or opens: the focused node's, else the step's node's. */
@@ -709,6 +718,8 @@ async function layOut(model) {
   // a slice at a time, each a task of its own: keys are answered in between.
   const large = model.nodes.length > CULL_NODES;
   const width = large ? measure.fast : measure;
+  // The groups closed as showTrace will have them: a new expression forgets the toggles of the last.
+  const collapsed = collapsedWith(model, state.groupsFor === model.expression ? state.groupToggles : []);
   const ask = async (options) => {
     let made = null;
     if (large) {
@@ -733,7 +744,13 @@ async function layOut(model) {
       }
     }
     const request = layoutRequest(model, width, options, made);
-    return layouts.position(request.graph).then((positions) => placeLayout(request, positions));
+    // A large graph lays out what its closed groups show (see groups.js).
+    const grouped = laysOutGroups(model) ? layoutGroups(model, collapsed, options) : null;
+    if (grouped) Object.assign(request.graph, { groups: grouped.groups, inner: grouped.inner });
+    return layouts.position(request.graph).then((positions) => {
+      if (grouped) grouped.keepInner(positions.inner);
+      return placeLayout(request, positions);
+    });
   };
   const stackable = presenting && model.nodes.some((n) => n.shape && n.shape.length === 1);
   const [first, stacked] = await Promise.all([ask({ compact: presenting }), stackable ? ask({ compact: true, stack: true }) : null]);
@@ -814,13 +831,18 @@ function draw(drawn) {
   lightAll();
 }
 
-/** Draw the graph again (presenting changes its spacing); the step and the view's fit stay. */
-async function redraw() {
+/**
+ * Draw the graph again (presenting changes its spacing, a large graph's
+ * groups their layout); the step and the view's fit stay, or with an
+ * `anchor` (see GraphView.anchorOf) its node stays where it was on the screen.
+ */
+async function redraw(anchor = null) {
   const model = state.trace;
   if (!model) return;
   const drawn = await layOut(model);
   if (!drawn.current() || state.trace !== model) return;
   draw(drawn);
+  if (anchor) graph.keepAnchor(anchor);
   if (model.steps.length) graph.update(frameAt(model, state.step));
 }
 

@@ -191,3 +191,82 @@ def test_the_groups_opened_or_closed_survive_a_reload(page: Page, base_url: str)
     # Opened again, the link says nothing of groups.
     page.get_by_role("button", name="Open group z = W @ x + b (2 nodes)").click()
     page.wait_for_function("() => !location.search.includes('groups=')")
+
+
+# The drawn extent of the graph's visible boxes, in the layout's units.
+EXTENT = """
+() => {
+  const boxes = [...document.querySelectorAll('#graph g.node[data-node-id]')].filter((g) => getComputedStyle(g).display !== 'none');
+  const b = boxes.map((g) => g.getBBox()).map((r, i) => {
+    const m = boxes[i].transform.baseVal.consolidate();
+    const [x, y] = m ? [m.matrix.e, m.matrix.f] : [0, 0];
+    return { x0: x + r.x, y0: y + r.y, x1: x + r.x + r.width, y1: y + r.y + r.height };
+  });
+  return (Math.max(...b.map((r) => r.x1)) - Math.min(...b.map((r) => r.x0)))
+    * (Math.max(...b.map((r) => r.y1)) - Math.min(...b.map((r) => r.y0)));
+}
+"""
+
+# Each visible node's place in the layout (not on the screen: the view may move).
+PLACES = """
+() => Object.fromEntries([...document.querySelectorAll('#graph g.node[data-node-id]')]
+  .filter((g) => getComputedStyle(g).display !== 'none')
+  .map((g) => [g.getAttribute('data-node-id'), g.getAttribute('transform')]))
+"""
+
+# The screen boxes of the visible nodes.
+ON_SCREEN = """
+() => [...document.querySelectorAll('#graph g.node[data-node-id]')]
+  .filter((g) => getComputedStyle(g).display !== 'none')
+  .map((g) => { const b = g.getBoundingClientRect(); return { id: g.getAttribute('data-node-id'), x: b.x, y: b.y, width: b.width, height: b.height }; })
+"""
+
+# A new drawing: the number the page gives each drawing has moved past `before`.
+DRAWN_AFTER = "(b) => document.getElementById('graph').dataset.drawn !== b"
+
+
+def test_a_large_program_opened_closed_is_compact_and_a_group_reopens_the_same(page: Page, base_url: str) -> None:
+    lines = [f"a{k} = a{k - 1} * x + y" if k > 1 else "a1 = x * y + x" for k in range(1, 81)]
+    program = "; ".join([*lines, "s = a80 * a1"])
+    body = open_traced(page, base_url, program, {"x": 0.5, "y": 0.25})
+    assert len(body["nodes"]) >= collapse_nodes()
+    closed_area = page.evaluate(EXTENT)
+    # The same program, every group open: the URL's toggles open all 40.
+    ids = ",".join(g["id"] for g in body["groups"] if len(g["nodes"]) > 1)
+    query = urlencode({"expression": program, "values": json.dumps({"x": 0.5, "y": 0.25}), "step": "0", "groups": ids})
+    page.goto(base_url + "/?" + query)
+    expect(page.get_by_role("status")).to_have_text(body["steps"][0]["text"])
+    open_area = page.evaluate(EXTENT)
+    # Closed, a statement takes one box's room, not its members' and the space between them.
+    assert closed_area * 2 < open_area, (closed_area, open_area)
+    # Back closed: after Fit every box is on the screen.
+    open_traced(page, base_url, program, {"x": 0.5, "y": 0.25})
+    page.get_by_role("button", name="Fit").click()
+    screen = page.locator("#graph").bounding_box()
+    assert screen
+    shown = page.evaluate(ON_SCREEN)
+    assert len(shown) >= 80
+    for b in shown:
+        assert screen["x"] - 1 <= b["x"] and b["x"] + b["width"] <= screen["x"] + screen["width"] + 1, b
+        assert screen["y"] - 1 <= b["y"] and b["y"] + b["height"] <= screen["y"] + screen["height"] + 1, b
+    # Open one group, close it, open it again: the same places each time.
+    page.get_by_role("button", name="Fit").click()
+    closed = page.evaluate(PLACES)
+    toggle = page.get_by_role("button", name=re.compile(r"^Open group a3 = "))
+    before = page.evaluate("document.getElementById('graph').dataset.drawn")
+    box = toggle.bounding_box()
+    toggle.click()
+    page.wait_for_function(DRAWN_AFTER, arg=before)
+    opened = page.evaluate(PLACES)
+    assert len(opened) > len(closed)
+    # The toggled group stays where it was on the screen: nothing the user looks at jumps.
+    after = page.get_by_role("button", name=re.compile(r"^Close group a3 = ")).bounding_box()
+    assert box and after and abs(after["x"] - box["x"]) < 2 and abs(after["y"] - box["y"]) < 2
+    before = page.evaluate("document.getElementById('graph').dataset.drawn")
+    page.get_by_role("button", name=re.compile(r"^Close group a3 = ")).click()
+    page.wait_for_function(DRAWN_AFTER, arg=before)
+    assert page.evaluate(PLACES) == closed
+    before = page.evaluate("document.getElementById('graph').dataset.drawn")
+    page.get_by_role("button", name=re.compile(r"^Open group a3 = ")).click()
+    page.wait_for_function(DRAWN_AFTER, arg=before)
+    assert page.evaluate(PLACES) == opened

@@ -351,7 +351,7 @@ export class GraphView {
     const g = proto.edge.cloneNode(true);
     g.setAttribute('data-edge-id', id);
     // A bundle's bus is drawn straight: its wires lie on one line until they turn off it.
-    g.firstChild.setAttribute('d', box.bundle && box.points.length === 4 ? polyline(box.points) : pathThrough(box.points, box.cut));
+    g.firstChild.setAttribute('d', box.bundle && !box.cut && box.points.length === 4 ? polyline(box.points) : pathThrough(box.points, box.cut));
     if (box.bundle) g.classList.add('bundled');
     if (box.cut) g.classList.add('cut');
     this.layers.edges.appendChild(g);
@@ -381,7 +381,7 @@ export class GraphView {
     this.gateTexts(v, route && !hide ? route.wire : null);
     const { box } = v;
     const path = v.g.firstChild;
-    if (route && !hide && route.moved) {
+    if (route && !hide && route.moved && !this.layout.grouped) {
       const head = this.layout.nodes.get(route.head);
       const from = box.points[0];
       const to = { x: head.x - head.width / 2, y: head.y };
@@ -390,7 +390,7 @@ export class GraphView {
       v.labels.setAttribute('transform', `translate(${mid.x - box.x},${mid.y - box.y})`);
       v.g.classList.add('into-group');
     } else {
-      path.setAttribute('d', box.bundle && box.points.length === 4 ? polyline(box.points) : pathThrough(box.points, box.cut));
+      path.setAttribute('d', box.bundle && !box.cut && box.points.length === 4 ? polyline(box.points) : pathThrough(box.points, box.cut));
       v.labels.removeAttribute('transform');
       v.g.classList.remove('into-group');
     }
@@ -443,7 +443,7 @@ export class GraphView {
     setText(v.toggle.lastChild, closed ? '+' : '−');
   }
 
-  /** Close or open groups: `collapsed` is the set of closed groups' ids. Nothing moves (see groups.js). */
+  /** Close or open groups: `collapsed` is the set of closed groups' ids. Nothing moves here (see groups.js). */
   setCollapsed(collapsed) {
     if (!this.model) return;
     this.groupView = collapsedView(this.model, collapsed);
@@ -876,6 +876,21 @@ export class GraphView {
     const { w, h } = size;
     const top = Math.min(TOP_INSET, h / 4);
     return Math.min(w / width, (h - top) / height, this.maxScale);
+  }
+
+  /** Where a node is on the screen now, for keepAnchor after the graph is laid out again. */
+  anchorOf(nodeId) {
+    const box = this.layout && this.layout.nodes.get(nodeId);
+    return box ? { nodeId, dx: box.x - this.view.x, dy: box.y - this.view.y, w: this.view.w, h: this.view.h } : null;
+  }
+
+  /** The view at the zoom it had, moved so the anchor's node is where it was on the screen. */
+  keepAnchor(anchor) {
+    const box = this.layout && this.layout.nodes.get(anchor.nodeId);
+    if (!box) return;
+    this.view = { x: box.x - anchor.dx, y: box.y - anchor.dy, w: anchor.w, h: anchor.h };
+    this.fitted = null;
+    this.applyView();
   }
 
   /** Move the view (not its zoom) so a node is in the middle. */
