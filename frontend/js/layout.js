@@ -362,22 +362,29 @@ function groupedPositions(graph, dagre) {
   const unitOf = new Map();
   const inner = { ...(graph.inner || {}) };
   const units = [];
+  for (const group of graph.groups) for (const id of group.members) unitOf.set(id, group);
+  // Each group's own wires, found in one pass: a link may open thousands of groups.
+  const own = new Map();
+  for (const e of graph.edges) {
+    const g = unitOf.get(e.source);
+    if (!g || g !== unitOf.get(e.target)) continue;
+    if (!own.has(g.id)) own.set(g.id, []);
+    own.get(g.id).push(e);
+  }
   for (const group of graph.groups) {
-    for (const id of group.members) unitOf.set(id, group);
     if (group.closed) {
       const head = box.get(group.head);
       units.push({ id: group.id, width: head.width, height: head.height, group });
       continue;
     }
     if (!inner[group.id]) {
-      const members = new Set(group.members);
       inner[group.id] = positionGraph({
         ...graph,
         groups: null,
         layered: false,
         margin: 0,
-        nodes: graph.nodes.filter((n) => members.has(n.id)),
-        edges: graph.edges.filter((e) => members.has(e.source) && members.has(e.target)),
+        nodes: group.members.map((id) => box.get(id)),
+        edges: own.get(group.id) || [],
       }, dagre);
     }
     units.push({ id: group.id, width: inner[group.id].width, height: inner[group.id].height, group });

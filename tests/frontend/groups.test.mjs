@@ -103,3 +103,32 @@ test('the toggles of a link apply over how the trace opens', async () => {
   model.nodes = Array.from({ length: COLLAPSE_NODES }, (_, i) => ({ id: `n${i}` }));
   assert.deepEqual([...collapsedWith(model, ['g0'])], []);
 });
+
+test("a large graph's layout has one box per closed group, and an opened group's own layout is kept", async () => {
+  const { default: dagre } = await import('../../frontend/node_modules/@dagrejs/dagre/dist/dagre.esm.js');
+  const { positionGraph } = await import('../../frontend/js/layout.js');
+  // x -> [a -> b] -> [c -> d] -> e: two groups of two.
+  const box = (id, rank) => ({ id, width: 60, height: 40, rank });
+  const ids = ['x', 'a', 'b', 'c', 'd', 'e'];
+  const graph = {
+    layered: false, band: false, ranksep: 50, nodesep: 20, margin: 10,
+    nodes: ids.map((id, i) => box(id, i)),
+    edges: ids.slice(1).map((id, i) => ({ id: `w${i}`, source: ids[i], target: id, bundled: false, cut: false })),
+  };
+  const groups = (closed) => [
+    { id: 'g0', members: ['a', 'b'], head: 'b', closed },
+    { id: 'g1', members: ['c', 'd'], head: 'd', closed: true },
+  ];
+  const open = positionGraph(graph, dagre);
+  const closed = positionGraph({ ...graph, groups: groups(true) }, dagre);
+  const at = (p, id) => p.nodes.find((n) => n.id === id);
+  // A closed group's members sit on its head; the graph is narrower than all open.
+  assert.deepEqual([at(closed, 'c').x, at(closed, 'c').y], [at(closed, 'd').x, at(closed, 'd').y]);
+  assert.ok(closed.width < open.width);
+  // g0 opened: its own layout comes back, and given back it places the same.
+  const opened = positionGraph({ ...graph, groups: groups(false) }, dagre);
+  assert.ok(opened.inner.g0);
+  assert.ok(at(opened, 'a').x < at(opened, 'b').x);
+  const again = positionGraph({ ...graph, groups: groups(false), inner: { g0: opened.inner.g0 } }, dagre);
+  assert.deepEqual(again.nodes, opened.nodes);
+});
