@@ -126,14 +126,16 @@ function toggleGroup(id) {
   else toggles.add(id);
   state.groupToggles = [...toggles];
   // Shown at once where it was; a large graph is then laid out again around it (see groups.js).
+  // There an opened group's members sit on its box until then: it opens with the new layout.
+  const grouped = laysOutGroups(state.trace);
   const anchor = graph.anchorOf(state.trace.groups.get(id).output);
-  graph.setCollapsed(state.collapsed);
+  if (!grouped || state.collapsed.has(id)) graph.setCollapsed(state.collapsed);
   writeUrl();
   lightByHand();
   lightAll();
   const focused = els.svg.contains(document.activeElement);
   focusToggle(id, focused);
-  if (laysOutGroups(state.trace)) redraw(anchor).then(() => focusToggle(id, focused));
+  if (grouped) redraw(anchor).then(() => focusToggle(id, focused));
 }
 
 /** The keyboard stays on a group's toggle when it had the focus in the drawing. */
