@@ -248,17 +248,11 @@ def test_locust_percentiles_read_its_histogram() -> None:
     assert _percentile(histogram, 99) == 300.0
 
 
-def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
-    from bench import page
-
-    if not os.path.exists(page.CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is missing at {page.CHROMIUM}")
-        pytest.skip("Chromium is not installed (make test installs it)")
-    # In a process of its own, as make bench runs it: Playwright's sync API cannot start
-    # inside the event loop that the browser tests' Playwright leaves in this process.
+def run_browser_benchmark(module: str, args: list[str], results_dir: Path) -> None:
+    """A page benchmark in a process of its own, as make bench runs it: Playwright's sync API
+    cannot start inside the event loop that the browser tests' Playwright leaves in this one."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.page", "--sizes", "12", "--repeats", "1", "--steps", "3"],
+        [sys.executable, "-m", module, *args],
         cwd=REPO,
         env={**os.environ, "GRADTRACE_BENCH_RESULTS": str(results_dir)},
         capture_output=True,
@@ -266,6 +260,16 @@ def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_page_benchmark_runs_at_a_tiny_size(results_dir: Path) -> None:
+    from bench import page
+
+    if not os.path.exists(page.CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {page.CHROMIUM}")
+        pytest.skip("Chromium is not installed (make test installs it)")
+    run_browser_benchmark("bench.page", ["--sizes", "12", "--repeats", "1", "--steps", "3"], results_dir)
     data = json.loads((results_dir / "page.json").read_text())
     (case,) = data["cases"]
     assert case["nodes"] == 12 and case["trace_steps"] == 24
@@ -283,15 +287,7 @@ def test_large_page_benchmark_runs_past_the_culling_size_and_renders(results_dir
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is missing at {page_large.CHROMIUM}")
         pytest.skip("Chromium is not installed (make test installs it)")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.page_large", "--sizes", "600", "--steps", "2"],
-        cwd=REPO,
-        env={**os.environ, "GRADTRACE_BENCH_RESULTS": str(results_dir)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_browser_benchmark("bench.page_large", ["--sizes", "600", "--steps", "2"], results_dir)
     data = json.loads((results_dir / "page_large.json").read_text())
     (case,) = data["cases"]
     assert case["nodes"] == 600 and case["trace_to_drawn_s"] > 0 and case["second_trace_to_drawn_s"] > 0

@@ -9,29 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.page_large import FILL, TRACE
 from bench.programs import generate
 from playwright.sync_api import Page, expect
-
-# Set the expression and the value boxes as typing would, in one go (a long program typed
-# key by key takes seconds), then press Trace and wait for the drawing.
-FILL_AND_TRACE = """
-async ({ text, values }) => {
-  const svg = document.getElementById('graph');
-  const before = svg.dataset.drawn;
-  const e = document.getElementById('expression');
-  e.value = text;
-  e.dispatchEvent(new Event('input', { bubbles: true }));
-  for (const [name, v] of Object.entries(values)) {
-    // A long program's boxes are made in idle time after its input event.
-    while (!document.getElementById('value-' + name)) await new Promise((r) => setTimeout(r, 20));
-    const box = document.getElementById('value-' + name);
-    box.value = JSON.stringify(v);
-    box.dispatchEvent(new Event('input', { bubbles: true }));
-  }
-  document.getElementById('trace-button').click();
-  while (svg.dataset.drawn === before) await new Promise((r) => setTimeout(r, 20));
-}
-"""
 
 # What the drawing holds now: each node's id, classes and whether its box is on the screen.
 DRAWN = """
@@ -55,7 +35,10 @@ def trace_program(page: Page, base_url: str, text: str, values: dict[str, Any]) 
     page.goto(base_url + "/")
     # The opening trace drawn first: the drawing's number then moves for this one only.
     page.wait_for_function("() => document.getElementById('graph').dataset.drawn")
-    page.evaluate(FILL_AND_TRACE, {"text": text, "values": values})
+    # The boxes filled as typing would, in one go (a long program typed key by key takes
+    # seconds), then Trace pressed and the drawing waited for, as the benchmark does.
+    page.evaluate(FILL, {"text": text, "values": values})
+    page.evaluate(TRACE)
     expect(page.get_by_role("status")).to_have_text(body["steps"][0]["text"])
     return body
 

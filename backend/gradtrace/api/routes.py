@@ -42,6 +42,17 @@ from gradtrace.standalone import PlayerNotBuilt, standalone_html
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONBytesResponse)
 
+# The lecture's neural layer, the request examples' common program.
+LECTURE_LAYER: dict[str, Any] = {
+    "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
+    "values": {
+        "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
+        "x": [1.0, 2.0, 3.0],
+        "b": [0.5, -0.5],
+        "u": [1.0, -1.0],
+    },
+}
+
 TRACE_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "lecture": {
         "summary": "The lecture's expression",
@@ -49,16 +60,7 @@ TRACE_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "neural-layer": {
         "summary": "A neural layer, with a gradient check",
-        "value": {
-            "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
-            "values": {
-                "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
-                "x": [1.0, 2.0, 3.0],
-                "b": [0.5, -0.5],
-                "u": [1.0, -1.0],
-            },
-            "check": True,
-        },
+        "value": {**LECTURE_LAYER, "check": True},
     },
     "constant-target": {
         "summary": "A softmax cross-entropy loss whose target t is data",
@@ -325,16 +327,7 @@ async def post_slope(request: Request) -> JSONBytesResponse:
 BY_HAND_EXAMPLES: dict[str, dict[str, Any]] = {
     "neural-layer-b": {
         "summary": "The lecture's ds/db: u^T diag(f'(z)) I = δ",
-        "value": {
-            "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
-            "values": {
-                "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
-                "x": [1.0, 2.0, 3.0],
-                "b": [0.5, -0.5],
-                "u": [1.0, -1.0],
-            },
-            "of": "b",
-        },
+        "value": {**LECTURE_LAYER, "of": "b"},
     },
     "branches": {
         "summary": "Gradients sum at outward branches: df/dy = 2·1 + 3·1 = 5",
@@ -376,16 +369,7 @@ JACOBIAN_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "loss": {
         "summary": "A one-number output: the gradient as a row; reverse mode is cheaper (m = 1)",
-        "value": {
-            "expression": "z = W @ x + b; h = sigmoid(z); s = u @ h",
-            "values": {
-                "W": [[0.5, -1.0, 0.25], [1.0, 0.5, -0.5]],
-                "x": [1.0, 2.0, 3.0],
-                "b": [0.5, -0.5],
-                "u": [1.0, -1.0],
-            },
-            "modes": ["reverse"],
-        },
+        "value": {**LECTURE_LAYER, "modes": ["reverse"]},
     },
 }
 
